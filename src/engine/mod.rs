@@ -1,0 +1,213 @@
+//! The engine: a Bevy `App` holding the simulation world, the [`SimTick`] schedule
+//! and the domain plugins, driven tick by tick.
+//!
+//! How it works: [`SimPlugin`] inserts the checked scenario, the clock and the
+//! thread pool, builds `SimTick` (single-threaded executor, the [`SimSet`]s chained
+//! once, ambiguity detection set to error so two unordered systems touching the same
+//! data fail at start-up instead of racing) and adds each domain's plugin. The
+//! headless [`Engine`] and the GUI both call [`run_tick`], so a live exercise, a
+//! headless run and a replay are the same computation. Parallelism lives inside the
+//! kernels (rayon, in the engine's own pool), never in the schedule.
+
+use std::sync::Arc;
+
+use bevy::app::App;
+use bevy::ecs::schedule::{LogLevel, Schedule, ScheduleBuildSettings, SingleThreadedExecutor};
+use bevy::prelude::*;
+
+pub mod hydro;
+
+use crate::exercise::{SimClock, SimSet, SimTick};
+use crate::scenario::Scenario;
+
+/// The checked scenario, shared read-only by every system.
+#[derive(Resource, Clone)]
+pub struct ScenarioRes(pub Arc<Scenario>);
+
+/// The seed in force (the scenario's, or the `--seed` override).
+#[derive(Resource, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunSeed(pub u64);
+
+/// The rayon pool the kernels run in (`--threads`).
+#[derive(Resource, Clone)]
+pub struct SimThreads(pub Arc<rayon::ThreadPool>);
+
+/// Set by a system when the simulation cannot go on (numerical failure); the runner
+/// stops after the tick and keeps what was written.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct SimHealth {
+    /// Why the run stopped, with the cell, time and values where known.
+    pub failure: Option<String>,
+    /// Notes on recovered problems (retried steps), in order.
+    pub diagnostics: Vec<String>,
+}
+
+/// A contribution to the state digest: a name and a function hashing the part of the
+/// world state it owns, in a fixed order.
+pub type DigestFn = fn(&World, &mut blake3::Hasher);
+
+/// The parts of the state that go into the digest, by name (sorted when hashed).
+#[derive(Resource, Default)]
+pub struct DigestParts(pub Vec<(&'static str, DigestFn)>);
+
+/// Options of a run that are not in the scenario.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    /// Override the scenario's seed.
+    pub seed: Option<u64>,
+    /// Threads for the kernels (default: all cores).
+    pub threads: Option<usize>,
+}
+
+/// Everything the simulation needs in an `App`: resources, the tick schedule and
+/// the domain plugins.
+pub struct SimPlugin {
+    scenario: Arc<Scenario>,
+    options: EngineOptions,
+}
+
+impl SimPlugin {
+    /// A plugin for this scenario.
+    pub fn new(scenario: Arc<Scenario>, options: EngineOptions) -> Self {
+        Self { scenario, options }
+    }
+}
+
+impl Plugin for SimPlugin {
+    fn build(&self, app: &mut App) {
+        let s = &self.scenario;
+        let threads = self.options.threads.unwrap_or(0);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("floodrill-kernel-{i}"))
+            .build()
+            .expect("building a thread pool only fails if the OS refuses threads");
+        let mut schedule = Schedule::new(SimTick);
+        schedule.set_executor(SingleThreadedExecutor::new());
+        schedule.set_build_settings(ScheduleBuildSettings {
+            ambiguity_detection: LogLevel::Error,
+            ..Default::default()
+        });
+        app.add_schedule(schedule)
+            .configure_sets(
+                SimTick,
+                (
+                    SimSet::Inputs,
+                    SimSet::Weather,
+                    SimSet::Hydro,
+                    SimSet::Sense,
+                    SimSet::Agents,
+                    SimSet::Forces,
+                    SimSet::Score,
+                    SimSet::Record,
+                )
+                    .chain(),
+            )
+            .insert_resource(ScenarioRes(s.clone()))
+            .insert_resource(RunSeed(self.options.seed.unwrap_or(s.file.meta.seed)))
+            .insert_resource(SimThreads(Arc::new(pool)))
+            .insert_resource(SimClock::new(s.file.meta.tick.secs(), s.duration()))
+            .init_resource::<SimHealth>()
+            .init_resource::<DigestParts>();
+        register_digest(app, "clock", |w, h| {
+            let c = w.resource::<SimClock>();
+            h.update(&c.tick.to_le_bytes());
+            h.update(&c.t.to_le_bytes());
+        });
+        // Domain plugins, in the order their systems appear in the tick.
+        app.add_plugins(hydro::HydroPlugin);
+    }
+}
+
+/// Register a part of the state for the digest.
+pub fn register_digest(app: &mut App, name: &'static str, f: DigestFn) {
+    app.world_mut().resource_mut::<DigestParts>().0.push((name, f));
+}
+
+/// The state digest: blake3 over every registered part, in name order (hex).
+pub fn state_digest(world: &World) -> String {
+    let mut parts: Vec<(&'static str, DigestFn)> = world.resource::<DigestParts>().0.clone();
+    parts.sort_by_key(|p| p.0);
+    let mut h = blake3::Hasher::new();
+    for (name, f) in parts {
+        h.update(name.as_bytes());
+        f(world, &mut h);
+    }
+    h.finalize().to_hex().to_string()
+}
+
+/// Why a tick could not complete.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("simulation stopped at {time}: {reason}")]
+pub struct TickFailure {
+    /// Sim time as text.
+    pub time: String,
+    /// Diagnostic.
+    pub reason: String,
+}
+
+/// Run one tick of the simulation in the engine's thread pool and move the clock on.
+pub fn run_tick(world: &mut World) -> Result<(), TickFailure> {
+    let pool = world.resource::<SimThreads>().0.clone();
+    pool.install(|| world.run_schedule(SimTick));
+    if let Some(reason) = world.resource::<SimHealth>().failure.clone() {
+        let t = world.resource::<SimClock>().t_end();
+        return Err(TickFailure { time: crate::scenario::format_clock(t), reason });
+    }
+    world.resource_mut::<SimClock>().advance();
+    Ok(())
+}
+
+/// A headless engine: an `App` with [`SimPlugin`], ticked on demand.
+pub struct Engine {
+    app: App,
+}
+
+impl Engine {
+    /// Build the engine for a checked scenario.
+    pub fn new(scenario: Arc<Scenario>, options: EngineOptions) -> Self {
+        let mut app = App::empty();
+        app.add_plugins(SimPlugin::new(scenario, options));
+        app.finish();
+        app.cleanup();
+        Self { app }
+    }
+
+    /// Run one tick.
+    pub fn tick(&mut self) -> Result<(), TickFailure> {
+        run_tick(self.app.world_mut())
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> SimClock {
+        *self.app.world().resource::<SimClock>()
+    }
+
+    /// True once the scenario's duration has been simulated.
+    pub fn finished(&self) -> bool {
+        self.clock().finished()
+    }
+
+    /// Tick until sim time `t` (seconds) or the end of the scenario.
+    pub fn run_until(&mut self, t: f64) -> Result<(), TickFailure> {
+        while !self.finished() && self.clock().t < t - 1e-9 {
+            self.tick()?;
+        }
+        Ok(())
+    }
+
+    /// The state digest (hex).
+    pub fn digest(&self) -> String {
+        state_digest(self.app.world())
+    }
+
+    /// The world, read-only.
+    pub fn world(&self) -> &World {
+        self.app.world()
+    }
+
+    /// The world (for outputs and tests).
+    pub fn world_mut(&mut self) -> &mut World {
+        self.app.world_mut()
+    }
+}

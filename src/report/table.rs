@@ -1,0 +1,75 @@
+//! Terminal tables that line up with Chinese text: widths are counted in terminal
+//! columns (CJK characters take two), not in bytes or chars.
+
+use crate::run::RunSummary;
+
+/// Display width of a string in terminal columns.
+pub fn display_width(s: &str) -> usize {
+    s.chars().map(char_width).sum()
+}
+
+fn char_width(c: char) -> usize {
+    let u = c as u32;
+    let wide = matches!(u,
+        0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF
+        | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60
+        | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD);
+    if wide { 2 } else { 1 }
+}
+
+/// Pad to `width` terminal columns.
+pub fn pad(s: &str, width: usize) -> String {
+    let w = display_width(s);
+    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
+}
+
+/// A two-column table with a title, aligned for CJK.
+pub fn key_value_table(title: &str, rows: &[(String, String)]) -> String {
+    let kw = rows.iter().map(|r| display_width(&r.0)).max().unwrap_or(0);
+    let vw = rows.iter().map(|r| display_width(&r.1)).max().unwrap_or(0);
+    let inner = (kw + vw + 3).max(display_width(title));
+    let mut out = String::new();
+    out.push_str(&format!("┌{}┐\n", "─".repeat(inner + 2)));
+    out.push_str(&format!("│ {} │\n", pad(title, inner)));
+    out.push_str(&format!("├{}┤\n", "─".repeat(inner + 2)));
+    for (k, v) in rows {
+        out.push_str(&format!("│ {} │ {} │\n", pad(k, kw), pad(v, inner - kw - 3)));
+    }
+    out.push_str(&format!("└{}┘", "─".repeat(inner + 2)));
+    out
+}
+
+/// The end-of-run summary.
+pub fn summary_table(s: &RunSummary) -> String {
+    let mut rows = vec![
+        ("status".to_string(), format!("{:?}", s.status).to_lowercase()),
+        ("sim time".to_string(), s.sim_time.clone()),
+        ("ticks".to_string(), format!("{} × {} s", s.ticks, s.tick_s)),
+        ("wall time".to_string(), format!("{:.2} s (×{:.0} real time)", s.wall_time_s, s.realtime_factor)),
+        ("threads".to_string(), s.threads.to_string()),
+        ("seed".to_string(), s.seed.to_string()),
+        ("state digest".to_string(), s.final_state_digest[..16.min(s.final_state_digest.len())].to_string()),
+    ];
+    for (k, v) in &s.figures {
+        let v = match v {
+            serde_json::Value::String(t) => t.clone(),
+            other => other.to_string(),
+        };
+        rows.push((k.clone(), v));
+    }
+    key_value_table(&s.scenario, &rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cjk_counts_double() {
+        assert_eq!(display_width("预警到位"), 8);
+        assert_eq!(display_width("ab预"), 4);
+        let t = key_value_table("演练", &[("名称".into(), "x".into()), ("ab".into(), "东湖".into())]);
+        let widths: Vec<usize> = t.lines().map(display_width).collect();
+        assert!(widths.windows(2).all(|w| w[0] == w[1]), "{t}");
+    }
+}

@@ -1,0 +1,151 @@
+//! A headless run: load nothing, decide nothing — take a checked scenario, tick the
+//! engine to the end (or `--until`, or Ctrl-C), write the outputs and the summary.
+//!
+//! The CLI is a thin layer over [`run`]; the progress display is a callback so tests
+//! and batch jobs can run silently.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::engine::{Engine, EngineOptions, RunSeed};
+use crate::scenario::{Scenario, format_clock};
+
+/// Options of a headless run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Output folder.
+    pub out: PathBuf,
+    /// Stop at this sim time (seconds) instead of the scenario's end.
+    pub until: Option<f64>,
+    /// Seed and threads.
+    pub engine: EngineOptions,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Ran to the end (or to `--until`).
+    Completed,
+    /// Stopped by Ctrl-C after finishing the current tick.
+    Interrupted,
+    /// Stopped by a numerical failure; outputs up to then were written.
+    Failed,
+}
+
+/// What `summary.json` holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario file.
+    pub scenario_file: String,
+    /// blake3 of the scenario text.
+    pub scenario_hash: String,
+    /// Seed in force.
+    pub seed: u64,
+    /// floodrill version.
+    pub engine_version: String,
+    /// How the run ended.
+    pub status: RunStatus,
+    /// Why it failed, if it did.
+    pub failure: Option<String>,
+    /// Ticks simulated.
+    pub ticks: u64,
+    /// Tick length, seconds.
+    pub tick_s: f64,
+    /// Sim time reached, seconds.
+    pub sim_time_s: f64,
+    /// Sim time reached, as a clock.
+    pub sim_time: String,
+    /// Wall-clock time of the simulation loop, seconds.
+    pub wall_time_s: f64,
+    /// Sim seconds per wall second.
+    pub realtime_factor: f64,
+    /// Kernel threads.
+    pub threads: usize,
+    /// Digest of the final state (hex).
+    pub final_state_digest: String,
+    /// Domain figures (hydraulics, people, …) added by the output writers.
+    pub figures: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Progress callback: (sim seconds done, sim seconds to do, wall seconds so far).
+pub type Progress<'a> = &'a mut dyn FnMut(f64, f64, f64);
+
+/// Errors a run can end with before or after simulating.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The output folder could not be written.
+    #[error("{path}: cannot write output: {source}")]
+    Output {
+        /// File or folder.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+}
+
+/// Run a checked scenario headless. `stop` is polled once per tick (Ctrl-C).
+pub fn run(
+    scenario: Arc<Scenario>,
+    opts: &RunOptions,
+    stop: &AtomicBool,
+    progress: Progress<'_>,
+) -> Result<RunSummary, RunError> {
+    std::fs::create_dir_all(&opts.out)
+        .map_err(|source| RunError::Output { path: opts.out.clone(), source })?;
+    let mut engine = Engine::new(scenario.clone(), opts.engine.clone());
+    let end = opts.until.map_or(scenario.duration(), |u| u.min(scenario.duration()));
+    let started = Instant::now();
+    let mut status = RunStatus::Completed;
+    let mut failure = None;
+    while !engine.finished() && engine.clock().t < end - 1e-9 {
+        if stop.load(Ordering::Relaxed) {
+            status = RunStatus::Interrupted;
+            break;
+        }
+        if let Err(e) = engine.tick() {
+            status = RunStatus::Failed;
+            failure = Some(e.to_string());
+            break;
+        }
+        progress(engine.clock().t, end, started.elapsed().as_secs_f64());
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let clock = engine.clock();
+    let threads = engine.world().resource::<crate::engine::SimThreads>().0.current_num_threads();
+    let summary = RunSummary {
+        scenario: scenario.file.meta.name.clone(),
+        scenario_file: scenario.path.display().to_string(),
+        scenario_hash: scenario.hash(),
+        seed: engine.world().resource::<RunSeed>().0,
+        engine_version: crate::ENGINE_VERSION.to_string(),
+        status,
+        failure,
+        ticks: clock.tick,
+        tick_s: clock.dt,
+        sim_time_s: clock.t,
+        sim_time: format_clock(clock.t),
+        wall_time_s: wall,
+        realtime_factor: if wall > 0.0 { clock.t / wall } else { 0.0 },
+        threads,
+        final_state_digest: engine.digest(),
+        figures: serde_json::Map::new(),
+    };
+    write_json(&opts.out.join("summary.json"), &summary)?;
+    Ok(summary)
+}
+
+/// Write JSON through a temporary file and a rename, so a reader never sees half.
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), RunError> {
+    let io = |source| RunError::Output { path: path.to_path_buf(), source };
+    let text = serde_json::to_string_pretty(value).map_err(|e| io(std::io::Error::other(e)))?;
+    let tmp = path.with_extension("json.part");
+    std::fs::write(&tmp, text + "\n").map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}

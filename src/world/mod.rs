@@ -1,0 +1,10 @@
+//! The static district: rasters (DEM, land use) and vector layers (roads, buildings,
+//! zones, places).
+
+pub mod asc;
+pub mod grid;
+pub mod vector;
+
+pub use asc::{AscGrid, RasterError, read_asc, read_asc_header, write_asc};
+pub use grid::{Grid, GridSpec};
+pub use vector::{Building, Place, PlaceKind, Pt, Road, VectorError, Zone};
