@@ -10,6 +10,8 @@
 
 pub mod engine;
 pub mod exercise;
+#[cfg(feature = "gui")]
+pub mod gui;
 pub mod hydro;
 pub mod report;
 pub mod rng;

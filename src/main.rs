@@ -74,9 +74,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Validate { scenarios } => validate(&scenarios),
-        Command::Run { scenario, out, until, seed, threads, quiet } => {
-            run(scenario, out, until, seed, threads.map(usize::from), quiet)
-        }
+        Command::Run {
+            scenario,
+            out,
+            until,
+            seed,
+            threads,
+            quiet,
+        } => run(scenario, out, until, seed, threads.map(usize::from), quiet),
     }
 }
 
@@ -117,7 +122,11 @@ fn run(
     if let Err(e) = ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed)) {
         eprintln!("warning: Ctrl-C handler not installed ({e}); Ctrl-C will end the run abruptly");
     }
-    let opts = RunOptions { out: out.clone(), until, engine: EngineOptions { seed, threads } };
+    let opts = RunOptions {
+        out: out.clone(),
+        until,
+        engine: EngineOptions { seed, threads },
+    };
     let bar = if quiet {
         ProgressBar::hidden()
     } else {
@@ -159,11 +168,17 @@ fn run(
             match s.status {
                 RunStatus::Completed => ExitCode::SUCCESS,
                 RunStatus::Interrupted => {
-                    eprintln!("interrupted at {}; outputs up to then are written", s.sim_time);
+                    eprintln!(
+                        "interrupted at {}; outputs up to then are written",
+                        s.sim_time
+                    );
                     ExitCode::from(130)
                 }
                 RunStatus::Failed => {
-                    eprintln!("error: {}", s.failure.as_deref().unwrap_or("simulation failed"));
+                    eprintln!(
+                        "error: {}",
+                        s.failure.as_deref().unwrap_or("simulation failed")
+                    );
                     ExitCode::from(1)
                 }
             }

@@ -97,10 +97,14 @@ pub fn run(
     stop: &AtomicBool,
     progress: Progress<'_>,
 ) -> Result<RunSummary, RunError> {
-    std::fs::create_dir_all(&opts.out)
-        .map_err(|source| RunError::Output { path: opts.out.clone(), source })?;
+    std::fs::create_dir_all(&opts.out).map_err(|source| RunError::Output {
+        path: opts.out.clone(),
+        source,
+    })?;
     let mut engine = Engine::new(scenario.clone(), opts.engine.clone());
-    let end = opts.until.map_or(scenario.duration(), |u| u.min(scenario.duration()));
+    let end = opts
+        .until
+        .map_or(scenario.duration(), |u| u.min(scenario.duration()));
     let started = Instant::now();
     let mut status = RunStatus::Completed;
     let mut failure = None;
@@ -118,7 +122,11 @@ pub fn run(
     }
     let wall = started.elapsed().as_secs_f64();
     let clock = engine.clock();
-    let threads = engine.world().resource::<crate::engine::SimThreads>().0.current_num_threads();
+    let threads = engine
+        .world()
+        .resource::<crate::engine::SimThreads>()
+        .0
+        .current_num_threads();
     let summary = RunSummary {
         scenario: scenario.file.meta.name.clone(),
         scenario_file: scenario.path.display().to_string(),
@@ -143,7 +151,10 @@ pub fn run(
 
 /// Write JSON through a temporary file and a rename, so a reader never sees half.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), RunError> {
-    let io = |source| RunError::Output { path: path.to_path_buf(), source };
+    let io = |source| RunError::Output {
+        path: path.to_path_buf(),
+        source,
+    };
     let text = serde_json::to_string_pretty(value).map_err(|e| io(std::io::Error::other(e)))?;
     let tmp = path.with_extension("json.part");
     std::fs::write(&tmp, text + "\n").map_err(io)?;

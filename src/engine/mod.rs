@@ -121,7 +121,10 @@ impl Plugin for SimPlugin {
 
 /// Register a part of the state for the digest.
 pub fn register_digest(app: &mut App, name: &'static str, f: DigestFn) {
-    app.world_mut().resource_mut::<DigestParts>().0.push((name, f));
+    app.world_mut()
+        .resource_mut::<DigestParts>()
+        .0
+        .push((name, f));
 }
 
 /// The state digest: blake3 over every registered part, in name order (hex).
@@ -152,7 +155,10 @@ pub fn run_tick(world: &mut World) -> Result<(), TickFailure> {
     pool.install(|| world.run_schedule(SimTick));
     if let Some(reason) = world.resource::<SimHealth>().failure.clone() {
         let t = world.resource::<SimClock>().t_end();
-        return Err(TickFailure { time: crate::scenario::format_clock(t), reason });
+        return Err(TickFailure {
+            time: crate::scenario::format_clock(t),
+            reason,
+        });
     }
     world.resource_mut::<SimClock>().advance();
     Ok(())

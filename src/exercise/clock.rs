@@ -61,7 +61,12 @@ pub struct SimClock {
 impl SimClock {
     /// A clock at 0 with tick `dt` running to `end`.
     pub fn new(dt: f64, end: f64) -> Self {
-        Self { t: 0.0, dt, tick: 0, end }
+        Self {
+            t: 0.0,
+            dt,
+            tick: 0,
+            end,
+        }
     }
 
     /// End of the current tick.

@@ -33,7 +33,11 @@ pub fn key_value_table(title: &str, rows: &[(String, String)]) -> String {
     out.push_str(&format!("│ {} │\n", pad(title, inner)));
     out.push_str(&format!("├{}┤\n", "─".repeat(inner + 2)));
     for (k, v) in rows {
-        out.push_str(&format!("│ {} │ {} │\n", pad(k, kw), pad(v, inner - kw - 3)));
+        out.push_str(&format!(
+            "│ {} │ {} │\n",
+            pad(k, kw),
+            pad(v, inner - kw - 3)
+        ));
     }
     out.push_str(&format!("└{}┘", "─".repeat(inner + 2)));
     out
@@ -42,13 +46,25 @@ pub fn key_value_table(title: &str, rows: &[(String, String)]) -> String {
 /// The end-of-run summary.
 pub fn summary_table(s: &RunSummary) -> String {
     let mut rows = vec![
-        ("status".to_string(), format!("{:?}", s.status).to_lowercase()),
+        (
+            "status".to_string(),
+            format!("{:?}", s.status).to_lowercase(),
+        ),
         ("sim time".to_string(), s.sim_time.clone()),
         ("ticks".to_string(), format!("{} × {} s", s.ticks, s.tick_s)),
-        ("wall time".to_string(), format!("{:.2} s (×{:.0} real time)", s.wall_time_s, s.realtime_factor)),
+        (
+            "wall time".to_string(),
+            format!(
+                "{:.2} s (×{:.0} real time)",
+                s.wall_time_s, s.realtime_factor
+            ),
+        ),
         ("threads".to_string(), s.threads.to_string()),
         ("seed".to_string(), s.seed.to_string()),
-        ("state digest".to_string(), s.final_state_digest[..16.min(s.final_state_digest.len())].to_string()),
+        (
+            "state digest".to_string(),
+            s.final_state_digest[..16.min(s.final_state_digest.len())].to_string(),
+        ),
     ];
     for (k, v) in &s.figures {
         let v = match v {
@@ -68,7 +84,10 @@ mod tests {
     fn cjk_counts_double() {
         assert_eq!(display_width("预警到位"), 8);
         assert_eq!(display_width("ab预"), 4);
-        let t = key_value_table("演练", &[("名称".into(), "x".into()), ("ab".into(), "东湖".into())]);
+        let t = key_value_table(
+            "演练",
+            &[("名称".into(), "x".into()), ("ab".into(), "东湖".into())],
+        );
         let widths: Vec<usize> = t.lines().map(display_width).collect();
         assert!(widths.windows(2).all(|w| w[0] == w[1]), "{t}");
     }

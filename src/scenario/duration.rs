@@ -31,7 +31,9 @@ pub const DURATION_EXPECTED: &str =
 pub fn parse_duration(text: &str) -> Result<f64, String> {
     let s = text.trim();
     if s.is_empty() {
-        return Err(format!("expected {DURATION_EXPECTED}, found an empty string"));
+        return Err(format!(
+            "expected {DURATION_EXPECTED}, found an empty string"
+        ));
     }
     let bad = || format!("expected {DURATION_EXPECTED}, found \"{text}\"");
     let order = ['d', 'h', 'm', 's'];
@@ -97,7 +99,9 @@ pub fn format_clock(secs: f64) -> String {
 impl<'de> Deserialize<'de> for Duration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        parse_duration(&text).map(Duration).map_err(serde::de::Error::custom)
+        parse_duration(&text)
+            .map(Duration)
+            .map_err(serde::de::Error::custom)
     }
 }
 

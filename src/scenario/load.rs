@@ -15,8 +15,7 @@ use super::error::{Diagnostic, ScenarioError};
 use super::locate::{Locator, Pos};
 use super::schema::*;
 use crate::world::{
-    Building, Grid, GridSpec, Place, PlaceKind, Road, Zone, read_asc, read_asc_header,
-    vector,
+    Building, Grid, GridSpec, Place, PlaceKind, Road, Zone, read_asc, read_asc_header, vector,
 };
 
 /// A checked scenario: the file as written, plus everything it refers to, loaded.
@@ -67,7 +66,11 @@ impl Scenario {
 
     /// The land class of a code.
     pub fn land_class(&self, code: i32) -> Option<&LandClass> {
-        self.file.district.land_classes.iter().find(|c| c.code == code)
+        self.file
+            .district
+            .land_classes
+            .iter()
+            .find(|c| c.code == code)
     }
 
     /// Drill duration in seconds.
@@ -104,7 +107,11 @@ pub fn load_str(path: &Path, text: String) -> Result<Scenario, ScenarioError> {
         path: path.to_path_buf(),
         loc: Locator::new(&text),
         diags: Vec::new(),
-        base_dir: if base_dir.as_os_str().is_empty() { PathBuf::from(".") } else { base_dir },
+        base_dir: if base_dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            base_dir
+        },
     };
     let checked = v.check(file, &text);
     let mut diags = v.diags;
@@ -121,17 +128,18 @@ fn ron_options() -> ron::Options {
 
 /// Parse only (no files loaded): syntax, field names, types, durations.
 pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ScenarioError> {
-    let mut de = ron::de::Deserializer::from_str_with_options(text, &ron_options()).map_err(|e| {
-        ScenarioError {
-            diagnostics: vec![Diagnostic {
-                file: path.to_path_buf(),
-                line: e.span.start.line,
-                col: e.span.start.col,
-                field: String::new(),
-                message: e.code.to_string(),
-            }],
-        }
-    })?;
+    let mut de =
+        ron::de::Deserializer::from_str_with_options(text, &ron_options()).map_err(|e| {
+            ScenarioError {
+                diagnostics: vec![Diagnostic {
+                    file: path.to_path_buf(),
+                    line: e.span.start.line,
+                    col: e.span.start.col,
+                    field: String::new(),
+                    message: e.code.to_string(),
+                }],
+            }
+        })?;
     let result: Result<ScenarioFile, _> = serde_path_to_error::deserialize(&mut de);
     let fail = |field: String, code: ron::Error, de: &ron::de::Deserializer| {
         let span = de.span_error(code.clone()).span;
@@ -188,14 +196,26 @@ fn field_path(p: &serde_path_to_error::Path) -> String {
 
 fn explain(code: &ron::Error) -> String {
     match code {
-        ron::Error::NoSuchStructField { expected, found, .. } => format!(
+        ron::Error::NoSuchStructField {
+            expected, found, ..
+        } => format!(
             "unknown field `{found}`; expected one of: {}",
-            expected.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ")
+            expected
+                .iter()
+                .map(|e| format!("`{e}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         ron::Error::MissingStructField { field, .. } => format!("missing required field `{field}`"),
-        ron::Error::NoSuchEnumVariant { expected, found, .. } => format!(
+        ron::Error::NoSuchEnumVariant {
+            expected, found, ..
+        } => format!(
             "unknown variant `{found}`; expected one of: {}",
-            expected.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ")
+            expected
+                .iter()
+                .map(|e| format!("`{e}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         other => other.to_string(),
     }
@@ -227,15 +247,21 @@ impl Validator {
     }
 
     fn positive(&mut self, v: f64, field: &str) {
-        self.require(v.is_finite() && v > 0.0, field, || format!("expected a number > 0, found {v}"));
+        self.require(v.is_finite() && v > 0.0, field, || {
+            format!("expected a number > 0, found {v}")
+        });
     }
 
     fn non_negative(&mut self, v: f64, field: &str) {
-        self.require(v.is_finite() && v >= 0.0, field, || format!("expected a number ≥ 0, found {v}"));
+        self.require(v.is_finite() && v >= 0.0, field, || {
+            format!("expected a number ≥ 0, found {v}")
+        });
     }
 
     fn fraction(&mut self, v: f64, field: &str) {
-        self.require((0.0..=1.0).contains(&v), field, || format!("expected a fraction 0–1, found {v}"));
+        self.require((0.0..=1.0).contains(&v), field, || {
+            format!("expected a fraction 0–1, found {v}")
+        });
     }
 
     fn file_exists(&mut self, rel: &str, field: &str) -> Option<PathBuf> {
@@ -243,14 +269,23 @@ impl Validator {
         if p.is_file() {
             Some(p)
         } else {
-            self.err(field, format!("file not found: {} (paths are relative to the scenario file)", p.display()));
+            self.err(
+                field,
+                format!(
+                    "file not found: {} (paths are relative to the scenario file)",
+                    p.display()
+                ),
+            );
             None
         }
     }
 
     fn check(&mut self, f: ScenarioFile, text: &str) -> Option<Scenario> {
         self.require(f.version == FORMAT_VERSION, "version", || {
-            format!("unsupported format version {}; this floodrill reads version {FORMAT_VERSION}", f.version)
+            format!(
+                "unsupported format version {}; this floodrill reads version {FORMAT_VERSION}",
+                f.version
+            )
         });
         let start = self.check_meta(&f.meta);
         let (dem, landuse) = self.check_rasters(&f.district);
@@ -286,19 +321,34 @@ impl Validator {
     }
 
     fn check_meta(&mut self, m: &Meta) -> Option<chrono::NaiveDateTime> {
-        self.require(!m.name.trim().is_empty(), "meta.name", || "expected a non-empty name".into());
+        self.require(!m.name.trim().is_empty(), "meta.name", || {
+            "expected a non-empty name".into()
+        });
         self.positive(m.duration.secs(), "meta.duration");
         self.positive(m.tick.secs(), "meta.tick");
         if m.tick.secs() > 0.0 && m.duration.secs() > 0.0 {
             let ticks = m.duration.secs() / m.tick.secs();
-            self.require((ticks - ticks.round()).abs() < 1e-9, "meta.duration", || {
-                format!("the duration {} is not a whole number of ticks of {}", m.duration, m.tick)
-            });
+            self.require(
+                (ticks - ticks.round()).abs() < 1e-9,
+                "meta.duration",
+                || {
+                    format!(
+                        "the duration {} is not a whole number of ticks of {}",
+                        m.duration, m.tick
+                    )
+                },
+            );
         }
         match chrono::NaiveDateTime::parse_from_str(&m.start, "%Y-%m-%dT%H:%M:%S") {
             Ok(t) => Some(t),
             Err(_) => {
-                self.err("meta.start", format!("expected a local date-time like \"2026-07-15T14:00:00\", found \"{}\"", m.start));
+                self.err(
+                    "meta.start",
+                    format!(
+                        "expected a local date-time like \"2026-07-15T14:00:00\", found \"{}\"",
+                        m.start
+                    ),
+                );
                 None
             }
         }
@@ -307,12 +357,12 @@ impl Validator {
     fn check_rasters(&mut self, d: &District) -> (Option<Grid<f64>>, Option<Grid<i32>>) {
         let dem = self.file_exists(&d.dem, "district.dem").and_then(|p| match read_asc(&p) {
             Ok(g) => {
-                if let Some(nd) = g.nodata {
-                    if let Some(k) = g.grid.data.iter().position(|&v| v == nd) {
-                        let (r, c) = (k / g.grid.spec.ncols, k % g.grid.spec.ncols);
-                        self.err("district.dem", format!("{}: cell (row {}, col {}) has no data; the DEM must cover the whole district", p.display(), r + 1, c + 1));
-                        return None;
-                    }
+                if let Some(nd) = g.nodata
+                    && let Some(k) = g.grid.data.iter().position(|&v| v == nd)
+                {
+                    let (r, c) = (k / g.grid.spec.ncols, k % g.grid.spec.ncols);
+                    self.err("district.dem", format!("{}: cell (row {}, col {}) has no data; the DEM must cover the whole district", p.display(), r + 1, c + 1));
+                    return None;
                 }
                 Some(g.grid)
             }
@@ -325,36 +375,47 @@ impl Validator {
         for (i, c) in d.land_classes.iter().enumerate() {
             let at = format!("district.land_classes[{i}]");
             if !codes.insert(c.code) {
-                self.err(&format!("{at}.code"), format!("land-use code {} is defined twice", c.code));
+                self.err(
+                    &format!("{at}.code"),
+                    format!("land-use code {} is defined twice", c.code),
+                );
             }
             self.positive(c.manning, &format!("{at}.manning"));
             self.fraction(c.impervious, &format!("{at}.impervious"));
             self.non_negative(c.drainage_mm_h, &format!("{at}.drainage_mm_h"));
             match &c.infiltration {
                 Infiltration::None => {}
-                Infiltration::Horton { f0_mm_h, fc_mm_h, k_per_h } => {
+                Infiltration::Horton {
+                    f0_mm_h,
+                    fc_mm_h,
+                    k_per_h,
+                } => {
                     self.non_negative(*fc_mm_h, &format!("{at}.infiltration.fc_mm_h"));
-                    self.require(f0_mm_h >= fc_mm_h, &format!("{at}.infiltration.f0_mm_h"), || {
-                        format!("expected f0 ≥ fc ({fc_mm_h}), found {f0_mm_h}")
-                    });
+                    self.require(
+                        f0_mm_h >= fc_mm_h,
+                        &format!("{at}.infiltration.f0_mm_h"),
+                        || format!("expected f0 ≥ fc ({fc_mm_h}), found {f0_mm_h}"),
+                    );
                     self.positive(*k_per_h, &format!("{at}.infiltration.k_per_h"));
                 }
                 Infiltration::CurveNumber { cn } => {
-                    self.require(*cn > 0.0 && *cn <= 100.0, &format!("{at}.infiltration.cn"), || {
-                        format!("expected a curve number in (0, 100], found {cn}")
-                    });
+                    self.require(
+                        *cn > 0.0 && *cn <= 100.0,
+                        &format!("{at}.infiltration.cn"),
+                        || format!("expected a curve number in (0, 100], found {cn}"),
+                    );
                 }
             }
         }
         let landuse = self.file_exists(&d.landuse, "district.landuse").and_then(|p| match read_asc(&p) {
             Ok(g) => {
-                if let Some(dem) = &dem {
-                    if !g.grid.spec.same_extent(&dem.spec) {
-                        self.err("district.landuse", format!(
-                            "{}: extent {} differs from the DEM's {}; the rasters must agree cell for cell",
-                            p.display(), g.grid.spec, dem.spec));
-                        return None;
-                    }
+                if let Some(dem) = &dem
+                    && !g.grid.spec.same_extent(&dem.spec)
+                {
+                    self.err("district.landuse", format!(
+                        "{}: extent {} differs from the DEM's {}; the rasters must agree cell for cell",
+                        p.display(), g.grid.spec, dem.spec));
+                    return None;
                 }
                 let mut out = Vec::with_capacity(g.grid.data.len());
                 for (k, &v) in g.grid.data.iter().enumerate() {
@@ -392,7 +453,9 @@ impl Validator {
             f: impl Fn(&Path) -> Result<Vec<T>, vector::VectorError>,
         ) -> Vec<T> {
             let Some(rel) = rel else { return Vec::new() };
-            let Some(p) = v.file_exists(rel, field) else { return Vec::new() };
+            let Some(p) = v.file_exists(rel, field) else {
+                return Vec::new();
+            };
             f(&p).unwrap_or_else(|e| {
                 v.err(field, e.to_string());
                 Vec::new()
@@ -401,7 +464,12 @@ impl Validator {
         let places = layer(self, &d.places, "district.places", vector::load_places);
         let zones = layer(self, &d.zones, "district.zones", vector::load_zones);
         let roads = layer(self, &d.roads, "district.roads", vector::load_roads);
-        let buildings = layer(self, &d.buildings, "district.buildings", vector::load_buildings);
+        let buildings = layer(
+            self,
+            &d.buildings,
+            "district.buildings",
+            vector::load_buildings,
+        );
         if let Some(spec) = spec {
             for p in &places {
                 if spec.cell_at(p.at.0, p.at.1).is_none() {
@@ -415,14 +483,31 @@ impl Validator {
         let zone_ids: BTreeSet<&str> = zones.iter().map(|z| z.id.as_str()).collect();
         if !zones.is_empty() {
             for p in &places {
-                if let Some(z) = &p.zone {
-                    if !zone_ids.contains(z.as_str()) {
-                        self.err("district.places", format!("place \"{}\" names zone \"{z}\", which the zones layer does not have", p.id));
-                    }
+                if let Some(z) = &p.zone
+                    && !zone_ids.contains(z.as_str())
+                {
+                    self.err(
+                        "district.places",
+                        format!(
+                            "place \"{}\" names zone \"{z}\", which the zones layer does not have",
+                            p.id
+                        ),
+                    );
                 }
             }
-            if let Some(b) = buildings.iter().find(|b| b.zone.as_ref().is_some_and(|z| !zone_ids.contains(z.as_str()))) {
-                self.err("district.buildings", format!("building \"{}\" names zone \"{}\", which the zones layer does not have", b.id, b.zone.clone().unwrap_or_default()));
+            if let Some(b) = buildings.iter().find(|b| {
+                b.zone
+                    .as_ref()
+                    .is_some_and(|z| !zone_ids.contains(z.as_str()))
+            }) {
+                self.err(
+                    "district.buildings",
+                    format!(
+                        "building \"{}\" names zone \"{}\", which the zones layer does not have",
+                        b.id,
+                        b.zone.clone().unwrap_or_default()
+                    ),
+                );
             }
         }
         (places, zones, roads, buildings)
@@ -431,10 +516,15 @@ impl Validator {
     fn series(&mut self, s: &Series, field: &str) {
         match s {
             Series::Points(pts) => {
-                self.require(!pts.is_empty(), field, || "expected at least one (time, value) point".into());
+                self.require(!pts.is_empty(), field, || {
+                    "expected at least one (time, value) point".into()
+                });
                 for w in pts.windows(2) {
                     if w[1].0.secs() < w[0].0.secs() {
-                        self.err(field, format!("times must not decrease ({} after {})", w[1].0, w[0].0));
+                        self.err(
+                            field,
+                            format!("times must not decrease ({} after {})", w[1].0, w[0].0),
+                        );
                         break;
                     }
                 }
@@ -462,41 +552,71 @@ impl Validator {
     fn rain_source(&mut self, s: &RainSource, at: &str, spec: Option<&GridSpec>) {
         match s {
             RainSource::Uniform { series } => self.series(series, &format!("{at}.series")),
-            RainSource::Chicago { a1, b, n, return_period_years, duration, peak_ratio, step, .. } => {
+            RainSource::Chicago {
+                a1,
+                b,
+                n,
+                return_period_years,
+                duration,
+                peak_ratio,
+                step,
+                ..
+            } => {
                 self.positive(*a1, &format!("{at}.a1"));
                 self.non_negative(*b, &format!("{at}.b"));
                 self.positive(*n, &format!("{at}.n"));
-                self.require(*return_period_years >= 1.0, &format!("{at}.return_period_years"), || {
-                    format!("expected a return period ≥ 1 year, found {return_period_years}")
-                });
+                self.require(
+                    *return_period_years >= 1.0,
+                    &format!("{at}.return_period_years"),
+                    || format!("expected a return period ≥ 1 year, found {return_period_years}"),
+                );
                 self.positive(duration.secs(), &format!("{at}.duration"));
-                self.require(*peak_ratio > 0.0 && *peak_ratio < 1.0, &format!("{at}.peak_ratio"), || {
-                    format!("expected a fraction strictly between 0 and 1, found {peak_ratio}")
-                });
+                self.require(
+                    *peak_ratio > 0.0 && *peak_ratio < 1.0,
+                    &format!("{at}.peak_ratio"),
+                    || format!("expected a fraction strictly between 0 and 1, found {peak_ratio}"),
+                );
                 self.positive(step.secs(), &format!("{at}.step"));
             }
-            RainSource::MovingCell { peak_mm_h, radius_m, track } => {
+            RainSource::MovingCell {
+                peak_mm_h,
+                radius_m,
+                track,
+            } => {
                 self.non_negative(*peak_mm_h, &format!("{at}.peak_mm_h"));
                 self.positive(*radius_m, &format!("{at}.radius_m"));
-                self.require(track.len() >= 2, &format!("{at}.track"), || "expected at least two (time, x, y) points".into());
+                self.require(track.len() >= 2, &format!("{at}.track"), || {
+                    "expected at least two (time, x, y) points".into()
+                });
                 for w in track.windows(2) {
                     if w[1].0.secs() <= w[0].0.secs() {
-                        self.err(&format!("{at}.track"), format!("track times must increase ({} after {})", w[1].0, w[0].0));
+                        self.err(
+                            &format!("{at}.track"),
+                            format!("track times must increase ({} after {})", w[1].0, w[0].0),
+                        );
                         break;
                     }
                 }
             }
             RainSource::Frames { frames } => {
-                self.require(!frames.is_empty(), &format!("{at}.frames"), || "expected at least one frame".into());
+                self.require(!frames.is_empty(), &format!("{at}.frames"), || {
+                    "expected at least one frame".into()
+                });
                 for (k, (_, rel)) in frames.iter().enumerate() {
                     let field = format!("{at}.frames[{k}]");
                     if let Some(p) = self.file_exists(rel, &field) {
                         match read_asc_header(&p) {
                             Ok((fs, _)) => {
-                                if let Some(spec) = spec {
-                                    if !fs.same_extent(spec) {
-                                        self.err(&field, format!("{}: extent {fs} differs from the DEM's {spec}", p.display()));
-                                    }
+                                if let Some(spec) = spec
+                                    && !fs.same_extent(spec)
+                                {
+                                    self.err(
+                                        &field,
+                                        format!(
+                                            "{}: extent {fs} differs from the DEM's {spec}",
+                                            p.display()
+                                        ),
+                                    );
                                 }
                             }
                             Err(e) => self.err(&field, e.to_string()),
@@ -509,16 +629,22 @@ impl Validator {
 
     fn check_hydro(&mut self, f: &ScenarioFile) {
         let h = &f.hydro;
-        self.require(h.cfl > 0.0 && h.cfl <= 1.0, "hydro.cfl", || format!("expected 0 < cfl ≤ 1 (stability), found {}", h.cfl));
-        self.require(h.theta > 0.0 && h.theta <= 1.0, "hydro.theta", || format!("expected 0 < theta ≤ 1, found {}", h.theta));
+        self.require(h.cfl > 0.0 && h.cfl <= 1.0, "hydro.cfl", || {
+            format!("expected 0 < cfl ≤ 1 (stability), found {}", h.cfl)
+        });
+        self.require(h.theta > 0.0 && h.theta <= 1.0, "hydro.theta", || {
+            format!("expected 0 < theta ≤ 1, found {}", h.theta)
+        });
         self.positive(h.max_dt.secs(), "hydro.max_dt");
         self.positive(h.depth_threshold_m, "hydro.depth_threshold_m");
         self.non_negative(h.initial_depth_m, "hydro.initial_depth_m");
         let codes: BTreeSet<i32> = f.district.land_classes.iter().map(|c| c.code).collect();
         for (i, l) in h.initial_levels.iter().enumerate() {
-            self.require(codes.contains(&l.landuse), &format!("hydro.initial_levels[{i}].landuse"), || {
-                format!("no land class has code {}", l.landuse)
-            });
+            self.require(
+                codes.contains(&l.landuse),
+                &format!("hydro.initial_levels[{i}].landuse"),
+                || format!("no land class has code {}", l.landuse),
+            );
         }
     }
 
@@ -529,18 +655,30 @@ impl Validator {
             Edge::North | Edge::South => (x0, x1),
             Edge::East | Edge::West => (y0, y1),
         };
-        self.require(s.from < s.to, &format!("{at}.to"), || format!("expected `to` > `from` ({}), found {}", s.from, s.to));
-        self.require(s.from >= lo - 1e-6 && s.to <= hi + 1e-6, &format!("{at}.from"), || {
-            format!("segment {}–{} runs off the {:?} edge, which spans {lo}–{hi}", s.from, s.to, s.edge)
+        self.require(s.from < s.to, &format!("{at}.to"), || {
+            format!("expected `to` > `from` ({}), found {}", s.from, s.to)
         });
+        self.require(
+            s.from >= lo - 1e-6 && s.to <= hi + 1e-6,
+            &format!("{at}.from"),
+            || {
+                format!(
+                    "segment {}–{} runs off the {:?} edge, which spans {lo}–{hi}",
+                    s.from, s.to, s.edge
+                )
+            },
+        );
     }
 
     fn point_inside(&mut self, x: f64, y: f64, at: &str, spec: Option<&GridSpec>) {
-        if let Some(spec) = spec {
-            if spec.cell_at(x, y).is_none() {
-                let (x0, y0, x1, y1) = spec.extent();
-                self.err(at, format!("point ({x}, {y}) lies outside the district (x {x0}–{x1}, y {y0}–{y1})"));
-            }
+        if let Some(spec) = spec
+            && spec.cell_at(x, y).is_none()
+        {
+            let (x0, y0, x1, y1) = spec.extent();
+            self.err(
+                at,
+                format!("point ({x}, {y}) lies outside the district (x {x0}–{x1}, y {y0}–{y1})"),
+            );
         }
     }
 
@@ -570,10 +708,19 @@ impl Validator {
         self.fraction(p.vehicle_share, "population.vehicle_share");
         self.fraction(p.elderly_share, "population.elderly_share");
         self.fraction(p.children_share, "population.children_share");
-        self.positive(p.mobilisation.median_day.secs(), "population.mobilisation.median_day");
-        self.positive(p.mobilisation.median_night.secs(), "population.mobilisation.median_night");
+        self.positive(
+            p.mobilisation.median_day.secs(),
+            "population.mobilisation.median_day",
+        );
+        self.positive(
+            p.mobilisation.median_night.secs(),
+            "population.mobilisation.median_night",
+        );
         self.non_negative(p.mobilisation.sigma, "population.mobilisation.sigma");
-        self.fraction(p.mobilisation.compliance, "population.mobilisation.compliance");
+        self.fraction(
+            p.mobilisation.compliance,
+            "population.mobilisation.compliance",
+        );
         if let PopulationSource::ZoneTotals(t) = &p.source {
             for (i, (z, _)) in t.iter().enumerate() {
                 r.zone(self, z, &format!("population.source[{i}][0]"));
@@ -586,7 +733,10 @@ impl Validator {
         for (i, c) in f.warnings.channels.iter().enumerate() {
             let at = format!("warnings.channels[{i}]");
             if !ids.insert(c.id.as_str()) {
-                self.err(&format!("{at}.id"), format!("channel id \"{}\" is used twice", c.id));
+                self.err(
+                    &format!("{at}.id"),
+                    format!("channel id \"{}\" is used twice", c.id),
+                );
             }
             self.fraction(c.reach, &format!("{at}.reach"));
             self.positive(c.half_time.secs(), &format!("{at}.half_time"));
@@ -596,10 +746,22 @@ impl Validator {
     fn check_shelters(&mut self, f: &ScenarioFile, r: &Refs) {
         for (i, s) in f.shelters.iter().enumerate() {
             let at = format!("shelters[{i}]");
-            if let Some(p) = r.place_of(self, &s.place, &format!("{at}.place"), Some(PlaceKind::Shelter)) {
-                self.require(s.capacity.is_some() || p.capacity.is_some(), &format!("{at}.capacity"), || {
-                    format!("shelter \"{}\" has no capacity here or in the places layer", s.place)
-                });
+            if let Some(p) = r.place_of(
+                self,
+                &s.place,
+                &format!("{at}.place"),
+                Some(PlaceKind::Shelter),
+            ) {
+                self.require(
+                    s.capacity.is_some() || p.capacity.is_some(),
+                    &format!("{at}.capacity"),
+                    || {
+                        format!(
+                            "shelter \"{}\" has no capacity here or in the places layer",
+                            s.place
+                        )
+                    },
+                );
             }
             for (k, z) in s.zones.iter().enumerate() {
                 r.zone(self, z, &format!("{at}.zones[{k}]"));
@@ -612,19 +774,37 @@ impl Validator {
         for (i, t) in f.forces.teams.iter().enumerate() {
             let at = format!("forces.teams[{i}]");
             if !ids.insert(t.id.as_str()) {
-                self.err(&format!("{at}.id"), format!("unit id \"{}\" is used twice", t.id));
+                self.err(
+                    &format!("{at}.id"),
+                    format!("unit id \"{}\" is used twice", t.id),
+                );
             }
-            self.require(t.crew > 0, &format!("{at}.crew"), || "expected a crew of at least 1".into());
-            self.require(t.capacity > 0, &format!("{at}.capacity"), || "expected a capacity of at least 1 person".into());
+            self.require(t.crew > 0, &format!("{at}.crew"), || {
+                "expected a crew of at least 1".into()
+            });
+            self.require(t.capacity > 0, &format!("{at}.capacity"), || {
+                "expected a capacity of at least 1 person".into()
+            });
             self.non_negative(t.wading_limit_m, &format!("{at}.wading_limit_m"));
             self.positive(t.speed_kmh, &format!("{at}.speed_kmh"));
-            self.positive(t.rescue_time_per_person.secs(), &format!("{at}.rescue_time_per_person"));
-            r.place_of(self, &t.depot, &format!("{at}.depot"), Some(PlaceKind::Depot));
+            self.positive(
+                t.rescue_time_per_person.secs(),
+                &format!("{at}.rescue_time_per_person"),
+            );
+            r.place_of(
+                self,
+                &t.depot,
+                &format!("{at}.depot"),
+                Some(PlaceKind::Depot),
+            );
         }
         for (i, b) in f.forces.robots.iter().enumerate() {
             let at = format!("forces.robots[{i}]");
             if !ids.insert(b.id.as_str()) {
-                self.err(&format!("{at}.id"), format!("unit id \"{}\" is used twice", b.id));
+                self.err(
+                    &format!("{at}.id"),
+                    format!("unit id \"{}\" is used twice", b.id),
+                );
             }
             self.positive(b.capacity_m3_h, &format!("{at}.capacity_m3_h"));
             self.non_negative(b.setup.secs(), &format!("{at}.setup"));
@@ -632,7 +812,12 @@ impl Validator {
             self.positive(b.speed_kmh, &format!("{at}.speed_kmh"));
             self.positive(b.hose_reach_m, &format!("{at}.hose_reach_m"));
             self.non_negative(b.discharge_reach_m, &format!("{at}.discharge_reach_m"));
-            r.place_of(self, &b.depot, &format!("{at}.depot"), Some(PlaceKind::Depot));
+            r.place_of(
+                self,
+                &b.depot,
+                &format!("{at}.depot"),
+                Some(PlaceKind::Depot),
+            );
         }
     }
 
@@ -650,16 +835,24 @@ impl Validator {
         for (i, s) in f.sensors.iter().enumerate() {
             let at = format!("sensors[{i}]");
             if !ids.insert(s.id.as_str()) {
-                self.err(&format!("{at}.id"), format!("sensor id \"{}\" is used twice", s.id));
+                self.err(
+                    &format!("{at}.id"),
+                    format!("sensor id \"{}\" is used twice", s.id),
+                );
             }
             self.location(&s.at, &format!("{at}.at"), r, spec);
             self.non_negative(s.noise, &format!("{at}.noise"));
             self.positive(s.interval.secs(), &format!("{at}.interval"));
             if let SensorKind::PumpStatus(unit) = &s.kind {
-                let is_pump = r.places.iter().any(|p| p.id == *unit && p.kind == PlaceKind::PumpStation);
-                self.require(is_pump || r.robots.contains(unit.as_str()), &format!("{at}.kind"), || {
-                    format!("\"{unit}\" is neither a pump station place nor a robot id")
-                });
+                let is_pump = r
+                    .places
+                    .iter()
+                    .any(|p| p.id == *unit && p.kind == PlaceKind::PumpStation);
+                self.require(
+                    is_pump || r.robots.contains(unit.as_str()),
+                    &format!("{at}.kind"),
+                    || format!("\"{unit}\" is neither a pump station place nor a robot id"),
+                );
             }
         }
     }
@@ -667,7 +860,10 @@ impl Validator {
     fn condition(&mut self, c: &Condition, at: &str, r: &Refs) {
         match c {
             Condition::At(t) => self.require(t.secs() <= r.duration, at, || {
-                format!("time {t} is after the end of the drill ({})", super::duration::format_duration(r.duration))
+                format!(
+                    "time {t} is after the end of the drill ({})",
+                    super::duration::format_duration(r.duration)
+                )
             }),
             Condition::SensorAbove(s, _) | Condition::SensorBelow(s, _) => {
                 self.require(r.sensors.contains(s.as_str()), &format!("{at}[0]"), || {
@@ -699,13 +895,23 @@ impl Validator {
                 for (k, z) in zones.iter().enumerate() {
                     r.zone(self, z, &format!("{at}.zones[{k}]"));
                 }
-                self.require(r.channels.contains(channel.as_str()), &format!("{at}.channel"), || {
-                    format!("no warning channel has id \"{channel}\" (channels: {})", list(&r.channels))
-                });
+                self.require(
+                    r.channels.contains(channel.as_str()),
+                    &format!("{at}.channel"),
+                    || {
+                        format!(
+                            "no warning channel has id \"{channel}\" (channels: {})",
+                            list(&r.channels)
+                        )
+                    },
+                );
             }
             Order::OpenShelter(s) | Order::CloseShelter(s) => {
                 self.require(r.shelters.contains(s.as_str()), &format!("{at}[0]"), || {
-                    format!("no shelter is listed for place \"{s}\" (shelters: {})", list(&r.shelters))
+                    format!(
+                        "no shelter is listed for place \"{s}\" (shelters: {})",
+                        list(&r.shelters)
+                    )
                 });
             }
             Order::CloseRoad(id) => r.road(self, id, &format!("{at}[0]")),
@@ -717,10 +923,15 @@ impl Validator {
         for (i, rule) in f.plan.iter().enumerate() {
             let at = format!("plan[{i}]");
             if !ids.insert(rule.id.as_str()) {
-                self.err(&format!("{at}.id"), format!("rule id \"{}\" is used twice", rule.id));
+                self.err(
+                    &format!("{at}.id"),
+                    format!("rule id \"{}\" is used twice", rule.id),
+                );
             }
             self.condition(&rule.when, &format!("{at}.when"), r);
-            self.require(!rule.then.is_empty(), &format!("{at}.then"), || "expected at least one order".into());
+            self.require(!rule.then.is_empty(), &format!("{at}.then"), || {
+                "expected at least one order".into()
+            });
             for (k, o) in rule.then.iter().enumerate() {
                 self.order(o, &format!("{at}.then[{k}]"), r, spec);
             }
@@ -732,23 +943,41 @@ impl Validator {
         for (i, inj) in f.injects.iter().enumerate() {
             let at = format!("injects[{i}]");
             if !ids.insert(inj.id.as_str()) {
-                self.err(&format!("{at}.id"), format!("inject id \"{}\" is used twice", inj.id));
+                self.err(
+                    &format!("{at}.id"),
+                    format!("inject id \"{}\" is used twice", inj.id),
+                );
             }
             self.require(inj.at.secs() <= r.duration, &format!("{at}.at"), || {
-                format!("time {} is after the end of the drill ({})", inj.at, super::duration::format_duration(r.duration))
+                format!(
+                    "time {} is after the end of the drill ({})",
+                    inj.at,
+                    super::duration::format_duration(r.duration)
+                )
             });
             let ev = format!("{at}.event");
             match &inj.event {
-                InjectEvent::LeveeBreach { x, y, width_m, over, .. } => {
+                InjectEvent::LeveeBreach {
+                    x,
+                    y,
+                    width_m,
+                    over,
+                    ..
+                } => {
                     self.point_inside(*x, *y, &format!("{ev}.x"), spec);
                     self.positive(*width_m, &format!("{ev}.width_m"));
                     self.non_negative(over.secs(), &format!("{ev}.over"));
                 }
                 InjectEvent::PumpFailure { unit, .. } => {
-                    let is_pump = r.places.iter().any(|p| p.id == *unit && p.kind == PlaceKind::PumpStation);
-                    self.require(is_pump || r.robots.contains(unit.as_str()), &format!("{ev}.unit"), || {
-                        format!("\"{unit}\" is neither a pump station place nor a robot id")
-                    });
+                    let is_pump = r
+                        .places
+                        .iter()
+                        .any(|p| p.id == *unit && p.kind == PlaceKind::PumpStation);
+                    self.require(
+                        is_pump || r.robots.contains(unit.as_str()),
+                        &format!("{ev}.unit"),
+                        || format!("\"{unit}\" is neither a pump station place nor a robot id"),
+                    );
                 }
                 InjectEvent::RoadCollapse { road } => r.road(self, road, &format!("{ev}.road")),
                 InjectEvent::CommOutage { zones, duration } => {
@@ -757,42 +986,60 @@ impl Validator {
                     }
                     self.positive(duration.secs(), &format!("{ev}.duration"));
                 }
-                InjectEvent::RainCell { source } => self.rain_source(source, &format!("{ev}.source"), spec),
-                InjectEvent::FalseReport { at: l } => self.location(l, &format!("{ev}.at"), r, spec),
+                InjectEvent::RainCell { source } => {
+                    self.rain_source(source, &format!("{ev}.source"), spec)
+                }
+                InjectEvent::FalseReport { at: l } => {
+                    self.location(l, &format!("{ev}.at"), r, spec)
+                }
             }
         }
     }
 
     fn check_rubric(&mut self, f: &ScenarioFile) {
         let Some(rubric) = &f.rubric else { return };
-        self.require(!rubric.criteria.is_empty(), "rubric.criteria", || "expected at least one criterion".into());
+        self.require(!rubric.criteria.is_empty(), "rubric.criteria", || {
+            "expected at least one criterion".into()
+        });
         let mut ids = BTreeSet::new();
         for (i, c) in rubric.criteria.iter().enumerate() {
             let at = format!("rubric.criteria[{i}]");
             if !ids.insert(c.id.as_str()) {
-                self.err(&format!("{at}.id"), format!("criterion id \"{}\" is used twice", c.id));
+                self.err(
+                    &format!("{at}.id"),
+                    format!("criterion id \"{}\" is used twice", c.id),
+                );
             }
             self.positive(c.weight, &format!("{at}.weight"));
-            self.require((0.0..=100.0).contains(&c.pass_score), &format!("{at}.pass_score"), || {
-                format!("expected a score 0–100, found {}", c.pass_score)
-            });
+            self.require(
+                (0.0..=100.0).contains(&c.pass_score),
+                &format!("{at}.pass_score"),
+                || format!("expected a score 0–100, found {}", c.pass_score),
+            );
         }
-        self.require((0.0..=100.0).contains(&rubric.pass_mark), "rubric.pass_mark", || {
-            format!("expected a score 0–100, found {}", rubric.pass_mark)
-        });
+        self.require(
+            (0.0..=100.0).contains(&rubric.pass_mark),
+            "rubric.pass_mark",
+            || format!("expected a score 0–100, found {}", rubric.pass_mark),
+        );
     }
 
     fn check_outputs(&mut self, f: &ScenarioFile, r: &Refs, spec: Option<&GridSpec>) {
         let o = &f.outputs;
         for (i, t) in o.depth_at.iter().enumerate() {
-            self.require(t.secs() <= r.duration, &format!("outputs.depth_at[{i}]"), || {
-                format!("time {t} is after the end of the drill")
-            });
+            self.require(
+                t.secs() <= r.duration,
+                &format!("outputs.depth_at[{i}]"),
+                || format!("time {t} is after the end of the drill"),
+            );
         }
         let mut ids = BTreeSet::new();
         for (i, p) in o.probes.iter().enumerate() {
             if !ids.insert(p.id.as_str()) {
-                self.err(&format!("outputs.probes[{i}].id"), format!("probe id \"{}\" is used twice", p.id));
+                self.err(
+                    &format!("outputs.probes[{i}].id"),
+                    format!("probe id \"{}\" is used twice", p.id),
+                );
             }
             self.location(&p.at, &format!("outputs.probes[{i}].at"), r, spec);
         }
@@ -805,7 +1052,10 @@ fn list(s: &BTreeSet<&str>) -> String {
     if s.is_empty() {
         "none defined".into()
     } else {
-        s.iter().map(|x| format!("\"{x}\"")).collect::<Vec<_>>().join(", ")
+        s.iter()
+            .map(|x| format!("\"{x}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -823,12 +1073,21 @@ struct Refs<'a> {
 }
 
 impl<'a> Refs<'a> {
-    fn new(f: &'a ScenarioFile, layers: &'a (Vec<Place>, Vec<Zone>, Vec<Road>, Vec<Building>)) -> Self {
+    fn new(
+        f: &'a ScenarioFile,
+        layers: &'a (Vec<Place>, Vec<Zone>, Vec<Road>, Vec<Building>),
+    ) -> Self {
         Refs {
             places: &layers.0,
             zones: layers.1.iter().map(|z| z.id.as_str()).collect(),
             roads: layers.2.iter().map(|r| r.id.as_str()).collect(),
-            units: f.forces.teams.iter().map(|t| t.id.as_str()).chain(f.forces.robots.iter().map(|r| r.id.as_str())).collect(),
+            units: f
+                .forces
+                .teams
+                .iter()
+                .map(|t| t.id.as_str())
+                .chain(f.forces.robots.iter().map(|r| r.id.as_str()))
+                .collect(),
             robots: f.forces.robots.iter().map(|r| r.id.as_str()).collect(),
             sensors: f.sensors.iter().map(|s| s.id.as_str()).collect(),
             channels: f.warnings.channels.iter().map(|c| c.id.as_str()).collect(),
@@ -837,7 +1096,13 @@ impl<'a> Refs<'a> {
         }
     }
 
-    fn place_of(&self, v: &mut Validator, id: &str, at: &str, kind: Option<PlaceKind>) -> Option<&'a Place> {
+    fn place_of(
+        &self,
+        v: &mut Validator,
+        id: &str,
+        at: &str,
+        kind: Option<PlaceKind>,
+    ) -> Option<&'a Place> {
         match self.places.iter().find(|p| p.id == id) {
             None => {
                 let candidates: BTreeSet<&str> = self
@@ -847,14 +1112,27 @@ impl<'a> Refs<'a> {
                     .map(|p| p.id.as_str())
                     .collect();
                 let what = kind.as_ref().map(|k| k.as_str()).unwrap_or("place");
-                v.err(at, format!("no place has id \"{id}\" ({what} places: {})", list(&candidates)));
+                v.err(
+                    at,
+                    format!(
+                        "no place has id \"{id}\" ({what} places: {})",
+                        list(&candidates)
+                    ),
+                );
                 None
             }
             Some(p) => {
-                if let Some(k) = kind {
-                    if p.kind != k {
-                        v.err(at, format!("place \"{id}\" is a {}, expected a {}", p.kind.as_str(), k.as_str()));
-                    }
+                if let Some(k) = kind
+                    && p.kind != k
+                {
+                    v.err(
+                        at,
+                        format!(
+                            "place \"{id}\" is a {}, expected a {}",
+                            p.kind.as_str(),
+                            k.as_str()
+                        ),
+                    );
                 }
                 Some(p)
             }
@@ -862,14 +1140,23 @@ impl<'a> Refs<'a> {
     }
 
     fn zone(&self, v: &mut Validator, id: &str, at: &str) {
-        v.require(self.zones.contains(id), at, || format!("no zone has id \"{id}\" (zones: {})", list(&self.zones)));
+        v.require(self.zones.contains(id), at, || {
+            format!("no zone has id \"{id}\" (zones: {})", list(&self.zones))
+        });
     }
 
     fn unit(&self, v: &mut Validator, id: &str, at: &str) {
-        v.require(self.units.contains(id), at, || format!("no team or robot has id \"{id}\" (units: {})", list(&self.units)));
+        v.require(self.units.contains(id), at, || {
+            format!(
+                "no team or robot has id \"{id}\" (units: {})",
+                list(&self.units)
+            )
+        });
     }
 
     fn road(&self, v: &mut Validator, id: &str, at: &str) {
-        v.require(self.roads.contains(id), at, || format!("no road has id \"{id}\" in the roads layer"));
+        v.require(self.roads.contains(id), at, || {
+            format!("no road has id \"{id}\" in the roads layer")
+        });
     }
 }

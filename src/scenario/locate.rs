@@ -45,7 +45,13 @@ impl Locator {
             }
             match p.rfind(['.', '[']) {
                 Some(k) => p.truncate(k),
-                None => return self.spots.get("").copied().unwrap_or(Pos { line: 1, col: 1 }),
+                None => {
+                    return self
+                        .spots
+                        .get("")
+                        .copied()
+                        .unwrap_or(Pos { line: 1, col: 1 });
+                }
             }
         }
     }
@@ -185,7 +191,10 @@ fn tokenize(text: &str) -> Vec<(Tok, Pos)> {
         } else {
             while i < chars.len()
                 && !chars[i].is_whitespace()
-                && !matches!(chars[i], '(' | ')' | '[' | ']' | '{' | '}' | ',' | ':' | '/')
+                && !matches!(
+                    chars[i],
+                    '(' | ')' | '[' | ']' | '{' | '}' | ',' | ':' | '/'
+                )
             {
                 adv(&mut i, &mut line, &mut col, &chars);
             }
@@ -201,7 +210,11 @@ struct Walker<'a> {
 }
 
 fn join(path: &str, field: &str) -> String {
-    if path.is_empty() { field.to_string() } else { format!("{path}.{field}") }
+    if path.is_empty() {
+        field.to_string()
+    } else {
+        format!("{path}.{field}")
+    }
 }
 
 impl Walker<'_> {
@@ -210,7 +223,9 @@ impl Walker<'_> {
     }
 
     fn value(&mut self, path: &str, loc: &mut Locator) {
-        let Some((tok, pos)) = self.toks.get(self.i).cloned() else { return };
+        let Some((tok, pos)) = self.toks.get(self.i).cloned() else {
+            return;
+        };
         loc.record(path, pos);
         match tok {
             Tok::Ident(_) if self.peek(1) == Some(&Tok::Open('(')) => {
@@ -224,7 +239,9 @@ impl Walker<'_> {
 
     /// At an opening bracket: a struct `(a: 1)`, tuple `(1, 2)`, list `[..]` or map `{..}`.
     fn group(&mut self, path: &str, loc: &mut Locator) {
-        let Some((Tok::Open(open), _)) = self.toks.get(self.i).cloned() else { return };
+        let Some((Tok::Open(open), _)) = self.toks.get(self.i).cloned() else {
+            return;
+        };
         self.i += 1;
         let named = open == '('
             && matches!(self.peek(0), Some(Tok::Ident(_)))
@@ -300,7 +317,10 @@ Scenario(
         assert_eq!(l.find("forces.teams[1].depot"), Pos { line: 7, col: 32 });
         assert_eq!(l.find("forces.teams[1].depot[0]"), Pos { line: 7, col: 37 });
         assert_eq!(l.find("plan[0].when[0]"), Pos { line: 10, col: 32 });
-        assert_eq!(l.find("plan[0].then[0].zones[0]"), Pos { line: 10, col: 65 });
+        assert_eq!(
+            l.find("plan[0].then[0].zones[0]"),
+            Pos { line: 10, col: 65 }
+        );
         // Unknown deeper paths fall back to the nearest ancestor.
         assert_eq!(l.find("forces.teams[1].nothing"), Pos { line: 7, col: 13 });
     }

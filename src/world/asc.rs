@@ -37,7 +37,11 @@ pub enum RasterError {
 
 impl RasterError {
     fn format(path: &Path, line: usize, message: impl Into<String>) -> Self {
-        RasterError::Format { path: path.to_path_buf(), line, message: message.into() }
+        RasterError::Format {
+            path: path.to_path_buf(),
+            line,
+            message: message.into(),
+        }
     }
 }
 
@@ -52,15 +56,19 @@ pub struct AscGrid {
 
 /// Read only the header of an ESRI ASCII grid (cheap extent checks).
 pub fn read_asc_header(path: &Path) -> Result<(GridSpec, Option<f64>), RasterError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| RasterError::Io { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| RasterError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     parse_header(path, &text).map(|(spec, nodata, _)| (spec, nodata))
 }
 
 /// Read an ESRI ASCII grid.
 pub fn read_asc(path: &Path) -> Result<AscGrid, RasterError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| RasterError::Io { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| RasterError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     parse_asc(path, &text)
 }
 
@@ -106,7 +114,11 @@ pub fn parse_asc(path: &Path, text: &str) -> Result<AscGrid, RasterError> {
             return Err(RasterError::format(
                 path,
                 lineno,
-                format!("data row {} has {n} values, expected ncols = {}", rows + 1, spec.ncols),
+                format!(
+                    "data row {} has {n} values, expected ncols = {}",
+                    rows + 1,
+                    spec.ncols
+                ),
             ));
         }
         rows += 1;
@@ -115,10 +127,16 @@ pub fn parse_asc(path: &Path, text: &str) -> Result<AscGrid, RasterError> {
         return Err(RasterError::format(
             path,
             last_line,
-            format!("file ends after {rows} data rows, expected nrows = {}", spec.nrows),
+            format!(
+                "file ends after {rows} data rows, expected nrows = {}",
+                spec.nrows
+            ),
         ));
     }
-    Ok(AscGrid { grid: Grid { spec, data }, nodata })
+    Ok(AscGrid {
+        grid: Grid { spec, data },
+        nodata,
+    })
 }
 
 fn parse_header(path: &Path, text: &str) -> Result<(GridSpec, Option<f64>, usize), RasterError> {
@@ -141,7 +159,13 @@ fn parse_header(path: &Path, text: &str) -> Result<(GridSpec, Option<f64>, usize
         let lower = key.to_ascii_lowercase();
         let known = matches!(
             lower.as_str(),
-            "ncols" | "nrows" | "xllcorner" | "xllcenter" | "yllcorner" | "yllcenter" | "cellsize"
+            "ncols"
+                | "nrows"
+                | "xllcorner"
+                | "xllcenter"
+                | "yllcorner"
+                | "yllcenter"
+                | "cellsize"
                 | "nodata_value"
         );
         if !known {
@@ -216,7 +240,17 @@ fn parse_header(path: &Path, text: &str) -> Result<(GridSpec, Option<f64>, usize
     if ycentre {
         yll -= 0.5 * cell;
     }
-    Ok((GridSpec { ncols, nrows, xll, yll, cell }, nodata, consumed))
+    Ok((
+        GridSpec {
+            ncols,
+            nrows,
+            xll,
+            yll,
+            cell,
+        },
+        nodata,
+        consumed,
+    ))
 }
 
 /// Format a grid as ESRI ASCII text with `decimals` digits after the point.
@@ -253,7 +287,10 @@ pub fn write_asc(
 ) -> Result<(), RasterError> {
     let text = format_asc(grid, nodata, decimals);
     let tmp = path.with_extension("asc.part");
-    let io = |source| RasterError::Io { path: path.to_path_buf(), source };
+    let io = |source| RasterError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut f = std::fs::File::create(&tmp).map_err(io)?;
     f.write_all(text.as_bytes()).map_err(io)?;
     drop(f);
@@ -272,7 +309,16 @@ mod tests {
     fn round_trip() {
         let text = "ncols 3\nnrows 2\nxllcorner 10\nyllcorner 20\ncellsize 5\nNODATA_value -9999\n1 2 3\n4 5 6\n";
         let g = parse_asc(p(), text).unwrap();
-        assert_eq!(g.grid.spec, GridSpec { ncols: 3, nrows: 2, xll: 10.0, yll: 20.0, cell: 5.0 });
+        assert_eq!(
+            g.grid.spec,
+            GridSpec {
+                ncols: 3,
+                nrows: 2,
+                xll: 10.0,
+                yll: 20.0,
+                cell: 5.0
+            }
+        );
         assert_eq!(g.grid.data, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
         let again = parse_asc(p(), &format_asc(&g.grid, g.nodata, 3)).unwrap();
         assert_eq!(again.grid, g.grid);
@@ -282,7 +328,10 @@ mod tests {
     fn errors_name_the_line() {
         let bad_row = "ncols 3\nnrows 2\nxllcorner 0\nyllcorner 0\ncellsize 5\n1 2 3\n4 5\n";
         let e = parse_asc(p(), bad_row).unwrap_err().to_string();
-        assert!(e.starts_with("t.asc:7:") && e.contains("expected ncols = 3"), "{e}");
+        assert!(
+            e.starts_with("t.asc:7:") && e.contains("expected ncols = 3"),
+            "{e}"
+        );
         let bad_num = "ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 5\n1 x\n";
         let e = parse_asc(p(), bad_num).unwrap_err().to_string();
         assert!(e.starts_with("t.asc:6:") && e.contains("`x`"), "{e}");

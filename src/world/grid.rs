@@ -137,7 +137,13 @@ mod tests {
 
     #[test]
     fn cell_centre_and_lookup_round_trip() {
-        let spec = GridSpec { ncols: 4, nrows: 3, xll: 100.0, yll: 200.0, cell: 5.0 };
+        let spec = GridSpec {
+            ncols: 4,
+            nrows: 3,
+            xll: 100.0,
+            yll: 200.0,
+            cell: 5.0,
+        };
         for r in 0..3 {
             for c in 0..4 {
                 let (x, y) = spec.cell_centre(r, c);

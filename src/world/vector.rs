@@ -179,7 +179,10 @@ impl Building {
     /// Centroid of the footprint (vertex mean; fine for the compact footprints used).
     pub fn centroid(&self) -> Pt {
         let n = self.ring.len().max(1) as f64;
-        let (sx, sy) = self.ring.iter().fold((0.0, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
+        let (sx, sy) = self
+            .ring
+            .iter()
+            .fold((0.0, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
         (sx / n, sy / n)
     }
 }
@@ -209,8 +212,10 @@ struct Features<'a> {
 }
 
 fn read_collection(path: &Path) -> Result<Features<'_>, VectorError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| VectorError::Io { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| VectorError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let v: Value = serde_json::from_str(&text).map_err(|e| VectorError::Syntax {
         path: path.to_path_buf(),
         line: e.line(),
@@ -223,7 +228,9 @@ fn read_collection(path: &Path) -> Result<Features<'_>, VectorError> {
         message: m.into(),
     };
     if v.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
-        return Err(top("expected a GeoJSON FeatureCollection (\"type\": \"FeatureCollection\")"));
+        return Err(top(
+            "expected a GeoJSON FeatureCollection (\"type\": \"FeatureCollection\")",
+        ));
     }
     let features = v
         .get("features")
@@ -248,17 +255,26 @@ impl Feat<'_> {
     }
 
     fn err(&self, message: impl Into<String>) -> VectorError {
-        VectorError::Content { path: self.path.to_path_buf(), what: self.what(), message: message.into() }
+        VectorError::Content {
+            path: self.path.to_path_buf(),
+            what: self.what(),
+            message: message.into(),
+        }
     }
 
     fn prop(&self, key: &str) -> Option<&Value> {
-        self.v.get("properties").and_then(|p| p.get(key)).filter(|v| !v.is_null())
+        self.v
+            .get("properties")
+            .and_then(|p| p.get(key))
+            .filter(|v| !v.is_null())
     }
 
     fn str_req(&self, key: &str) -> Result<String, VectorError> {
         match self.prop(key) {
             Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-            Some(other) => Err(self.err(format!("property \"{key}\": expected a text, found {other}"))),
+            Some(other) => Err(self.err(format!(
+                "property \"{key}\": expected a text, found {other}"
+            ))),
             None => Err(self.err(format!("missing property \"{key}\" (a text)"))),
         }
     }
@@ -267,7 +283,9 @@ impl Feat<'_> {
         match self.prop(key) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(self.err(format!("property \"{key}\": expected a text, found {other}"))),
+            Some(other) => Err(self.err(format!(
+                "property \"{key}\": expected a text, found {other}"
+            ))),
         }
     }
 
@@ -278,7 +296,9 @@ impl Feat<'_> {
                 .as_f64()
                 .filter(|x| x.is_finite())
                 .map(Some)
-                .ok_or_else(|| self.err(format!("property \"{key}\": expected a number, found {v}"))),
+                .ok_or_else(|| {
+                    self.err(format!("property \"{key}\": expected a number, found {v}"))
+                }),
         }
     }
 
@@ -286,7 +306,9 @@ impl Feat<'_> {
         match self.num_opt(key)? {
             None => Ok(None),
             Some(x) if x >= 0.0 && x.fract() == 0.0 && x <= u32::MAX as f64 => Ok(Some(x as u32)),
-            Some(x) => Err(self.err(format!("property \"{key}\": expected a whole number ≥ 0, found {x}"))),
+            Some(x) => Err(self.err(format!(
+                "property \"{key}\": expected a whole number ≥ 0, found {x}"
+            ))),
         }
     }
 
@@ -294,14 +316,25 @@ impl Feat<'_> {
         match self.prop(key) {
             None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(other) => Err(self.err(format!("property \"{key}\": expected true or false, found {other}"))),
+            Some(other) => Err(self.err(format!(
+                "property \"{key}\": expected true or false, found {other}"
+            ))),
         }
     }
 
     fn geometry(&self) -> Result<(&str, &Value), VectorError> {
-        let g = self.v.get("geometry").filter(|g| !g.is_null()).ok_or_else(|| self.err("missing geometry"))?;
-        let t = g.get("type").and_then(Value::as_str).ok_or_else(|| self.err("geometry has no \"type\""))?;
-        let c = g.get("coordinates").ok_or_else(|| self.err("geometry has no \"coordinates\""))?;
+        let g = self
+            .v
+            .get("geometry")
+            .filter(|g| !g.is_null())
+            .ok_or_else(|| self.err("missing geometry"))?;
+        let t = g
+            .get("type")
+            .and_then(Value::as_str)
+            .ok_or_else(|| self.err("geometry has no \"type\""))?;
+        let c = g
+            .get("coordinates")
+            .ok_or_else(|| self.err("geometry has no \"coordinates\""))?;
         Ok((t, c))
     }
 
@@ -311,15 +344,25 @@ impl Feat<'_> {
         let y = a.and_then(|a| a[1].as_f64()).filter(|y| y.is_finite());
         match (x, y) {
             (Some(x), Some(y)) => Ok((x, y)),
-            _ => Err(self.err(format!("expected a position [x, y] of finite numbers, found {v}"))),
+            _ => Err(self.err(format!(
+                "expected a position [x, y] of finite numbers, found {v}"
+            ))),
         }
     }
 
     fn line(&self, v: &Value, min: usize) -> Result<Vec<Pt>, VectorError> {
-        let arr = v.as_array().ok_or_else(|| self.err("expected an array of positions"))?;
-        let pts = arr.iter().map(|p| self.pt(p)).collect::<Result<Vec<_>, _>>()?;
+        let arr = v
+            .as_array()
+            .ok_or_else(|| self.err("expected an array of positions"))?;
+        let pts = arr
+            .iter()
+            .map(|p| self.pt(p))
+            .collect::<Result<Vec<_>, _>>()?;
         if pts.len() < min {
-            return Err(self.err(format!("expected at least {min} positions, found {}", pts.len())));
+            return Err(self.err(format!(
+                "expected at least {min} positions, found {}",
+                pts.len()
+            )));
         }
         Ok(pts)
     }
@@ -333,7 +376,10 @@ impl Feat<'_> {
 
     fn outer_rings(&self) -> Result<Vec<Vec<Pt>>, VectorError> {
         let ring_of = |poly: &Value| -> Result<Vec<Pt>, VectorError> {
-            let rings = poly.as_array().filter(|r| !r.is_empty()).ok_or_else(|| self.err("polygon has no rings"))?;
+            let rings = poly
+                .as_array()
+                .filter(|r| !r.is_empty())
+                .ok_or_else(|| self.err("polygon has no rings"))?;
             self.line(&rings[0], 4)
         };
         match self.geometry()? {
@@ -344,7 +390,9 @@ impl Feat<'_> {
                 .iter()
                 .map(ring_of)
                 .collect(),
-            (t, _) => Err(self.err(format!("geometry: expected a Polygon or MultiPolygon, found {t}"))),
+            (t, _) => Err(self.err(format!(
+                "geometry: expected a Polygon or MultiPolygon, found {t}"
+            ))),
         }
     }
 
@@ -371,13 +419,17 @@ fn each<T>(
     let mut out = Vec::new();
     let mut seen = std::collections::BTreeMap::<String, usize>::new();
     for (index, v) in fc.features.iter().enumerate() {
-        let feat = Feat { path: fc.path, index, v };
+        let feat = Feat {
+            path: fc.path,
+            index,
+            v,
+        };
         for item in f(&feat)? {
             let id = id_of(&item).to_string();
-            if let Some(first) = seen.insert(id.clone(), index) {
-                if first != index {
-                    return Err(feat.err(format!("duplicate id \"{id}\" (also feature #{first})")));
-                }
+            if let Some(first) = seen.insert(id.clone(), index)
+                && first != index
+            {
+                return Err(feat.err(format!("duplicate id \"{id}\" (also feature #{first})")));
             }
             out.push(item);
         }
@@ -437,7 +489,9 @@ pub fn load_roads(path: &Path) -> Result<Vec<Road>, VectorError> {
             let lines = f.lines()?;
             let speed = f.num_opt("speed_kmh")?.unwrap_or(30.0);
             if speed <= 0.0 {
-                return Err(f.err(format!("property \"speed_kmh\": expected > 0, found {speed}")));
+                return Err(f.err(format!(
+                    "property \"speed_kmh\": expected > 0, found {speed}"
+                )));
             }
             let n = lines.len();
             let base = Road {
@@ -453,7 +507,11 @@ pub fn load_roads(path: &Path) -> Result<Vec<Road>, VectorError> {
                 .into_iter()
                 .enumerate()
                 .map(|(k, line)| Road {
-                    id: if n == 1 { id.clone() } else { format!("{id}/{}", k + 1) },
+                    id: if n == 1 {
+                        id.clone()
+                    } else {
+                        format!("{id}/{}", k + 1)
+                    },
                     line,
                     ..base.clone()
                 })
@@ -470,7 +528,10 @@ pub fn load_buildings(path: &Path) -> Result<Vec<Building>, VectorError> {
         path,
         |f| {
             let rings = f.outer_rings()?;
-            let ring = rings.into_iter().max_by_key(|r| r.len()).unwrap_or_default();
+            let ring = rings
+                .into_iter()
+                .max_by_key(|r| r.len())
+                .unwrap_or_default();
             Ok(vec![Building {
                 id: f.str_req("id")?,
                 zone: f.str_opt("zone")?,
@@ -491,7 +552,13 @@ mod tests {
 
     #[test]
     fn point_in_square() {
-        let sq = vec![(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0), (0.0, 0.0)];
+        let sq = vec![
+            (0.0, 0.0),
+            (10.0, 0.0),
+            (10.0, 10.0),
+            (0.0, 10.0),
+            (0.0, 0.0),
+        ];
         assert!(point_in_ring((5.0, 5.0), &sq));
         assert!(!point_in_ring((15.0, 5.0), &sq));
     }
@@ -508,6 +575,9 @@ mod tests {
         )
         .unwrap();
         let e = load_roads(&p).unwrap_err().to_string();
-        assert!(e.contains("feature #1 (id \"R2\")") && e.contains("at least 2"), "{e}");
+        assert!(
+            e.contains("feature #1 (id \"R2\")") && e.contains("at least 2"),
+            "{e}"
+        );
     }
 }

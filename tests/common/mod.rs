@@ -1,0 +1,40 @@
+//! Shared helpers for the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The mini fixture folder.
+pub fn mini_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mini")
+}
+
+/// Copy the mini fixture into a fresh temp dir; returns the dir (keep it alive).
+pub fn mini_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for e in std::fs::read_dir(mini_dir()).expect("fixture dir") {
+        let e = e.expect("entry");
+        std::fs::copy(e.path(), dir.path().join(e.file_name())).expect("copy fixture");
+    }
+    dir
+}
+
+/// The mini scenario text with `from` replaced by `to` (which must occur).
+pub fn mini_with(from: &str, to: &str) -> String {
+    let text = std::fs::read_to_string(mini_dir().join("mini.ron")).expect("mini.ron");
+    assert!(text.contains(from), "fixture does not contain {from:?}");
+    text.replacen(from, to, 1)
+}
+
+/// Run the floodrill binary; returns (exit code, stdout, stderr).
+pub fn floodrill(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_floodrill"))
+        .args(args)
+        .output()
+        .expect("run floodrill");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
