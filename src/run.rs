@@ -72,6 +72,79 @@ pub struct RunSummary {
     pub final_state_digest: String,
     /// Domain figures (hydraulics, people, …) added by the output writers.
     pub figures: serde_json::Map<String, serde_json::Value>,
+    /// Recovered numerical problems (retried sub-steps), in order.
+    pub diagnostics: Vec<String>,
+    /// Scenario sections that were validated and carried but whose behaviour this
+    /// version does not simulate yet.
+    pub not_yet_simulated: Vec<String>,
+}
+
+/// Sections of the scenario present in the file whose behaviour is not simulated by
+/// this version (so a trainer is never misled into thinking they acted).
+pub fn not_yet_simulated(s: &Scenario) -> Vec<String> {
+    let f = &s.file;
+    let mut out = Vec::new();
+    let households: u64 = s.buildings.iter().map(|b| u64::from(b.households)).sum();
+    for (present, name) in [
+        (households > 0, "population"),
+        (!f.warnings.channels.is_empty(), "warnings"),
+        (!f.shelters.is_empty(), "shelters"),
+        (!f.forces.teams.is_empty() || !f.forces.robots.is_empty(), "forces"),
+        (!f.sensors.is_empty(), "sensors"),
+        (!f.plan.is_empty(), "plan"),
+        (!f.injects.is_empty(), "injects"),
+        (true, "rubric"),
+    ] {
+        if present {
+            out.push(name.to_string());
+        }
+    }
+    out
+}
+
+fn write_water_outputs(
+    engine: &mut Engine,
+    scenario: &Scenario,
+    dir: &Path,
+) -> Result<serde_json::Map<String, serde_json::Value>, RunError> {
+    use crate::engine::hydro::{BalanceSeries, Water, WaterStats};
+    use serde_json::json;
+    let mut figures = serde_json::Map::new();
+    let world = engine.world_mut();
+    let stats = world.get_resource::<WaterStats>().copied();
+    let rows = world.get_resource::<BalanceSeries>().map(|b| b.0.clone()).unwrap_or_default();
+    let Some(mut water) = world.get_resource_mut::<Water>() else { return Ok(figures) };
+    water.0.storage();
+    let model = &water.0;
+    if scenario.file.outputs.max_rasters {
+        crate::report::water::write_max_rasters(dir, model)?;
+    }
+    crate::report::water::write_probes(dir, model)?;
+    let mut rows = rows;
+    let last = *model.balance();
+    if rows.last().is_none_or(|r| r.t < last.t) {
+        rows.push(last);
+    }
+    crate::report::water::write_balance(dir, &rows)?;
+    let b = model.balance();
+    let max_depth = model.outputs().max_depth_grid().data.iter().cloned().fold(0.0, f64::max);
+    if let Some(st) = stats {
+        figures.insert("hydro_substeps".into(), json!(st.substeps));
+        figures.insert("hydro_cell_updates".into(), json!(st.cell_updates));
+        figures.insert("hydro_min_dt_s".into(), json!(st.min_dt));
+        figures.insert("hydro_retries".into(), json!(st.retries));
+    }
+    figures.insert("rain_m3".into(), json!(b.rain));
+    figures.insert("infiltration_m3".into(), json!(b.infiltration));
+    figures.insert("drained_m3".into(), json!(b.drained));
+    figures.insert("boundary_in_m3".into(), json!(b.boundary_inflow));
+    figures.insert("boundary_out_m3".into(), json!(b.boundary_outflow));
+    figures.insert("storage_change_m3".into(), json!(b.storage - b.initial_storage));
+    figures.insert("balance_error_m3".into(), json!(b.error()));
+    let rel_rain = if b.rain > 0.0 { b.error() / b.rain } else { b.relative_error() };
+    figures.insert("balance_error_of_rain".into(), json!(rel_rain));
+    figures.insert("max_depth_m".into(), json!(max_depth));
+    Ok(figures)
 }
 
 /// Progress callback: (sim seconds done, sim seconds to do, wall seconds so far).
@@ -102,6 +175,7 @@ pub fn run(
         source,
     })?;
     let mut engine = Engine::new(scenario.clone(), opts.engine.clone());
+    engine.set_output_dir(opts.out.clone());
     let end = opts
         .until
         .map_or(scenario.duration(), |u| u.min(scenario.duration()));
@@ -127,6 +201,8 @@ pub fn run(
         .resource::<crate::engine::SimThreads>()
         .0
         .current_num_threads();
+    let figures = write_water_outputs(&mut engine, &scenario, &opts.out)?;
+    let diagnostics = engine.world().resource::<crate::engine::SimHealth>().diagnostics.clone();
     let summary = RunSummary {
         scenario: scenario.file.meta.name.clone(),
         scenario_file: scenario.path.display().to_string(),
@@ -143,7 +219,9 @@ pub fn run(
         realtime_factor: if wall > 0.0 { clock.t / wall } else { 0.0 },
         threads,
         final_state_digest: engine.digest(),
-        figures: serde_json::Map::new(),
+        figures,
+        diagnostics,
+        not_yet_simulated: not_yet_simulated(&scenario),
     };
     write_json(&opts.out.join("summary.json"), &summary)?;
     Ok(summary)

@@ -1,11 +1,297 @@
 //! The water in the tick: the Bevy adapter over the [`crate::hydro`] kernels.
-//! (Filled in when the hydraulics kernels land.)
+//!
+//! [`build_model`] turns a checked scenario into a [`HydroModel`] (Manning n, blocked
+//! cells and losses per land class; rain sources and zone scaling; boundaries; initial
+//! levels; probes). The systems are thin: `step_water` advances the model to the end
+//! of the tick in `SimSet::Hydro`, `record_water` samples the series in
+//! `SimSet::Record`. A numerical failure that survives the model's own retries is
+//! reported through [`SimHealth`] and stops the run after the tick.
+
+use std::path::Path;
 
 use bevy::prelude::*;
+
+use super::{OutputDir, ScenarioRes, SimHealth, register_digest};
+use crate::exercise::{SimClock, SimSet, SimTick};
+use crate::hydro::{
+    Boundary, ChicagoStorm, Edge, EdgeSegment, GriddedFrames, Horton, HydroConfig, HydroModel,
+    IdfParams, Infiltration, Interp, LossClass, MovingCell, RainField, RainSource, Scs, Series,
+    ZoneScaling,
+};
+use crate::scenario::Scenario;
+use crate::scenario::schema as s;
+use crate::world::{Grid, rasterize_zones};
+
+/// The hydraulic model of the run.
+#[derive(Resource)]
+pub struct Water(pub HydroModel);
+
+/// Totals over the run's `step_until` calls.
+#[derive(Resource, Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct WaterStats {
+    /// Sub-steps.
+    pub substeps: u64,
+    /// Cell updates.
+    pub cell_updates: u64,
+    /// Smallest sub-step, s.
+    pub min_dt: f64,
+    /// Largest sub-step, s.
+    pub max_dt: f64,
+    /// Retried sub-steps.
+    pub retries: u64,
+}
+
+/// The water-balance series, one row per `outputs.series_interval`.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct BalanceSeries(pub Vec<crate::hydro::WaterBalance>);
 
 /// Adds the water systems to `SimTick`.
 pub struct HydroPlugin;
 
 impl Plugin for HydroPlugin {
-    fn build(&self, _app: &mut App) {}
+    fn build(&self, app: &mut App) {
+        let scenario = app.world().resource::<ScenarioRes>().0.clone();
+        // A scenario that validated builds a model; validation runs the same builder.
+        let model = match build_model(&scenario) {
+            Ok(m) => m,
+            Err(e) => {
+                app.world_mut().resource_mut::<SimHealth>().failure = Some(e);
+                return;
+            }
+        };
+        let mut series = BalanceSeries::default();
+        series.0.push(*model.balance());
+        app.insert_resource(Water(model))
+            .insert_resource(series)
+            .init_resource::<WaterStats>()
+            .add_systems(SimTick, step_water.in_set(SimSet::Hydro))
+            .add_systems(SimTick, (record_water, write_depth_at).chain().in_set(SimSet::Record));
+        register_digest(app, "hydro", |w, h| {
+            if let Some(water) = w.get_resource::<Water>() {
+                // Writing into a hasher cannot fail.
+                let _ = water.0.write_state_bytes(h);
+            }
+        });
+    }
+}
+
+fn step_water(
+    mut water: ResMut<Water>,
+    mut stats: ResMut<WaterStats>,
+    clock: Res<SimClock>,
+    mut health: ResMut<SimHealth>,
+) {
+    let before = water.0.diagnostics().len();
+    match water.0.step_until(clock.t_end()) {
+        Ok(st) => {
+            if stats.substeps == 0 || st.min_dt < stats.min_dt {
+                stats.min_dt = st.min_dt;
+            }
+            stats.max_dt = stats.max_dt.max(st.max_dt);
+            stats.substeps += st.substeps;
+            stats.cell_updates += st.cell_updates;
+            stats.retries += u64::from(st.retries);
+        }
+        Err(e) => health.failure = Some(e.to_string()),
+    }
+    for d in &water.0.diagnostics()[before..] {
+        health.diagnostics.push(format!(
+            "t = {:.2} s: sub-step of {:.4} s retried, cell (row {}, col {}): {}",
+            d.t, d.dt, d.row, d.col, d.what
+        ));
+    }
+}
+
+fn record_water(
+    mut water: ResMut<Water>,
+    mut series: ResMut<BalanceSeries>,
+    clock: Res<SimClock>,
+    scenario: Res<ScenarioRes>,
+) {
+    let every = scenario.0.file.outputs.series_interval.secs();
+    let t = clock.t_end();
+    let k_now = (t / every + 1e-9).floor();
+    let k_before = (clock.t / every + 1e-9).floor();
+    if k_now > k_before || clock.t_end() >= clock.end - 1e-9 {
+        water.0.storage();
+        series.0.push(*water.0.balance());
+    }
+}
+
+fn write_depth_at(
+    water: Res<Water>,
+    clock: Res<SimClock>,
+    scenario: Res<ScenarioRes>,
+    dir: Option<Res<OutputDir>>,
+    mut health: ResMut<SimHealth>,
+) {
+    let Some(dir) = dir else { return };
+    for t in &scenario.0.file.outputs.depth_at {
+        let t = t.secs();
+        // A time falls in the tick (t, t_end]; time 0 is written after the first tick's
+        // start, i.e. in the first tick.
+        let due = (t > clock.t + 1e-9 || (t == 0.0 && clock.tick == 0)) && t <= clock.t_end() + 1e-9;
+        if due && let Err(e) = crate::report::water::write_depth(&dir.0, &water.0, t) {
+            health.failure = Some(e.to_string());
+        }
+    }
+}
+
+/// Read a series file: CSV (`time,value` with a header) when its first data line has
+/// a comma, else the `value time` layout.
+pub fn read_series_file(path: &Path) -> Result<Series, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let first = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).unwrap_or("");
+    let origin = path.display().to_string();
+    if first.contains(',') {
+        Series::parse_csv(&origin, &text, Interp::Linear).map_err(|e| e.to_string())
+    } else {
+        Series::parse_lisflood_all(&origin, &text).map(|mut v| v.remove(0)).map_err(|e| e.to_string())
+    }
+}
+
+/// A scenario series in kernel form.
+pub fn series(scenario: &Scenario, s: &s::Series) -> Result<Series, String> {
+    match s {
+        s::Series::Points(pts) => {
+            let pts: Vec<(f64, f64)> = pts.iter().map(|(t, v)| (t.secs(), *v)).collect();
+            Series::new(&pts, Interp::Linear).map_err(|e| e.to_string())
+        }
+        s::Series::File(rel) => read_series_file(&scenario.resolve(rel)),
+    }
+}
+
+/// A scenario rain source in kernel form.
+pub fn rain_source(scenario: &Scenario, src: &s::RainSource) -> Result<RainSource, String> {
+    Ok(match src {
+        s::RainSource::Uniform { series: ser } => RainSource::Uniform(series(scenario, ser)?),
+        s::RainSource::Chicago { a1, c, b, n, return_period_years, duration, peak_ratio, start, step } => {
+            let storm = ChicagoStorm {
+                idf: IdfParams { a1: *a1, c: *c, b: *b, n: *n },
+                return_period_years: *return_period_years,
+                duration_min: duration.secs() / 60.0,
+                peak_ratio: *peak_ratio,
+                time_step_min: step.secs() / 60.0,
+                start_s: start.secs(),
+            };
+            RainSource::Uniform(storm.series()?)
+        }
+        s::RainSource::MovingCell { peak_mm_h, radius_m, track } => RainSource::Moving(MovingCell {
+            peak_mm_h: *peak_mm_h,
+            radius_m: *radius_m,
+            track: track.iter().map(|(t, x, y)| (t.secs(), *x, *y)).collect(),
+        }),
+        s::RainSource::Frames { frames } => {
+            let list: Vec<(f64, std::path::PathBuf)> =
+                frames.iter().map(|(t, rel)| (t.secs(), scenario.resolve(rel))).collect();
+            let refs: Vec<(f64, &Path)> = list.iter().map(|(t, p)| (*t, p.as_path())).collect();
+            RainSource::Gridded(GriddedFrames::read_asc_frames(&refs)?)
+        }
+    })
+}
+
+fn segment(seg: &s::EdgeSegment) -> EdgeSegment {
+    EdgeSegment {
+        edge: match seg.edge {
+            s::Edge::North => Edge::North,
+            s::Edge::South => Edge::South,
+            s::Edge::East => Edge::East,
+            s::Edge::West => Edge::West,
+        },
+        from: seg.from,
+        to: seg.to,
+    }
+}
+
+/// Build the hydraulic model of a scenario.
+pub fn build_model(scenario: &Scenario) -> Result<HydroModel, String> {
+    let f = &scenario.file;
+    let spec = scenario.dem.spec;
+    let classes = &f.district.land_classes;
+    let class_index = |code: i32| classes.iter().position(|c| c.code == code);
+    let mut manning = Grid::filled(spec, 0.0);
+    let mut blocked = Grid::filled(spec, false);
+    let mut class_of = Grid::filled(spec, 0u16);
+    let mut depth0 = Grid::filled(spec, f.hydro.initial_depth_m);
+    for (i, &code) in scenario.landuse.data.iter().enumerate() {
+        let k = class_index(code).ok_or_else(|| format!("land-use code {code} has no class"))?;
+        let c = &classes[k];
+        manning.data[i] = c.manning;
+        blocked.data[i] = c.blocked;
+        class_of.data[i] = k as u16;
+        for lvl in &f.hydro.initial_levels {
+            if lvl.landuse == code {
+                depth0.data[i] = depth0.data[i].max(lvl.level_m - scenario.dem.data[i]);
+            }
+        }
+        if c.blocked {
+            depth0.data[i] = 0.0;
+        }
+    }
+    let losses: Vec<LossClass> = classes
+        .iter()
+        .map(|c| LossClass {
+            name: c.name.clone(),
+            infiltration: match c.infiltration {
+                s::Infiltration::None => Infiltration::None,
+                s::Infiltration::Horton { f0_mm_h, fc_mm_h, k_per_h } => {
+                    Infiltration::Horton(Horton { f0_mm_h, fc_mm_h, k_per_h })
+                }
+                s::Infiltration::CurveNumber { cn } => Infiltration::Scs(Scs { curve_number: cn, ia_ratio: 0.2 }),
+            },
+            impervious_fraction: c.impervious,
+            drainage_mm_h: c.drainage_mm_h,
+        })
+        .collect();
+    let mut rain = RainField::none();
+    for src in &f.rain.sources {
+        rain = rain.with(rain_source(scenario, src)?);
+    }
+    if !f.rain.zone_scale.is_empty() {
+        let ids = rasterize_zones(&spec, &scenario.zones);
+        let mut factors = std::collections::BTreeMap::new();
+        for zs in &f.rain.zone_scale {
+            let k = scenario
+                .zones
+                .iter()
+                .position(|z| z.id == zs.zone)
+                .ok_or_else(|| format!("rain.zone_scale: no zone \"{}\"", zs.zone))?;
+            factors.insert(k as i64 + 1, zs.factor);
+        }
+        rain.zones = Some(ZoneScaling { zones: ids, factors });
+    }
+    let mut cfg = HydroConfig::default();
+    cfg.surface.alpha = f.hydro.cfl;
+    cfg.surface.theta = f.hydro.theta;
+    cfg.surface.max_dt = f.hydro.max_dt.secs();
+    cfg.surface.depth_threshold = f.hydro.depth_threshold_m;
+    cfg.source_interval_s = f.meta.tick.secs().min(cfg.source_interval_s).max(1.0);
+    let mut b = HydroModel::builder(&scenario.dem)
+        .manning(&manning)
+        .blocked(&blocked)
+        .losses(losses, &class_of)
+        .initial_depth(&depth0)
+        .rain(rain)
+        .config(cfg);
+    for bc in &f.boundaries {
+        b = b.boundary(match bc {
+            s::Boundary::FreeOutflow { at, slope } => {
+                Boundary::FreeOutflow { segment: segment(at), slope: *slope, manning: None }
+            }
+            s::Boundary::Stage { at, series: ser } => {
+                Boundary::Stage { segment: segment(at), level_m: series(scenario, ser)? }
+            }
+            s::Boundary::EdgeInflow { at, series: ser } => {
+                Boundary::UnitInflow { segment: segment(at), q_m2_s: series(scenario, ser)? }
+            }
+            s::Boundary::PointInflow { x, y, series: ser } => {
+                Boundary::PointInflow { x: *x, y: *y, q_m3_s: series(scenario, ser)? }
+            }
+        });
+    }
+    for p in &f.outputs.probes {
+        let (x, y) = scenario.location(&p.at).ok_or_else(|| format!("probe \"{}\": unknown place", p.id))?;
+        b = b.probe(&p.id, x, y);
+    }
+    b.build().map_err(|e| e.to_string())
 }

@@ -32,6 +32,10 @@ pub struct RunSeed(pub u64);
 #[derive(Resource, Clone)]
 pub struct SimThreads(pub Arc<rayon::ThreadPool>);
 
+/// Where a headless run writes its files (absent in the GUI unless asked).
+#[derive(Resource, Debug, Clone)]
+pub struct OutputDir(pub std::path::PathBuf);
+
 /// Set by a system when the simulation cannot go on (numerical failure); the runner
 /// stops after the tick and keeps what was written.
 #[derive(Resource, Debug, Default, Clone)]
@@ -210,6 +214,11 @@ impl Engine {
     /// The world, read-only.
     pub fn world(&self) -> &World {
         self.app.world()
+    }
+
+    /// Write outputs into `dir` as the run goes (depth rasters at requested times).
+    pub fn set_output_dir(&mut self, dir: std::path::PathBuf) {
+        self.app.world_mut().insert_resource(OutputDir(dir));
     }
 
     /// The world (for outputs and tests).

@@ -2,5 +2,6 @@
 //! series, PNG maps and the HTML report.
 
 pub mod table;
+pub mod water;
 
 pub use table::summary_table;

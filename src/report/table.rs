@@ -69,9 +69,23 @@ pub fn summary_table(s: &RunSummary) -> String {
     for (k, v) in &s.figures {
         let v = match v {
             serde_json::Value::String(t) => t.clone(),
+            serde_json::Value::Number(n) if n.is_f64() => {
+                let x = n.as_f64().unwrap_or(f64::NAN);
+                if x == 0.0 || (x.abs() >= 0.01 && x.abs() < 1e9) {
+                    format!("{x:.3}")
+                } else {
+                    format!("{x:.3e}")
+                }
+            }
             other => other.to_string(),
         };
         rows.push((k.clone(), v));
+    }
+    if !s.not_yet_simulated.is_empty() {
+        rows.push(("validated, not yet simulated".into(), s.not_yet_simulated.join(", ")));
+    }
+    if !s.diagnostics.is_empty() {
+        rows.push(("retried sub-steps".into(), s.diagnostics.len().to_string()));
     }
     key_value_table(&s.scenario, &rows)
 }

@@ -114,6 +114,14 @@ pub fn load_str(path: &Path, text: String) -> Result<Scenario, ScenarioError> {
         },
     };
     let checked = v.check(file, &text);
+    // Whatever the checks above missed, the hydraulic model's own setup catches: a
+    // scenario that validates always runs.
+    if v.diags.is_empty()
+        && let Some(s) = &checked
+        && let Err(e) = crate::engine::hydro::build_model(s)
+    {
+        v.err("", format!("the hydraulic model cannot be set up: {e}"));
+    }
     let mut diags = v.diags;
     diags.sort_by_key(|d| (d.line, d.col));
     match checked {
@@ -533,7 +541,11 @@ impl Validator {
                 }
             }
             Series::File(rel) => {
-                self.file_exists(rel, field);
+                if let Some(p) = self.file_exists(rel, field)
+                    && let Err(e) = crate::engine::hydro::read_series_file(&p)
+                {
+                    self.err(field, e);
+                }
             }
         }
     }

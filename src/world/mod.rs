@@ -7,4 +7,4 @@ pub mod vector;
 
 pub use asc::{AscGrid, RasterError, read_asc, read_asc_header, write_asc};
 pub use grid::{Grid, GridSpec};
-pub use vector::{Building, Place, PlaceKind, Pt, Road, VectorError, Zone};
+pub use vector::{Building, Place, PlaceKind, Pt, Road, VectorError, Zone, rasterize_zones};
