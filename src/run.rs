@@ -89,7 +89,10 @@ pub fn not_yet_simulated(s: &Scenario) -> Vec<String> {
         (households > 0, "population"),
         (!f.warnings.channels.is_empty(), "warnings"),
         (!f.shelters.is_empty(), "shelters"),
-        (!f.forces.teams.is_empty() || !f.forces.robots.is_empty(), "forces"),
+        (
+            !f.forces.teams.is_empty() || !f.forces.robots.is_empty(),
+            "forces",
+        ),
         (!f.sensors.is_empty(), "sensors"),
         (!f.plan.is_empty(), "plan"),
         (!f.injects.is_empty(), "injects"),
@@ -112,8 +115,13 @@ fn write_water_outputs(
     let mut figures = serde_json::Map::new();
     let world = engine.world_mut();
     let stats = world.get_resource::<WaterStats>().copied();
-    let rows = world.get_resource::<BalanceSeries>().map(|b| b.0.clone()).unwrap_or_default();
-    let Some(mut water) = world.get_resource_mut::<Water>() else { return Ok(figures) };
+    let rows = world
+        .get_resource::<BalanceSeries>()
+        .map(|b| b.0.clone())
+        .unwrap_or_default();
+    let Some(mut water) = world.get_resource_mut::<Water>() else {
+        return Ok(figures);
+    };
     water.0.storage();
     let model = &water.0;
     if scenario.file.outputs.max_rasters {
@@ -127,7 +135,13 @@ fn write_water_outputs(
     }
     crate::report::water::write_balance(dir, &rows)?;
     let b = model.balance();
-    let max_depth = model.outputs().max_depth_grid().data.iter().cloned().fold(0.0, f64::max);
+    let max_depth = model
+        .outputs()
+        .max_depth_grid()
+        .data
+        .iter()
+        .cloned()
+        .fold(0.0, f64::max);
     if let Some(st) = stats {
         figures.insert("hydro_substeps".into(), json!(st.substeps));
         figures.insert("hydro_cell_updates".into(), json!(st.cell_updates));
@@ -139,9 +153,16 @@ fn write_water_outputs(
     figures.insert("drained_m3".into(), json!(b.drained));
     figures.insert("boundary_in_m3".into(), json!(b.boundary_inflow));
     figures.insert("boundary_out_m3".into(), json!(b.boundary_outflow));
-    figures.insert("storage_change_m3".into(), json!(b.storage - b.initial_storage));
+    figures.insert(
+        "storage_change_m3".into(),
+        json!(b.storage - b.initial_storage),
+    );
     figures.insert("balance_error_m3".into(), json!(b.error()));
-    let rel_rain = if b.rain > 0.0 { b.error() / b.rain } else { b.relative_error() };
+    let rel_rain = if b.rain > 0.0 {
+        b.error() / b.rain
+    } else {
+        b.relative_error()
+    };
     figures.insert("balance_error_of_rain".into(), json!(rel_rain));
     figures.insert("max_depth_m".into(), json!(max_depth));
     Ok(figures)
@@ -202,7 +223,11 @@ pub fn run(
         .0
         .current_num_threads();
     let figures = write_water_outputs(&mut engine, &scenario, &opts.out)?;
-    let diagnostics = engine.world().resource::<crate::engine::SimHealth>().diagnostics.clone();
+    let diagnostics = engine
+        .world()
+        .resource::<crate::engine::SimHealth>()
+        .diagnostics
+        .clone();
     let summary = RunSummary {
         scenario: scenario.file.meta.name.clone(),
         scenario_file: scenario.path.display().to_string(),

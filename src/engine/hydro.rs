@@ -65,7 +65,12 @@ impl Plugin for HydroPlugin {
             .insert_resource(series)
             .init_resource::<WaterStats>()
             .add_systems(SimTick, step_water.in_set(SimSet::Hydro))
-            .add_systems(SimTick, (record_water, write_depth_at).chain().in_set(SimSet::Record));
+            .add_systems(
+                SimTick,
+                (record_water, write_depth_at)
+                    .chain()
+                    .in_set(SimSet::Record),
+            );
         register_digest(app, "hydro", |w, h| {
             if let Some(water) = w.get_resource::<Water>() {
                 // Writing into a hasher cannot fail.
@@ -130,7 +135,8 @@ fn write_depth_at(
         let t = t.secs();
         // A time falls in the tick (t, t_end]; time 0 is written after the first tick's
         // start, i.e. in the first tick.
-        let due = (t > clock.t + 1e-9 || (t == 0.0 && clock.tick == 0)) && t <= clock.t_end() + 1e-9;
+        let due =
+            (t > clock.t + 1e-9 || (t == 0.0 && clock.tick == 0)) && t <= clock.t_end() + 1e-9;
         if due && let Err(e) = crate::report::water::write_depth(&dir.0, &water.0, t) {
             health.failure = Some(e.to_string());
         }
@@ -140,13 +146,20 @@ fn write_depth_at(
 /// Read a series file: CSV (`time,value` with a header) when its first data line has
 /// a comma, else the `value time` layout.
 pub fn read_series_file(path: &Path) -> Result<Series, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    let first = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).unwrap_or("");
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .unwrap_or("");
     let origin = path.display().to_string();
     if first.contains(',') {
         Series::parse_csv(&origin, &text, Interp::Linear).map_err(|e| e.to_string())
     } else {
-        Series::parse_lisflood_all(&origin, &text).map(|mut v| v.remove(0)).map_err(|e| e.to_string())
+        Series::parse_lisflood_all(&origin, &text)
+            .map(|mut v| v.remove(0))
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -165,9 +178,24 @@ pub fn series(scenario: &Scenario, s: &s::Series) -> Result<Series, String> {
 pub fn rain_source(scenario: &Scenario, src: &s::RainSource) -> Result<RainSource, String> {
     Ok(match src {
         s::RainSource::Uniform { series: ser } => RainSource::Uniform(series(scenario, ser)?),
-        s::RainSource::Chicago { a1, c, b, n, return_period_years, duration, peak_ratio, start, step } => {
+        s::RainSource::Chicago {
+            a1,
+            c,
+            b,
+            n,
+            return_period_years,
+            duration,
+            peak_ratio,
+            start,
+            step,
+        } => {
             let storm = ChicagoStorm {
-                idf: IdfParams { a1: *a1, c: *c, b: *b, n: *n },
+                idf: IdfParams {
+                    a1: *a1,
+                    c: *c,
+                    b: *b,
+                    n: *n,
+                },
                 return_period_years: *return_period_years,
                 duration_min: duration.secs() / 60.0,
                 peak_ratio: *peak_ratio,
@@ -176,14 +204,20 @@ pub fn rain_source(scenario: &Scenario, src: &s::RainSource) -> Result<RainSourc
             };
             RainSource::Uniform(storm.series()?)
         }
-        s::RainSource::MovingCell { peak_mm_h, radius_m, track } => RainSource::Moving(MovingCell {
+        s::RainSource::MovingCell {
+            peak_mm_h,
+            radius_m,
+            track,
+        } => RainSource::Moving(MovingCell {
             peak_mm_h: *peak_mm_h,
             radius_m: *radius_m,
             track: track.iter().map(|(t, x, y)| (t.secs(), *x, *y)).collect(),
         }),
         s::RainSource::Frames { frames } => {
-            let list: Vec<(f64, std::path::PathBuf)> =
-                frames.iter().map(|(t, rel)| (t.secs(), scenario.resolve(rel))).collect();
+            let list: Vec<(f64, std::path::PathBuf)> = frames
+                .iter()
+                .map(|(t, rel)| (t.secs(), scenario.resolve(rel)))
+                .collect();
             let refs: Vec<(f64, &Path)> = list.iter().map(|(t, p)| (*t, p.as_path())).collect();
             RainSource::Gridded(GriddedFrames::read_asc_frames(&refs)?)
         }
@@ -234,10 +268,19 @@ pub fn build_model(scenario: &Scenario) -> Result<HydroModel, String> {
             name: c.name.clone(),
             infiltration: match c.infiltration {
                 s::Infiltration::None => Infiltration::None,
-                s::Infiltration::Horton { f0_mm_h, fc_mm_h, k_per_h } => {
-                    Infiltration::Horton(Horton { f0_mm_h, fc_mm_h, k_per_h })
-                }
-                s::Infiltration::CurveNumber { cn } => Infiltration::Scs(Scs { curve_number: cn, ia_ratio: 0.2 }),
+                s::Infiltration::Horton {
+                    f0_mm_h,
+                    fc_mm_h,
+                    k_per_h,
+                } => Infiltration::Horton(Horton {
+                    f0_mm_h,
+                    fc_mm_h,
+                    k_per_h,
+                }),
+                s::Infiltration::CurveNumber { cn } => Infiltration::Scs(Scs {
+                    curve_number: cn,
+                    ia_ratio: 0.2,
+                }),
             },
             impervious_fraction: c.impervious,
             drainage_mm_h: c.drainage_mm_h,
@@ -258,7 +301,10 @@ pub fn build_model(scenario: &Scenario) -> Result<HydroModel, String> {
                 .ok_or_else(|| format!("rain.zone_scale: no zone \"{}\"", zs.zone))?;
             factors.insert(k as i64 + 1, zs.factor);
         }
-        rain.zones = Some(ZoneScaling { zones: ids, factors });
+        rain.zones = Some(ZoneScaling {
+            zones: ids,
+            factors,
+        });
     }
     let mut cfg = HydroConfig::default();
     cfg.surface.alpha = f.hydro.cfl;
@@ -275,22 +321,30 @@ pub fn build_model(scenario: &Scenario) -> Result<HydroModel, String> {
         .config(cfg);
     for bc in &f.boundaries {
         b = b.boundary(match bc {
-            s::Boundary::FreeOutflow { at, slope } => {
-                Boundary::FreeOutflow { segment: segment(at), slope: *slope, manning: None }
-            }
-            s::Boundary::Stage { at, series: ser } => {
-                Boundary::Stage { segment: segment(at), level_m: series(scenario, ser)? }
-            }
-            s::Boundary::EdgeInflow { at, series: ser } => {
-                Boundary::UnitInflow { segment: segment(at), q_m2_s: series(scenario, ser)? }
-            }
-            s::Boundary::PointInflow { x, y, series: ser } => {
-                Boundary::PointInflow { x: *x, y: *y, q_m3_s: series(scenario, ser)? }
-            }
+            s::Boundary::FreeOutflow { at, slope } => Boundary::FreeOutflow {
+                segment: segment(at),
+                slope: *slope,
+                manning: None,
+            },
+            s::Boundary::Stage { at, series: ser } => Boundary::Stage {
+                segment: segment(at),
+                level_m: series(scenario, ser)?,
+            },
+            s::Boundary::EdgeInflow { at, series: ser } => Boundary::UnitInflow {
+                segment: segment(at),
+                q_m2_s: series(scenario, ser)?,
+            },
+            s::Boundary::PointInflow { x, y, series: ser } => Boundary::PointInflow {
+                x: *x,
+                y: *y,
+                q_m3_s: series(scenario, ser)?,
+            },
         });
     }
     for p in &f.outputs.probes {
-        let (x, y) = scenario.location(&p.at).ok_or_else(|| format!("probe \"{}\": unknown place", p.id))?;
+        let (x, y) = scenario
+            .location(&p.at)
+            .ok_or_else(|| format!("probe \"{}\": unknown place", p.id))?;
         b = b.probe(&p.id, x, y);
     }
     b.build().map_err(|e| e.to_string())

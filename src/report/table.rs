@@ -82,7 +82,10 @@ pub fn summary_table(s: &RunSummary) -> String {
         rows.push((k.clone(), v));
     }
     if !s.not_yet_simulated.is_empty() {
-        rows.push(("validated, not yet simulated".into(), s.not_yet_simulated.join(", ")));
+        rows.push((
+            "validated, not yet simulated".into(),
+            s.not_yet_simulated.join(", "),
+        ));
     }
     if !s.diagnostics.is_empty() {
         rows.push(("retried sub-steps".into(), s.diagnostics.len().to_string()));

@@ -17,11 +17,17 @@ use crate::scenario::format_duration;
 use crate::world::write_asc;
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
-    move |source| RunError::Output { path: path.to_path_buf(), source }
+    move |source| RunError::Output {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 fn raster_err(path: &Path, e: crate::world::RasterError) -> RunError {
-    RunError::Output { path: path.to_path_buf(), source: std::io::Error::other(e.to_string()) }
+    RunError::Output {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    }
 }
 
 /// Write text through a temporary file and a rename.
@@ -49,7 +55,11 @@ pub fn write_max_rasters(dir: &Path, model: &HydroModel) -> Result<(), RunError>
         ("max_depth.asc", out.max_depth_grid(), None),
         ("max_velocity.asc", out.max_speed_grid(), None),
         ("max_hazard.asc", out.max_hazard_grid(), None),
-        ("time_first_flooded.asc", out.first_flooded_grid(-9999.0), Some(-9999.0)),
+        (
+            "time_first_flooded.asc",
+            out.first_flooded_grid(-9999.0),
+            Some(-9999.0),
+        ),
     ] {
         let path = dir.join(name);
         write_asc(&path, &grid, nodata, 4).map_err(|e| raster_err(&path, e))?;

@@ -546,6 +546,38 @@ pub fn load_buildings(path: &Path) -> Result<Vec<Building>, VectorError> {
     )
 }
 
+/// Rasterize zones onto a grid: each cell gets `index + 1` of the first zone whose
+/// polygon contains its centre, or 0 outside every zone.
+pub fn rasterize_zones(spec: &crate::world::GridSpec, zones: &[Zone]) -> crate::world::Grid<i64> {
+    let mut g = crate::world::Grid::filled(*spec, 0i64);
+    for (k, z) in zones.iter().enumerate() {
+        for ring in &z.polygons {
+            // Only scan the rows and columns under the ring's bounding box.
+            let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+            for &(x, y) in ring {
+                x0 = x0.min(x);
+                y0 = y0.min(y);
+                x1 = x1.max(x);
+                y1 = y1.max(y);
+            }
+            let c0 = (((x0 - spec.xll) / spec.cell).floor().max(0.0)) as usize;
+            let c1 = ((((x1 - spec.xll) / spec.cell).ceil()).max(0.0) as usize).min(spec.ncols);
+            let top = spec.yll + spec.nrows as f64 * spec.cell;
+            let r0 = (((top - y1) / spec.cell).floor().max(0.0)) as usize;
+            let r1 = ((((top - y0) / spec.cell).ceil()).max(0.0) as usize).min(spec.nrows);
+            for r in r0..r1 {
+                for c in c0..c1 {
+                    let i = spec.idx(r, c);
+                    if g.data[i] == 0 && point_in_ring(spec.cell_centre(r, c), ring) {
+                        g.data[i] = k as i64 + 1;
+                    }
+                }
+            }
+        }
+    }
+    g
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -580,36 +612,4 @@ mod tests {
             "{e}"
         );
     }
-}
-
-/// Rasterize zones onto a grid: each cell gets `index + 1` of the first zone whose
-/// polygon contains its centre, or 0 outside every zone.
-pub fn rasterize_zones(spec: &crate::world::GridSpec, zones: &[Zone]) -> crate::world::Grid<i64> {
-    let mut g = crate::world::Grid::filled(*spec, 0i64);
-    for (k, z) in zones.iter().enumerate() {
-        for ring in &z.polygons {
-            // Only scan the rows and columns under the ring's bounding box.
-            let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-            for &(x, y) in ring {
-                x0 = x0.min(x);
-                y0 = y0.min(y);
-                x1 = x1.max(x);
-                y1 = y1.max(y);
-            }
-            let c0 = (((x0 - spec.xll) / spec.cell).floor().max(0.0)) as usize;
-            let c1 = ((((x1 - spec.xll) / spec.cell).ceil()).max(0.0) as usize).min(spec.ncols);
-            let top = spec.yll + spec.nrows as f64 * spec.cell;
-            let r0 = (((top - y1) / spec.cell).floor().max(0.0)) as usize;
-            let r1 = ((((top - y0) / spec.cell).ceil()).max(0.0) as usize).min(spec.nrows);
-            for r in r0..r1 {
-                for c in c0..c1 {
-                    let i = spec.idx(r, c);
-                    if g.data[i] == 0 && point_in_ring(spec.cell_centre(r, c), ring) {
-                        g.data[i] = k as i64 + 1;
-                    }
-                }
-            }
-        }
-    }
-    g
 }

@@ -1,0 +1,163 @@
+//! The interactive console (feature `gui`): a window with the district map and an egui
+//! top bar, driving the same [`SimTick`](crate::exercise::SimTick) as a headless run.
+//!
+//! How it works: [`run_gui`] builds one Bevy `App` with the windowing and rendering
+//! plugins, the engine's [`SimPlugin`] (the simulation world, unchanged) and
+//! [`GuiPlugin`], which composes one plugin per concern:
+//!
+//! - [`driver::SimDriverPlugin`] — runs `k` ticks per frame for the chosen speed through
+//!   [`crate::engine::run_tick`], within a per-frame time budget; pause and single step.
+//!   It is the only place the GUI touches the simulation, and it only calls `run_tick`:
+//!   the GUI never mutates sim state.
+//! - [`map_view::MapViewPlugin`] — the district terrain (hillshade × land-use colour) as
+//!   a sprite in map metres, a 2D camera with pan (drag) and zoom (wheel).
+//! - [`top_bar::TopBarPlugin`] — scenario name, sim clock and date-time, speed, pause,
+//!   step.
+//! - [`capture::CapturePlugin`] — the CI screenshot (`--screenshot`) and the frame limit
+//!   (`--exit-after-frames`).
+//! - [`fonts`] — a bundled CJK font registered as egui's fallback, so Chinese names render.
+//!
+//! Later panels (water overlay, sensors, orders) are further plugins reading the same
+//! resources ([`map_view::MapFrame`] for map ↔ world coordinates).
+//!
+//! Controls: drag (left or middle button) pans, the wheel zooms at the cursor, `F` fits
+//! the district to the window, `Space` pauses/resumes, `.` steps one tick when paused.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use bevy::prelude::*;
+use bevy::window::{PresentMode, WindowResolution};
+use bevy_egui::EguiPlugin;
+
+use crate::engine::{EngineOptions, SimPlugin};
+use crate::scenario::Scenario;
+
+pub mod capture;
+pub mod driver;
+pub mod fonts;
+pub mod map_view;
+pub mod terrain;
+pub mod top_bar;
+
+/// Options of the interactive console that are not in the scenario.
+#[derive(Debug, Clone)]
+pub struct GuiOptions {
+    /// Save a PNG of the window here once the map and UI have rendered and a few ticks
+    /// have run, then exit (for CI and documentation).
+    pub screenshot: Option<PathBuf>,
+    /// Exit after this many frames whatever happens (a safety net so CI never hangs).
+    /// With `screenshot` set, reaching the limit before the file is written is an error.
+    pub exit_after_frames: Option<u32>,
+    /// Initial speed: sim seconds per real second (×1 … ×600).
+    pub speed: f64,
+    /// Seed and threads, as for a headless run.
+    pub engine: EngineOptions,
+}
+
+impl Default for GuiOptions {
+    fn default() -> Self {
+        Self {
+            screenshot: None,
+            exit_after_frames: None,
+            speed: 60.0,
+            engine: EngineOptions::default(),
+        }
+    }
+}
+
+/// Why the console ended with an error (set by the plugins, read by [`run_gui`]).
+#[derive(Resource, Clone, Default)]
+pub struct GuiOutcome(pub Arc<Mutex<Option<String>>>);
+
+impl GuiOutcome {
+    /// Record an error (the first one wins).
+    pub fn fail(&self, why: impl Into<String>) {
+        if let Ok(mut g) = self.0.lock() {
+            g.get_or_insert_with(|| why.into());
+        }
+    }
+
+    fn take(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|mut g| g.take())
+    }
+}
+
+/// Open the console window on a checked scenario and run until the window is closed
+/// (or the screenshot is written, or the frame limit is reached).
+///
+/// Needs a display (X11: `DISPLAY`; use `xvfb-run` on a machine without one) and a
+/// Vulkan or OpenGL driver (Mesa's software `lavapipe` works without a GPU).
+pub fn run_gui(scenario: Arc<Scenario>, opts: GuiOptions) -> Result<(), String> {
+    if std::env::var_os("DISPLAY").is_none_or(|d| d.is_empty()) {
+        return Err(
+            "no display: DISPLAY is not set (on a machine without a screen, run under \
+                    xvfb-run -a -s \"-screen 0 1280x800x24\")"
+                .into(),
+        );
+    }
+    if !(opts.speed.is_finite() && opts.speed > 0.0) {
+        return Err(format!(
+            "speed must be a positive number of sim seconds per real second, got {}",
+            opts.speed
+        ));
+    }
+    if let Some(p) = &opts.screenshot
+        && !p.extension().is_some_and(|e| e.eq_ignore_ascii_case("png"))
+    {
+        return Err(format!(
+            "the screenshot must be a .png file, got {}",
+            p.display()
+        ));
+    }
+    let outcome = GuiOutcome::default();
+    let title = format!("floodrill — {}", scenario.file.meta.name);
+    let mut app = App::new();
+    app.add_plugins(DefaultPlugins.set(WindowPlugin {
+        primary_window: Some(Window {
+            title,
+            resolution: WindowResolution::new(1280, 800),
+            // The driver budgets its ticks per frame; vsync keeps an idle console cool.
+            present_mode: PresentMode::AutoVsync,
+            ..default()
+        }),
+        ..default()
+    }))
+    .add_plugins(SimPlugin::new(scenario, opts.engine.clone()))
+    .insert_resource(outcome.clone())
+    .add_plugins(GuiPlugin { opts });
+    let exit = app.run();
+    if let Some(why) = outcome.take() {
+        return Err(why);
+    }
+    match exit {
+        AppExit::Success => Ok(()),
+        AppExit::Error(code) => Err(format!("the console exited with code {code}")),
+    }
+}
+
+/// The console's plugins, on top of a windowed `App` that already has [`SimPlugin`].
+pub struct GuiPlugin {
+    /// Console options.
+    pub opts: GuiOptions,
+}
+
+impl Plugin for GuiPlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(ClearColor(Color::srgb(0.12, 0.13, 0.15)))
+            .init_resource::<GuiOutcome>()
+            .add_plugins(EguiPlugin::default())
+            .add_plugins((
+                fonts::plugin,
+                driver::SimDriverPlugin {
+                    speed: self.opts.speed,
+                },
+                map_view::MapViewPlugin,
+                top_bar::TopBarPlugin,
+                capture::CapturePlugin {
+                    screenshot: self.opts.screenshot.clone(),
+                    exit_after_frames: self.opts.exit_after_frames,
+                },
+            ));
+    }
+}

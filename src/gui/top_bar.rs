@@ -1,0 +1,184 @@
+//! The top bar: which drill, what time it is, how fast it runs.
+//!
+//! Shows the scenario name, the sim clock (`T+H:MM:SS` since the start, of the drill's
+//! duration, and the wall-clock date-time in the drill: start + t), the speed selector
+//! (×1 … ×600), pause/resume, single step and the speed achieved. Everything it changes
+//! is [`SimDriver`] state; the simulation itself is only ever advanced by the driver.
+//!
+//! Keys (when no text field has focus): `Space` pauses/resumes, `.` steps one tick.
+
+use bevy::prelude::*;
+use bevy_egui::egui::{self, Color32, RichText};
+use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
+
+use super::driver::{SPEEDS, SimDriver};
+use super::map_view::ScreenInsets;
+use crate::engine::ScenarioRes;
+use crate::exercise::SimClock;
+use crate::scenario::format_clock;
+
+/// Adds the top bar.
+pub struct TopBarPlugin;
+
+impl Plugin for TopBarPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(EguiPrimaryContextPass, top_bar);
+    }
+}
+
+/// `×60` for 60, `×0.5` for 0.5.
+fn speed_label(speed: f64) -> String {
+    if speed.fract() == 0.0 {
+        format!("×{speed:.0}")
+    } else {
+        format!("×{speed}")
+    }
+}
+
+/// The drill's local date-time at sim time `t` seconds.
+pub fn drill_datetime(start: chrono::NaiveDateTime, t: f64) -> chrono::NaiveDateTime {
+    start + chrono::TimeDelta::milliseconds((t * 1000.0).round() as i64)
+}
+
+fn top_bar(
+    mut contexts: EguiContexts,
+    scenario: Res<ScenarioRes>,
+    clock: Res<SimClock>,
+    mut driver: ResMut<SimDriver>,
+    mut insets: ResMut<ScreenInsets>,
+) -> Result {
+    let ctx = contexts.ctx_mut()?;
+    let s = &scenario.0;
+
+    if !ctx.egui_wants_keyboard_input() {
+        let (space, dot) = ctx.input(|i| {
+            (
+                i.key_pressed(egui::Key::Space),
+                i.key_pressed(egui::Key::Period),
+            )
+        });
+        if space && driver.failure.is_none() && !clock.finished() {
+            driver.toggle_pause();
+        }
+        if dot {
+            driver.step();
+        }
+    }
+
+    let mut root = egui::Ui::new(
+        ctx.clone(),
+        "floodrill_root".into(),
+        egui::UiBuilder::new()
+            .layer_id(egui::LayerId::background())
+            .max_rect(ctx.content_rect()),
+    );
+    let bar = egui::Panel::top("top_bar").show(&mut root, |ui| {
+        ui.add_space(2.0);
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(&s.file.meta.name).strong().size(18.0))
+                .on_hover_text(&s.file.meta.description);
+            ui.separator();
+
+            let now = drill_datetime(s.start, clock.t);
+            ui.label(
+                RichText::new(format!("T+{}", format_clock(clock.t)))
+                    .monospace()
+                    .size(17.0)
+                    .color(ui.visuals().strong_text_color()),
+            )
+            .on_hover_text(format!("tick {} · Δt {} s", clock.tick, clock.dt));
+            ui.label(RichText::new(format!("/ {}", format_clock(clock.end))).monospace());
+            ui.label(RichText::new(now.format("%Y-%m-%d %H:%M:%S").to_string()).monospace())
+                .on_hover_text("演练时间 (drill start + T)");
+            ui.separator();
+
+            ui.label("速度");
+            for v in SPEEDS {
+                ui.selectable_value(&mut driver.speed, v, speed_label(v))
+                    .on_hover_text(format!("{v} sim seconds per real second"));
+            }
+            ui.separator();
+
+            let finished = clock.finished();
+            let can_run = driver.failure.is_none() && !finished;
+            let (icon, what) = if driver.paused {
+                ("▶ 继续", "Resume (Space)")
+            } else {
+                ("⏸ 暂停", "Pause (Space)")
+            };
+            if ui
+                .add_enabled(can_run, egui::Button::new(icon))
+                .on_hover_text(what)
+                .clicked()
+            {
+                driver.toggle_pause();
+            }
+            if ui
+                .add_enabled(can_run && driver.paused, egui::Button::new("⏭ 单步"))
+                .on_hover_text("One tick (.)")
+                .clicked()
+            {
+                driver.step();
+            }
+            ui.separator();
+
+            if let Some(f) = &driver.failure {
+                ui.colored_label(Color32::from_rgb(230, 80, 70), "✖ 模拟中止")
+                    .on_hover_text(f.as_str());
+            } else if finished {
+                ui.label("演练结束 finished");
+            } else if driver.paused {
+                ui.label("已暂停 paused");
+            } else {
+                let achieved = RichText::new(format!(
+                    "实际 {}",
+                    speed_label(driver.achieved_speed.round())
+                ));
+                let achieved = if driver.behind {
+                    achieved.color(Color32::from_rgb(230, 160, 60))
+                } else {
+                    achieved
+                };
+                ui.label(achieved).on_hover_text(format!(
+                    "speed achieved; last frame {} ticks in {:.1} ms{}",
+                    driver.last_frame_ticks,
+                    driver.last_frame_ms,
+                    if driver.behind {
+                        " — the machine cannot keep up, ticks dropped"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        });
+        ui.add_space(2.0);
+    });
+    let top = bar.response.rect.height();
+    if insets.top != top {
+        insets.top = top;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drill_time_is_start_plus_t() {
+        let start = chrono::NaiveDate::from_ymd_opt(2026, 7, 15)
+            .and_then(|d| d.and_hms_opt(14, 0, 0))
+            .expect("valid date");
+        let t = drill_datetime(start, 3725.0);
+        assert_eq!(
+            t.format("%Y-%m-%d %H:%M:%S").to_string(),
+            "2026-07-15 15:02:05"
+        );
+    }
+
+    #[test]
+    fn speed_labels() {
+        assert_eq!(speed_label(60.0), "×60");
+        assert_eq!(speed_label(0.5), "×0.5");
+    }
+}

@@ -1,0 +1,57 @@
+//! Hydraulics: rain fields, infiltration, 2D surface flow, boundaries, breaches.
+//!
+//! Plain-Rust kernels over contiguous row-major grids (row 0 north), parallel with
+//! rayon inside, bit-identical on any thread count; no Bevy types. The entry point is
+//! [`HydroModel`] (built with [`Model::builder`]): it owns the terrain, the water state,
+//! the forcing and the accumulators, and advances with [`Model::step_until`].
+//!
+//! | module | holds |
+//! |---|---|
+//! | `surface` | the local inertial flux and update kernels, [`SurfaceParams`] |
+//! | `model` | [`Model`], [`HydroConfig`], stepping, health checks, the sink API |
+//! | `rain` | [`RainField`] and its sources: series, Chicago storm, moving cell, frames, zones |
+//! | `series` | [`Series`] and its CSV / LISFLOOD-FP readers |
+//! | `infiltration` | [`LossClass`]: Horton, SCS curve number, impervious fraction, drainage |
+//! | `boundary` | [`Boundary`]: free outflow, stage, inflows |
+//! | `breach` | [`Breach`]: a crest lowered over time |
+//! | `outputs`, `balance` | [`MaxOutputs`], [`Probe`], [`WaterBalance`] |
+//! | `bench` | [`surface_bench`] |
+//!
+//! Units: SI throughout (m, s, m/s, m²/s, m³), except rain and drainage in mm/h and
+//! Horton rates in mm/h at the interface.
+
+// Negated comparisons such as `!(x > 0.0)` are deliberate throughout: they reject NaN,
+// which `x <= 0.0` would let through.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
+mod balance;
+pub mod bench;
+mod boundary;
+mod breach;
+mod infiltration;
+mod model;
+mod outputs;
+mod rain;
+mod real;
+mod series;
+mod surface;
+
+pub use balance::WaterBalance;
+pub use bench::{BenchResult, surface_bench};
+pub use boundary::{Boundary, BoundaryFlow, Edge, EdgeSegment};
+pub use breach::Breach;
+pub use infiltration::{Horton, Infiltration, LossClass, Losses, Scs};
+pub use model::{HealthEvent, HydroConfig, HydroError, Model, ModelBuilder, StepStats};
+pub use outputs::{MaxOutputs, Probe, ProbeSample};
+pub use rain::{
+    ChicagoStorm, GriddedFrames, IdfParams, MM_PER_H, MovingCell, RainField, RainSource,
+    ZoneScaling,
+};
+pub use real::Real;
+pub use series::{Interp, Series, SeriesError, parse_duration};
+pub use surface::{BLOCKED_Z, CHUNK_ROWS, SurfaceParams};
+
+/// The hydraulic model the engine uses (f64 state; see the `surface` module docs).
+pub type HydroModel = Model<f64>;
+/// The same model in f32 (half the memory traffic; kept for measurement).
+pub type HydroModelF32 = Model<f32>;

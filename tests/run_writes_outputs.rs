@@ -1,0 +1,136 @@
+//! A headless run writes the summary, the water outputs and a closed water balance;
+//! Ctrl-C finishes the tick, writes what it has and exits 130; `--until` stops early.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn summary(dir: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).expect("summary.json"))
+        .expect("summary.json is JSON")
+}
+
+#[test]
+fn mini_run_writes_rasters_probes_and_balance() {
+    let dir = tempfile::tempdir().unwrap();
+    let scen = common::mini_dir().join("mini.ron");
+    let (code, out, err) = common::floodrill(&[
+        "run",
+        scen.to_str().unwrap(),
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("小区演练 mini drill"),
+        "summary table shows the name: {out}"
+    );
+    for f in [
+        "summary.json",
+        "max_depth.asc",
+        "max_velocity.asc",
+        "max_hazard.asc",
+        "time_first_flooded.asc",
+        "depth_30m.asc",
+        "probes.csv",
+        "water_balance.csv",
+    ] {
+        assert!(dir.path().join(f).is_file(), "{f} missing");
+    }
+    // Rasters read back with the DEM's georeferencing.
+    let dem = floodrill::world::read_asc(&common::mini_dir().join("dem.asc")).unwrap();
+    let maxd = floodrill::world::read_asc(&dir.path().join("max_depth.asc")).unwrap();
+    assert!(maxd.grid.spec.same_extent(&dem.grid.spec));
+    assert!(
+        maxd.grid.data.iter().any(|&d| d > 0.05),
+        "the storm ponds somewhere"
+    );
+    // The water balance: one row per minute plus the start, and it closes.
+    let wb = std::fs::read_to_string(dir.path().join("water_balance.csv")).unwrap();
+    let rows: Vec<&str> = wb.lines().collect();
+    assert_eq!(rows.len(), 1 + 61, "header + t=0 + 60 minutes");
+    let s = summary(dir.path());
+    let rain = s["figures"]["rain_m3"].as_f64().unwrap();
+    let err_rel = s["figures"]["balance_error_of_rain"].as_f64().unwrap();
+    assert!(rain > 0.0);
+    // The issue asks for under 0.01 %; the scheme conserves mass to round-off.
+    assert!(
+        err_rel.abs() < 1e-9,
+        "balance error {err_rel} of the rain volume"
+    );
+    assert!(s["figures"]["hydro_cell_updates"].as_u64().unwrap() > 0);
+    // The probe series has a row per tick.
+    let probes = std::fs::read_to_string(dir.path().join("probes.csv")).unwrap();
+    assert!(probes.starts_with("time_s,low_street_depth_m,low_street_speed_m_s"));
+    assert_eq!(probes.lines().count(), 1 + 360);
+}
+
+#[test]
+fn until_stops_early() {
+    let dir = tempfile::tempdir().unwrap();
+    let scen = common::mini_dir().join("mini.ron");
+    let (code, out, err) = common::floodrill(&[
+        "run",
+        scen.to_str().unwrap(),
+        "--out",
+        dir.path().to_str().unwrap(),
+        "--until",
+        "15m",
+        "--quiet",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let s = summary(dir.path());
+    assert_eq!(s["sim_time_s"], 900.0);
+    assert_eq!(s["ticks"], 90);
+}
+
+#[test]
+fn bad_until_is_refused() {
+    let scen = common::mini_dir().join("mini.ron");
+    let (code, _out, err) = common::floodrill(&["run", scen.to_str().unwrap(), "--until", "90"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("expected a duration"), "{err}");
+}
+
+#[test]
+fn ctrl_c_finishes_the_tick_and_exits_130() {
+    let dir = tempfile::tempdir().unwrap();
+    // The demo is long enough to be interrupted.
+    let scen =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/demo_rainstorm.ron");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_floodrill"))
+        .args([
+            "run",
+            scen.to_str().unwrap(),
+            "--out",
+            dir.path().to_str().unwrap(),
+            "--quiet",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until it is ticking (the first outputs land only at the end, so give it time
+    // to load the district), then interrupt.
+    std::thread::sleep(Duration::from_secs(4));
+    let pid = child.id().to_string();
+    let killed = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "run did not stop after SIGINT");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(130));
+    let s = summary(dir.path());
+    assert_eq!(s["status"], "interrupted");
+    assert!(s["sim_time_s"].as_f64().unwrap() < 21600.0);
+    assert!(
+        dir.path().join("water_balance.csv").is_file(),
+        "what it had is written"
+    );
+}
