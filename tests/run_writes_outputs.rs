@@ -134,3 +134,51 @@ fn ctrl_c_finishes_the_tick_and_exits_130() {
         "what it had is written"
     );
 }
+
+#[test]
+fn nodata_cells_lie_outside_the_district() {
+    // A DEM clipped to its boundary: the two eastmost columns and the south row have no data.
+    let dir = common::mini_copy();
+    let text = std::fs::read_to_string(dir.path().join("dem.asc")).unwrap();
+    let mut out = String::new();
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        if i < 6 {
+            out.push_str(line);
+        } else {
+            let mut v: Vec<String> = line.split_whitespace().map(String::from).collect();
+            v[18] = "-9999".into();
+            v[19] = "-9999".into();
+            if i == lines.len() - 1 {
+                v.iter_mut().for_each(|x| *x = "-9999".into());
+            }
+            out.push_str(&v.join(" "));
+        }
+        out.push('\n');
+    }
+    std::fs::write(dir.path().join("dem.asc"), out).unwrap();
+    // The east-edge outflow now sits on no-data cells: move it to the north edge.
+    let scen = common::mini_with(
+        "FreeOutflow(at: (edge: East, from: 2000.0, to: 2160.0), slope: 0.01)",
+        "FreeOutflow(at: (edge: North, from: 1100.0, to: 1150.0), slope: 0.01)",
+    );
+    let path = dir.path().join("clipped.ron");
+    std::fs::write(&path, scen).unwrap();
+    let outdir = dir.path().join("out");
+    let (code, o, e) = common::floodrill(&["run", path.to_str().unwrap(), "--out", outdir.to_str().unwrap(), "--quiet"]);
+    // PS01 (the pump station) sits in a no-data column: refused with a clear message.
+    assert_eq!(code, 2, "{o}{e}");
+    assert!(e.contains("PS01") && e.contains("no-data"), "{e}");
+    // Move the pump station inside and run.
+    let places = std::fs::read_to_string(dir.path().join("places.geojson")).unwrap();
+    std::fs::write(dir.path().join("places.geojson"), places.replace("1185.0", "1175.0")).unwrap();
+    let (code, o, e) = common::floodrill(&["run", path.to_str().unwrap(), "--out", outdir.to_str().unwrap(), "--quiet"]);
+    assert_eq!(code, 0, "{o}{e}");
+    let maxd = floodrill::world::read_asc(&outdir.join("max_depth.asc")).unwrap().grid;
+    for r in 0..16 {
+        assert_eq!(*maxd.get(r, 18), 0.0, "outside cells stay dry");
+        assert_eq!(*maxd.get(r, 19), 0.0, "outside cells stay dry");
+    }
+    let s = summary(&outdir);
+    assert!(s["figures"]["balance_error_of_rain"].as_f64().unwrap().abs() < 1e-9);
+}

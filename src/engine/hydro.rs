@@ -250,15 +250,15 @@ pub fn build_model(scenario: &Scenario) -> Result<HydroModel, String> {
     for (i, &code) in scenario.landuse.data.iter().enumerate() {
         let k = class_index(code).ok_or_else(|| format!("land-use code {code} has no class"))?;
         let c = &classes[k];
-        manning.data[i] = c.manning;
-        blocked.data[i] = c.blocked;
+        manning.data[i] = scenario.manning.as_ref().map_or(c.manning, |m| m.data[i]);
+        blocked.data[i] = c.blocked || scenario.outside.data[i];
         class_of.data[i] = k as u16;
         for lvl in &f.hydro.initial_levels {
             if lvl.landuse == code {
                 depth0.data[i] = depth0.data[i].max(lvl.level_m - scenario.dem.data[i]);
             }
         }
-        if c.blocked {
+        if blocked.data[i] {
             depth0.data[i] = 0.0;
         }
     }

@@ -33,6 +33,11 @@ pub struct Scenario {
     pub dem: Grid<f64>,
     /// Land-use code per cell.
     pub landuse: Grid<i32>,
+    /// Cells outside the district (no data in the DEM or the land use): solid, dry,
+    /// closed. Their DEM value is a neutral fill.
+    pub outside: Grid<bool>,
+    /// Per-cell Manning's n overriding the land classes' values, if given.
+    pub manning: Option<Grid<f64>>,
     /// Named places.
     pub places: Vec<Place>,
     /// Zones.
@@ -296,9 +301,39 @@ impl Validator {
             )
         });
         let start = self.check_meta(&f.meta);
-        let (dem, landuse) = self.check_rasters(&f.district);
+        let (dem, landuse, manning) = self.check_rasters(&f.district);
+        // Cells without data (DEM or land use) lie outside the district: closed and dry.
+        let mut dem = dem;
+        let outside = dem.as_ref().map(|d| Grid {
+            spec: d.spec,
+            data: d.data.iter().map(|v| v.is_nan()).collect::<Vec<bool>>(),
+        });
+        if let Some(d) = &mut dem {
+            let valid: Vec<f64> = d.data.iter().copied().filter(|v| !v.is_nan()).collect();
+            if valid.is_empty() {
+                self.err("district.dem", "no cell of the district has both elevation and land use");
+            } else {
+                let fill = valid.iter().sum::<f64>() / valid.len() as f64;
+                for v in &mut d.data {
+                    if v.is_nan() {
+                        *v = fill;
+                    }
+                }
+            }
+        }
         let spec = dem.as_ref().map(|d| d.spec);
         let layers = self.check_layers(&f.district, spec.as_ref());
+        if let Some(out) = &outside {
+            for p in &layers.0 {
+                if let Some((r, c)) = out.spec.cell_at(p.at.0, p.at.1)
+                    && *out.get(r, c)
+                {
+                    self.err("district.places", format!(
+                        "place \"{}\" at ({:.1}, {:.1}) lies on a no-data cell, outside the district",
+                        p.id, p.at.0, p.at.1));
+                }
+            }
+        }
         let ctx = Refs::new(&f, &layers);
         self.check_rain(&f, &ctx, spec.as_ref());
         self.check_hydro(&f);
@@ -319,6 +354,8 @@ impl Validator {
             base_dir: self.base_dir.clone(),
             dem: dem?,
             landuse: landuse?,
+            outside: outside?,
+            manning,
             places,
             zones,
             roads,
@@ -362,17 +399,26 @@ impl Validator {
         }
     }
 
-    fn check_rasters(&mut self, d: &District) -> (Option<Grid<f64>>, Option<Grid<i32>>) {
+    #[allow(clippy::type_complexity)]
+    fn check_rasters(
+        &mut self,
+        d: &District,
+    ) -> (Option<Grid<f64>>, Option<Grid<i32>>, Option<Grid<f64>>) {
         let dem = self.file_exists(&d.dem, "district.dem").and_then(|p| match read_asc(&p) {
             Ok(g) => {
-                if let Some(nd) = g.nodata
-                    && let Some(k) = g.grid.data.iter().position(|&v| v == nd)
-                {
-                    let (r, c) = (k / g.grid.spec.ncols, k % g.grid.spec.ncols);
-                    self.err("district.dem", format!("{}: cell (row {}, col {}) has no data; the DEM must cover the whole district", p.display(), r + 1, c + 1));
-                    return None;
+                // No-data cells lie outside the district (a DEM clipped to its boundary):
+                // they are kept as solid, closed cells.
+                let mut grid = g.grid;
+                if let Some(nd) = g.nodata {
+                    // NaN marks "outside" until the mask is built; the value is then
+                    // replaced by a neutral elevation.
+                    for v in &mut grid.data {
+                        if *v == nd {
+                            *v = f64::NAN;
+                        }
+                    }
                 }
-                Some(g.grid)
+                Some(grid)
             }
             Err(e) => {
                 self.err("district.dem", e.to_string());
@@ -415,6 +461,7 @@ impl Validator {
                 }
             }
         }
+        let mut lu_outside = Vec::new();
         let landuse = self.file_exists(&d.landuse, "district.landuse").and_then(|p| match read_asc(&p) {
             Ok(g) => {
                 if let Some(dem) = &dem
@@ -426,7 +473,17 @@ impl Validator {
                     return None;
                 }
                 let mut out = Vec::with_capacity(g.grid.data.len());
+                let first_code = codes.iter().next().copied().unwrap_or(0);
                 for (k, &v) in g.grid.data.iter().enumerate() {
+                    let dem_outside = dem.as_ref().is_some_and(|d| d.data[k].is_nan());
+                    if g.nodata == Some(v) || dem_outside {
+                        // Outside the district: the class does not matter (see `outside`).
+                        if !dem_outside {
+                            lu_outside.push(k);
+                        }
+                        out.push(first_code);
+                        continue;
+                    }
                     let code = v.round() as i32;
                     if (v - code as f64).abs() > 1e-6 || !codes.contains(&code) {
                         let (r, c) = (k / g.grid.spec.ncols, k % g.grid.spec.ncols);
@@ -445,7 +502,44 @@ impl Validator {
                 None
             }
         });
-        (dem, landuse)
+        let mut dem = dem;
+        if let Some(dem) = &mut dem {
+            for k in lu_outside {
+                dem.data[k] = f64::NAN;
+            }
+        }
+        let manning = d.manning.as_ref().and_then(|rel| {
+            let p = self.file_exists(rel, "district.manning")?;
+            match read_asc(&p) {
+                Ok(g) => {
+                    if let Some(dem) = &dem
+                        && !g.grid.spec.same_extent(&dem.spec)
+                    {
+                        self.err("district.manning", format!(
+                            "{}: extent {} differs from the DEM's {}; the rasters must agree cell for cell",
+                            p.display(), g.grid.spec, dem.spec));
+                        return None;
+                    }
+                    let bad = g.grid.data.iter().enumerate().find(|&(k, &v)| {
+                        let outside = dem.as_ref().is_some_and(|d| d.data[k].is_nan()) || g.nodata == Some(v);
+                        !outside && !(v > 0.0 && v.is_finite())
+                    });
+                    if let Some((k, v)) = bad {
+                        let (r, c) = (k / g.grid.spec.ncols, k % g.grid.spec.ncols);
+                        self.err("district.manning", format!(
+                            "{}: cell (row {}, col {}) has Manning's n {v}; expected a number > 0",
+                            p.display(), r + 1, c + 1));
+                        return None;
+                    }
+                    Some(g.grid)
+                }
+                Err(e) => {
+                    self.err("district.manning", e.to_string());
+                    None
+                }
+            }
+        });
+        (dem, landuse, manning)
     }
 
     #[allow(clippy::type_complexity)]

@@ -99,6 +99,10 @@ pub struct District {
     pub landuse: String,
     /// What each land-use code means for the water.
     pub land_classes: Vec<LandClass>,
+    /// Optional per-cell Manning's n (ESRI ASCII grid with the DEM's extent),
+    /// overriding the land classes' values.
+    #[serde(default)]
+    pub manning: Option<String>,
     /// Road centre lines, GeoJSON LineStrings.
     #[serde(default)]
     pub roads: Option<String>,
