@@ -311,7 +311,10 @@ impl Validator {
         if let Some(d) = &mut dem {
             let valid: Vec<f64> = d.data.iter().copied().filter(|v| !v.is_nan()).collect();
             if valid.is_empty() {
-                self.err("district.dem", "no cell of the district has both elevation and land use");
+                self.err(
+                    "district.dem",
+                    "no cell of the district has both elevation and land use",
+                );
             } else {
                 let fill = valid.iter().sum::<f64>() / valid.len() as f64;
                 for v in &mut d.data {
@@ -404,27 +407,29 @@ impl Validator {
         &mut self,
         d: &District,
     ) -> (Option<Grid<f64>>, Option<Grid<i32>>, Option<Grid<f64>>) {
-        let dem = self.file_exists(&d.dem, "district.dem").and_then(|p| match read_asc(&p) {
-            Ok(g) => {
-                // No-data cells lie outside the district (a DEM clipped to its boundary):
-                // they are kept as solid, closed cells.
-                let mut grid = g.grid;
-                if let Some(nd) = g.nodata {
-                    // NaN marks "outside" until the mask is built; the value is then
-                    // replaced by a neutral elevation.
-                    for v in &mut grid.data {
-                        if *v == nd {
-                            *v = f64::NAN;
+        let dem = self
+            .file_exists(&d.dem, "district.dem")
+            .and_then(|p| match read_asc(&p) {
+                Ok(g) => {
+                    // No-data cells lie outside the district (a DEM clipped to its boundary):
+                    // they are kept as solid, closed cells.
+                    let mut grid = g.grid;
+                    if let Some(nd) = g.nodata {
+                        // NaN marks "outside" until the mask is built; the value is then
+                        // replaced by a neutral elevation.
+                        for v in &mut grid.data {
+                            if *v == nd {
+                                *v = f64::NAN;
+                            }
                         }
                     }
+                    Some(grid)
                 }
-                Some(grid)
-            }
-            Err(e) => {
-                self.err("district.dem", e.to_string());
-                None
-            }
-        });
+                Err(e) => {
+                    self.err("district.dem", e.to_string());
+                    None
+                }
+            });
         let mut codes = BTreeSet::new();
         for (i, c) in d.land_classes.iter().enumerate() {
             let at = format!("district.land_classes[{i}]");
@@ -522,7 +527,7 @@ impl Validator {
                     }
                     let bad = g.grid.data.iter().enumerate().find(|&(k, &v)| {
                         let outside = dem.as_ref().is_some_and(|d| d.data[k].is_nan()) || g.nodata == Some(v);
-                        !outside && !(v > 0.0 && v.is_finite())
+                        !outside && (v.is_nan() || v <= 0.0 || v.is_infinite())
                     });
                     if let Some((k, v)) = bad {
                         let (r, c) = (k / g.grid.spec.ncols, k % g.grid.spec.ncols);

@@ -3,6 +3,8 @@
 
 pub mod asc;
 pub mod grid;
+pub mod roads;
+pub mod routing;
 pub mod vector;
 
 pub use asc::{AscGrid, RasterError, read_asc, read_asc_header, write_asc};

@@ -146,7 +146,7 @@ pub struct Road {
     pub name: String,
     /// Class (primary, secondary, residential, footway, …).
     pub class: String,
-    /// Lanes (per direction for two-way roads).
+    /// Lanes, both directions together (a two-way road has about half in each).
     pub lanes: u32,
     /// Speed limit, km/h.
     pub speed_kmh: f64,

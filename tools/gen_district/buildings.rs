@@ -312,7 +312,7 @@ pub fn generate(plan: &Plan, rng: &mut ChaCha8Rng) -> (Vec<Building>, Extras) {
             BlockUse::DrainageYard => {
                 let side = main_side(b);
                 let office = against_side(b.rect, side, 8.0, 28.0, 12.0);
-                let side_len = if side % 2 == 0 {
+                let side_len = if side.is_multiple_of(2) {
                     b.rect.w()
                 } else {
                     b.rect.h()

@@ -94,7 +94,7 @@ impl Frame {
     pub fn snap_line(&self, pos: f64, width: f64) -> (f64, usize) {
         let c = self.cell;
         let k = ((width / c).round() as usize).max(1);
-        let centre = if k % 2 == 0 {
+        let centre = if k.is_multiple_of(2) {
             (pos / c).round() * c
         } else {
             ((pos / c).floor() + 0.5) * c

@@ -85,9 +85,9 @@ fn feature(geometry: String, props: String) -> String {
 
 fn collection(name: &str, features: &[String]) -> String {
     let mut s = String::new();
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "{{\"type\":\"FeatureCollection\",\"name\":{},\"features\":[\n",
+        "{{\"type\":\"FeatureCollection\",\"name\":{},\"features\":[",
         esc(name)
     );
     s.push_str(&features.join(",\n"));

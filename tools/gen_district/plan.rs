@@ -1034,9 +1034,7 @@ fn assign_uses(plan: &mut Plan, relief: &Relief, frame: &Frame, rng: &mut ChaCha
             BlockUse::Park
         } else if dc < centre_r && rng.random_bool(0.75) {
             BlockUse::Commercial
-        } else if near_rail_ne && rng.random_bool(0.5) {
-            BlockUse::Industrial
-        } else if on_levee && rng.random_bool(0.2) {
+        } else if (near_rail_ne && rng.random_bool(0.5)) || (on_levee && rng.random_bool(0.2)) {
             BlockUse::Industrial
         } else if on_arterial && rng.random_bool(0.2) {
             BlockUse::Commercial

@@ -126,6 +126,6 @@ pub fn make_zones(frame: &Frame, relief: &Relief, plan: &Plan, rng: &mut ChaCha8
 }
 
 /// The zone containing a point, if any (first match in id order).
-pub fn zone_of<'a>(zones: &'a [Zone], p: [f64; 2]) -> Option<&'a Zone> {
+pub fn zone_of(zones: &[Zone], p: [f64; 2]) -> Option<&Zone> {
     zones.iter().find(|z| point_in_ring(p, &z.ring))
 }
