@@ -165,20 +165,44 @@ fn nodata_cells_lie_outside_the_district() {
     let path = dir.path().join("clipped.ron");
     std::fs::write(&path, scen).unwrap();
     let outdir = dir.path().join("out");
-    let (code, o, e) = common::floodrill(&["run", path.to_str().unwrap(), "--out", outdir.to_str().unwrap(), "--quiet"]);
+    let (code, o, e) = common::floodrill(&[
+        "run",
+        path.to_str().unwrap(),
+        "--out",
+        outdir.to_str().unwrap(),
+        "--quiet",
+    ]);
     // PS01 (the pump station) sits in a no-data column: refused with a clear message.
     assert_eq!(code, 2, "{o}{e}");
     assert!(e.contains("PS01") && e.contains("no-data"), "{e}");
     // Move the pump station inside and run.
     let places = std::fs::read_to_string(dir.path().join("places.geojson")).unwrap();
-    std::fs::write(dir.path().join("places.geojson"), places.replace("1185.0", "1175.0")).unwrap();
-    let (code, o, e) = common::floodrill(&["run", path.to_str().unwrap(), "--out", outdir.to_str().unwrap(), "--quiet"]);
+    std::fs::write(
+        dir.path().join("places.geojson"),
+        places.replace("1185.0", "1175.0"),
+    )
+    .unwrap();
+    let (code, o, e) = common::floodrill(&[
+        "run",
+        path.to_str().unwrap(),
+        "--out",
+        outdir.to_str().unwrap(),
+        "--quiet",
+    ]);
     assert_eq!(code, 0, "{o}{e}");
-    let maxd = floodrill::world::read_asc(&outdir.join("max_depth.asc")).unwrap().grid;
+    let maxd = floodrill::world::read_asc(&outdir.join("max_depth.asc"))
+        .unwrap()
+        .grid;
     for r in 0..16 {
         assert_eq!(*maxd.get(r, 18), 0.0, "outside cells stay dry");
         assert_eq!(*maxd.get(r, 19), 0.0, "outside cells stay dry");
     }
     let s = summary(&outdir);
-    assert!(s["figures"]["balance_error_of_rain"].as_f64().unwrap().abs() < 1e-9);
+    assert!(
+        s["figures"]["balance_error_of_rain"]
+            .as_f64()
+            .unwrap()
+            .abs()
+            < 1e-9
+    );
 }

@@ -162,25 +162,41 @@ fn shipped_scenarios_validate() {
 
 #[test]
 fn raster_with_bad_header_names_its_line() {
-    let err = validate_bad(&mini_with("dem: \"dem.asc\"", "dem: \"dem_hdr.asc\""), |dir| {
-        let text = std::fs::read_to_string(dir.join("dem.asc")).unwrap();
-        std::fs::write(dir.join("dem_hdr.asc"), text.replacen("cellsize 10.0", "cellsize ten", 1)).unwrap();
-    });
+    let err = validate_bad(
+        &mini_with("dem: \"dem.asc\"", "dem: \"dem_hdr.asc\""),
+        |dir| {
+            let text = std::fs::read_to_string(dir.join("dem.asc")).unwrap();
+            std::fs::write(
+                dir.join("dem_hdr.asc"),
+                text.replacen("cellsize 10.0", "cellsize ten", 1),
+            )
+            .unwrap();
+        },
+    );
     line_col_field(&err, 14, "district.dem");
-    assert!(err.contains("dem_hdr.asc:5:") && err.contains("cellsize"), "{err}");
+    assert!(
+        err.contains("dem_hdr.asc:5:") && err.contains("cellsize"),
+        "{err}"
+    );
 }
 
 #[test]
 fn raster_with_short_row_names_its_line() {
-    let err = validate_bad(&mini_with("dem: \"dem.asc\"", "dem: \"dem_row.asc\""), |dir| {
-        let text = std::fs::read_to_string(dir.join("dem.asc")).unwrap();
-        let mut lines: Vec<String> = text.lines().map(String::from).collect();
-        let mut vals: Vec<&str> = lines[9].split_whitespace().collect();
-        vals.pop();
-        lines[9] = vals.join(" ");
-        std::fs::write(dir.join("dem_row.asc"), lines.join("\n") + "\n").unwrap();
-    });
-    assert!(err.contains("dem_row.asc:10:") && err.contains("19 values, expected ncols = 20"), "{err}");
+    let err = validate_bad(
+        &mini_with("dem: \"dem.asc\"", "dem: \"dem_row.asc\""),
+        |dir| {
+            let text = std::fs::read_to_string(dir.join("dem.asc")).unwrap();
+            let mut lines: Vec<String> = text.lines().map(String::from).collect();
+            let mut vals: Vec<&str> = lines[9].split_whitespace().collect();
+            vals.pop();
+            lines[9] = vals.join(" ");
+            std::fs::write(dir.join("dem_row.asc"), lines.join("\n") + "\n").unwrap();
+        },
+    );
+    assert!(
+        err.contains("dem_row.asc:10:") && err.contains("19 values, expected ncols = 20"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -192,5 +208,8 @@ fn broken_series_file_names_its_line() {
     let err = validate_bad(&text, |dir| {
         std::fs::write(dir.join("gauge.csv"), "time,mm_h\n0,10\n10m,twenty\n").unwrap();
     });
-    assert!(err.contains("rain.sources[0].series") && err.contains("gauge.csv:3"), "{err}");
+    assert!(
+        err.contains("rain.sources[0].series") && err.contains("gauge.csv:3"),
+        "{err}"
+    );
 }

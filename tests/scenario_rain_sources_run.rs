@@ -16,9 +16,16 @@ fn run_with_rain(rain: &str, files: &[(&str, String)]) -> serde_json::Value {
     let path = dir.path().join("rain.ron");
     std::fs::write(&path, scen).unwrap();
     let out = dir.path().join("out");
-    let (code, o, e) = common::floodrill(&["run", path.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    let (code, o, e) = common::floodrill(&[
+        "run",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
     assert_eq!(code, 0, "{o}{e}");
-    let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     let err = s["figures"]["balance_error_of_rain"].as_f64().unwrap();
     assert!(err.abs() < 1e-9, "balance error {err}");
     s
@@ -42,7 +49,11 @@ fn gauge_csv_and_value_time_files_give_the_same_rain() {
     // (the east half) gets 1.2×.
     let expect = 0.018 * OPEN_AREA * (1.0 + 0.2 * 160.0 / 316.0);
     assert!((rain_m3(&a) - rain_m3(&b)).abs() < 1e-6 * rain_m3(&a));
-    assert!((rain_m3(&a) - expect).abs() < 0.01 * expect, "{} vs {expect}", rain_m3(&a));
+    assert!(
+        (rain_m3(&a) - expect).abs() < 0.01 * expect,
+        "{} vs {expect}",
+        rain_m3(&a)
+    );
 }
 
 #[test]
@@ -58,7 +69,8 @@ fn chicago_moving_cell_and_frames_all_rain() {
     );
     assert!(rain_m3(&moving) > 0.0);
     let frame = |v: f64| {
-        let mut s = String::from("ncols 20\nnrows 16\nxllcorner 1000.0\nyllcorner 2000.0\ncellsize 10.0\n");
+        let mut s =
+            String::from("ncols 20\nnrows 16\nxllcorner 1000.0\nyllcorner 2000.0\ncellsize 10.0\n");
         for _ in 0..16 {
             s.push_str(&vec![format!("{v}"); 20].join(" "));
             s.push('\n');
@@ -71,5 +83,9 @@ fn chicago_moving_cell_and_frames_all_rain() {
     );
     // 12 mm/h for 10 minutes = 2 mm over the open area, 1.2× over zone Z02.
     let expect = 0.002 * OPEN_AREA * (1.0 + 0.2 * 160.0 / 316.0);
-    assert!((rain_m3(&frames) - expect).abs() < 0.02 * expect, "{} vs {expect}", rain_m3(&frames));
+    assert!(
+        (rain_m3(&frames) - expect).abs() < 0.02 * expect,
+        "{} vs {expect}",
+        rain_m3(&frames)
+    );
 }

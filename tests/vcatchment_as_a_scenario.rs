@@ -10,7 +10,10 @@ mod common;
 use std::path::PathBuf;
 
 fn shared() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/validation/vcatch"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/validation/vcatch"
+    ))
 }
 
 #[test]
@@ -50,7 +53,13 @@ fn vcatchment_scenario_matches_the_reference_model() {
     let path = dir.path().join("vcatch.ron");
     std::fs::write(&path, scen).unwrap();
     let out = dir.path().join("out");
-    let (code, o, e) = common::floodrill(&["run", path.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    let (code, o, e) = common::floodrill(&[
+        "run",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
     assert_eq!(code, 0, "{o}{e}");
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
@@ -60,11 +69,17 @@ fn vcatchment_scenario_matches_the_reference_model() {
     let outflow = f["boundary_out_m3"].as_f64().unwrap();
     // 10.8 mm/h for 90 min over 162 × 100 cells of 100 m².
     let expect_rain = 0.0108 * 1.5 * 162.0 * 100.0 * 100.0;
-    assert!((rain - expect_rain).abs() < 1e-3 * expect_rain, "rain {rain} vs {expect_rain}");
+    assert!(
+        (rain - expect_rain).abs() < 1e-3 * expect_rain,
+        "rain {rain} vs {expect_rain}"
+    );
     assert!(f["balance_error_of_rain"].as_f64().unwrap().abs() < 1e-9);
     // LISFLOOD-FP keeps 1542 m³ on the catchment at 3 h; the recession is sensitive to
     // the wet/dry front, so agree within 25 % of that (i.e. within 1.5 % of the rain).
-    assert!((stored - 1542.0).abs() < 0.25 * 1542.0 + 1.0, "stored {stored} m³ at 3 h (LISFLOOD-FP 1542)");
+    assert!(
+        (stored - 1542.0).abs() < 0.25 * 1542.0 + 1.0,
+        "stored {stored} m³ at 3 h (LISFLOOD-FP 1542)"
+    );
     assert!((outflow - (rain - stored)).abs() < 1e-6 * rain);
     // The water balance series has one row per minute.
     let wb = std::fs::read_to_string(out.join("water_balance.csv")).unwrap();
