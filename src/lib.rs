@@ -8,6 +8,7 @@
 //! → `hydro` (kernels) → `engine` (the Bevy app and tick) → `report` and the CLI.
 #![warn(missing_docs)]
 
+pub mod agents;
 pub mod engine;
 pub mod exercise;
 #[cfg(feature = "gui")]

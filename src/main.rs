@@ -116,6 +116,19 @@ enum BenchWhat {
         #[arg(long, default_value = "f64", value_parser = ["f32", "f64"])]
         precision: String,
     },
+    /// The household step on a synthetic flooded street grid (most households moving).
+    /// Prints each repeat and, last, the median `household_updates_per_s: X`.
+    Agents {
+        /// Households.
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=50_000_000))]
+        households: u32,
+        /// Kernel threads (default: all cores).
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+        threads: Option<u16>,
+        /// Repeats; the median is reported.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+        repeat: u32,
+    },
 }
 
 fn duration_arg(s: &str) -> Result<f64, String> {
@@ -163,6 +176,14 @@ fn main() -> ExitCode {
                     precision,
                 },
         } => bench_surface(size as usize, threads, sim_seconds, repeat, &precision),
+        Command::Bench {
+            what:
+                BenchWhat::Agents {
+                    households,
+                    threads,
+                    repeat,
+                },
+        } => bench_agents(households as usize, threads, repeat),
     }
 }
 
@@ -361,4 +382,26 @@ fn gui(
         "error: this floodrill was built without the `gui` feature; run `cargo run --release --features gui -- gui SCENARIO`"
     );
     ExitCode::from(2)
+}
+
+fn bench_agents(households: usize, threads: Option<u16>, repeat: u32) -> ExitCode {
+    let threads = threads.map(usize::from).unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    println!("agents bench: {households} households, {threads} thread(s) × {repeat}");
+    let mut rates = Vec::new();
+    for k in 0..repeat {
+        let r = floodrill::agents::agents_bench(households, threads);
+        println!(
+            "run {}: {:.1} M household-updates/s",
+            k + 1,
+            r.household_updates_per_s / 1e6
+        );
+        rates.push(r.household_updates_per_s);
+    }
+    rates.sort_by(f64::total_cmp);
+    println!("household_updates_per_s: {:.0}", rates[rates.len() / 2]);
+    ExitCode::SUCCESS
 }

@@ -86,15 +86,14 @@ pub fn not_yet_simulated(s: &Scenario) -> Vec<String> {
     let mut out = Vec::new();
     let households: u64 = s.buildings.iter().map(|b| u64::from(b.households)).sum();
     for (present, name) in [
-        (households > 0, "population"),
-        (!f.warnings.channels.is_empty(), "warnings"),
-        (!f.shelters.is_empty(), "shelters"),
+        (
+            households > 0 && s.roads.is_empty(),
+            "population (no roads layer)",
+        ),
         (
             !f.forces.teams.is_empty() || !f.forces.robots.is_empty(),
             "forces",
         ),
-        (!f.sensors.is_empty(), "sensors"),
-        (!f.plan.is_empty(), "plan"),
         (!f.injects.is_empty(), "injects"),
         (true, "rubric"),
     ] {
@@ -222,7 +221,20 @@ pub fn run(
         .resource::<crate::engine::SimThreads>()
         .0
         .current_num_threads();
-    let figures = write_water_outputs(&mut engine, &scenario, &opts.out)?;
+    let mut figures = write_water_outputs(&mut engine, &scenario, &opts.out)?;
+    write_people_outputs(&engine, &scenario, &opts.out, &mut figures)?;
+    if let Some(log) = engine
+        .world()
+        .get_resource::<crate::engine::exercise::Log>()
+    {
+        crate::report::water::write_text(&opts.out.join("events.jsonl"), &log.0.to_jsonl())?;
+        let count = |k: &str| log.0.entries.iter().filter(|e| e.kind == k).count();
+        figures.insert(
+            "plan_rules_fired".into(),
+            serde_json::json!(count("rule_fired")),
+        );
+        figures.insert("orders_issued".into(), serde_json::json!(count("order")));
+    }
     let diagnostics = engine
         .world()
         .resource::<crate::engine::SimHealth>()
@@ -262,4 +274,64 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), RunError> 
     let tmp = path.with_extension("json.part");
     std::fs::write(&tmp, text + "\n").map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
+}
+
+fn write_people_outputs(
+    engine: &Engine,
+    scenario: &Scenario,
+    dir: &Path,
+    figures: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<(), RunError> {
+    use crate::agents::HouseholdState;
+    use crate::engine::people::{People, PeopleSeries};
+    let world = engine.world();
+    let (Some(people), Some(series)) = (
+        world.get_resource::<People>(),
+        world.get_resource::<PeopleSeries>(),
+    ) else {
+        return Ok(());
+    };
+    let states = HouseholdState::ALL;
+    let mut s = String::from("time_s,zone");
+    for st in states {
+        s.push_str(&format!(",{}_households", st.name()));
+    }
+    for st in states {
+        s.push_str(&format!(",{}_persons", st.name()));
+    }
+    s.push('\n');
+    for (t, table) in &series.0 {
+        for (z, (hh, persons)) in table.households.iter().zip(&table.persons).enumerate() {
+            let zone = scenario.zones.get(z).map_or("-", |zz| zz.id.as_str());
+            s.push_str(&format!("{t},{zone}"));
+            for v in hh.iter().chain(persons.iter()) {
+                s.push_str(&format!(",{v}"));
+            }
+            s.push('\n');
+        }
+    }
+    crate::report::water::write_text(&dir.join("households.csv"), &s)?;
+    if let Some((_, last)) = series.0.last() {
+        let mut by_state = serde_json::Map::new();
+        for st in states {
+            by_state.insert(st.name().to_string(), serde_json::json!(last.total(st)));
+        }
+        figures.insert(
+            "households".into(),
+            serde_json::json!(people.households.len()),
+        );
+        figures.insert(
+            "households_by_state".into(),
+            serde_json::Value::Object(by_state),
+        );
+        figures.insert(
+            "persons_sheltered".into(),
+            serde_json::json!(last.total_persons(HouseholdState::Sheltered)),
+        );
+        figures.insert(
+            "persons_trapped".into(),
+            serde_json::json!(last.total_persons(HouseholdState::Trapped)),
+        );
+    }
+    Ok(())
 }

@@ -15,7 +15,9 @@ use bevy::app::App;
 use bevy::ecs::schedule::{LogLevel, Schedule, ScheduleBuildSettings, SingleThreadedExecutor};
 use bevy::prelude::*;
 
+pub mod exercise;
 pub mod hydro;
+pub mod people;
 
 use crate::exercise::{SimClock, SimSet, SimTick};
 use crate::scenario::Scenario;
@@ -119,7 +121,11 @@ impl Plugin for SimPlugin {
             h.update(&c.t.to_le_bytes());
         });
         // Domain plugins, in the order their systems appear in the tick.
-        app.add_plugins(hydro::HydroPlugin);
+        app.add_plugins((
+            hydro::HydroPlugin,
+            exercise::ExercisePlugin,
+            people::PeoplePlugin,
+        ));
     }
 }
 

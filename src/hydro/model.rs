@@ -691,6 +691,16 @@ impl<R: Real> Model<R> {
         removed
     }
 
+    /// The rain field (for gauges and displays).
+    pub fn rain_field(&self) -> &RainField {
+        &self.rain
+    }
+
+    /// Depth of one cell, m.
+    pub fn depth_grid_at(&self, row: usize, col: usize) -> f64 {
+        self.h[self.spec.idx(row, col)].to_f64()
+    }
+
     /// The water balance (storage updated at the end of each `step_until`).
     pub fn balance(&self) -> &WaterBalance {
         &self.balance

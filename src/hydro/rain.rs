@@ -416,6 +416,30 @@ impl RainField {
         }
     }
 
+    /// Rain intensity at map point (x, y) at time `t`, mm/h, zone factor included (what
+    /// a rain gauge there would read).
+    pub fn intensity_at(&self, spec: &GridSpec, x: f64, y: f64, t: f64) -> f64 {
+        let mut mm_h = self.uniform_rate(t) / MM_PER_H;
+        for s in &self.sources {
+            match s {
+                RainSource::Uniform(_) => {}
+                RainSource::Moving(cell) => mm_h += cell.intensity_mm_h(x, y, t),
+                RainSource::Gridded(g) => {
+                    if let Some(v) = g.frame_at(t).and_then(|f| f.sample(x, y)) {
+                        mm_h += v;
+                    }
+                }
+            }
+        }
+        if let Some(z) = &self.zones
+            && let Some((r, c)) = spec.cell_at(x, y)
+        {
+            let id = *z.zones.get(r, c);
+            mm_h *= z.factors.get(&id).copied().unwrap_or(1.0);
+        }
+        mm_h
+    }
+
     /// Fill `out` (one value per cell, m/s) with the whole field at time `t`, zone
     /// factors included.
     pub fn fill(&self, spec: &GridSpec, t: f64, out: &mut [f64]) {

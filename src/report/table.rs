@@ -77,6 +77,12 @@ pub fn summary_table(s: &RunSummary) -> String {
                     format!("{x:.3e}")
                 }
             }
+            serde_json::Value::Object(m) => m
+                .iter()
+                .filter(|(_, v)| v.as_f64() != Some(0.0))
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", "),
             other => other.to_string(),
         };
         rows.push((k.clone(), v));
