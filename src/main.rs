@@ -131,6 +131,17 @@ enum BenchWhat {
     },
 }
 
+/// Load a scenario, printing every problem; `None` means exit 2.
+fn load_or_report(path: &std::path::Path) -> Option<Arc<floodrill::scenario::Scenario>> {
+    match scenario::load(path) {
+        Ok(s) => Some(Arc::new(s)),
+        Err(e) => {
+            eprintln!("{e}");
+            None
+        }
+    }
+}
+
 fn duration_arg(s: &str) -> Result<f64, String> {
     parse_duration(s)
 }
@@ -214,12 +225,8 @@ fn run(
     threads: Option<usize>,
     quiet: bool,
 ) -> ExitCode {
-    let scenario = match scenario::load(&path) {
-        Ok(s) => Arc::new(s),
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
+    let Some(scenario) = load_or_report(&path) else {
+        return ExitCode::from(2);
     };
     if let Err(e) = ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed)) {
         eprintln!("warning: Ctrl-C handler not installed ({e}); Ctrl-C will end the run abruptly");
@@ -348,12 +355,8 @@ fn gui(
     speed: f64,
     engine: EngineOptions,
 ) -> ExitCode {
-    let scenario = match scenario::load(&path) {
-        Ok(s) => Arc::new(s),
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
+    let Some(scenario) = load_or_report(&path) else {
+        return ExitCode::from(2);
     };
     let opts = floodrill::gui::GuiOptions {
         screenshot,

@@ -955,15 +955,7 @@ impl Validator {
             self.non_negative(s.noise, &format!("{at}.noise"));
             self.positive(s.interval.secs(), &format!("{at}.interval"));
             if let SensorKind::PumpStatus(unit) = &s.kind {
-                let is_pump = r
-                    .places
-                    .iter()
-                    .any(|p| p.id == *unit && p.kind == PlaceKind::PumpStation);
-                self.require(
-                    is_pump || r.robots.contains(unit.as_str()),
-                    &format!("{at}.kind"),
-                    || format!("\"{unit}\" is neither a pump station place nor a robot id"),
-                );
+                r.pump_or_robot(self, unit, &format!("{at}.kind"));
             }
         }
     }
@@ -1080,15 +1072,7 @@ impl Validator {
                     self.non_negative(over.secs(), &format!("{ev}.over"));
                 }
                 InjectEvent::PumpFailure { unit, .. } => {
-                    let is_pump = r
-                        .places
-                        .iter()
-                        .any(|p| p.id == *unit && p.kind == PlaceKind::PumpStation);
-                    self.require(
-                        is_pump || r.robots.contains(unit.as_str()),
-                        &format!("{ev}.unit"),
-                        || format!("\"{unit}\" is neither a pump station place nor a robot id"),
-                    );
+                    r.pump_or_robot(self, unit, &format!("{ev}.unit"));
                 }
                 InjectEvent::RoadCollapse { road } => r.road(self, road, &format!("{ev}.road")),
                 InjectEvent::CommOutage { zones, duration } => {
@@ -1248,6 +1232,16 @@ impl<'a> Refs<'a> {
                 Some(p)
             }
         }
+    }
+
+    fn pump_or_robot(&self, v: &mut Validator, unit: &str, at: &str) {
+        let is_pump = self
+            .places
+            .iter()
+            .any(|p| p.id == unit && p.kind == PlaceKind::PumpStation);
+        v.require(is_pump || self.robots.contains(unit), at, || {
+            format!("\"{unit}\" is neither a pump station place nor a robot id")
+        });
     }
 
     fn zone(&self, v: &mut Validator, id: &str, at: &str) {
