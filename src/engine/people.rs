@@ -67,6 +67,19 @@ pub fn build_people(s: &Scenario, seed: u64) -> Result<People, String> {
     use chrono::Timelike;
     params.mobilisation.start_hour = s.start.hour() as f64 + s.start.minute() as f64 / 60.0;
     params.ack_delay_s = f.warnings.ack_delay.map(|d| d.secs());
+    params.movement.walk_speed = p.walking.speed_m_s;
+    params.movement.slow_walk_speed = p.walking.slow_speed_m_s;
+    let hz = &p.hazard;
+    params.hazard.hr_threshold = hz.trapped_above_hr;
+    params.hazard.debris_factor = hz.debris_factor;
+    params.hazard.debris_depth_m = hz.debris_depth_m;
+    params.hazard.home_trap_depth_m = hz.home_trapped_above_m;
+    params.hazard.storey_height_m = hz.storey_height_m;
+    params.hazard.casualty = hz.casualty.as_ref().map(|c| crate::agents::CasualtyRule {
+        hr_above: c.hr_above,
+        for_s: c.exposure.secs(),
+    });
+    params.validate().map_err(|e| e.to_string())?;
     let mut households = match &p.source {
         PopulationSource::Buildings => {
             Households::from_buildings(&s.buildings, &s.zones, &graph, &params, seed)

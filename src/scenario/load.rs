@@ -127,6 +127,17 @@ pub fn load_str(path: &Path, text: String) -> Result<Scenario, ScenarioError> {
     {
         v.err("", format!("the hydraulic model cannot be set up: {e}"));
     }
+    if v.diags.is_empty()
+        && let Some(s) = &checked
+        && !s.roads.is_empty()
+        && s.buildings.iter().any(|b| b.households > 0)
+        && let Err(e) = crate::engine::people::build_people(s, s.file.meta.seed)
+    {
+        v.err(
+            "district.roads",
+            format!("the people cannot be set up: {e}"),
+        );
+    }
     let mut diags = v.diags;
     diags.sort_by_key(|d| (d.line, d.col));
     match checked {
@@ -832,6 +843,24 @@ impl Validator {
             p.mobilisation.compliance,
             "population.mobilisation.compliance",
         );
+        self.positive(p.walking.speed_m_s, "population.walking.speed_m_s");
+        self.positive(
+            p.walking.slow_speed_m_s,
+            "population.walking.slow_speed_m_s",
+        );
+        let hz = &p.hazard;
+        self.positive(hz.trapped_above_hr, "population.hazard.trapped_above_hr");
+        self.non_negative(hz.debris_factor, "population.hazard.debris_factor");
+        self.non_negative(hz.debris_depth_m, "population.hazard.debris_depth_m");
+        self.positive(
+            hz.home_trapped_above_m,
+            "population.hazard.home_trapped_above_m",
+        );
+        self.non_negative(hz.storey_height_m, "population.hazard.storey_height_m");
+        if let Some(c) = &hz.casualty {
+            self.positive(c.hr_above, "population.hazard.casualty.hr_above");
+            self.non_negative(c.exposure.secs(), "population.hazard.casualty.exposure");
+        }
         if let PopulationSource::ZoneTotals(t) = &p.source {
             for (i, (z, _)) in t.iter().enumerate() {
                 r.zone(self, z, &format!("population.source[{i}][0]"));

@@ -397,6 +397,105 @@ pub struct Population {
     /// Mobilisation after a warning is received.
     #[serde(default)]
     pub mobilisation: Mobilisation,
+    /// Walking speeds, m/s.
+    #[serde(default)]
+    pub walking: Walking,
+    /// When people in water are trapped, and the optional casualty rule.
+    #[serde(default)]
+    pub hazard: Hazard,
+}
+
+/// Walking speeds on dry ground.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Walking {
+    /// Walking speed, m/s.
+    #[serde(default = "default_walk")]
+    pub speed_m_s: f64,
+    /// Walking speed of households with elderly members or children, m/s.
+    #[serde(default = "default_slow_walk")]
+    pub slow_speed_m_s: f64,
+}
+
+impl Default for Walking {
+    fn default() -> Self {
+        Self {
+            speed_m_s: default_walk(),
+            slow_speed_m_s: default_slow_walk(),
+        }
+    }
+}
+
+fn default_walk() -> f64 {
+    1.2
+}
+fn default_slow_walk() -> f64 {
+    0.9
+}
+
+/// Hazard to people in water (UK hazard rating HR = d·(v + 0.5) + DF).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hazard {
+    /// A household moving through water with HR above this is trapped ("danger for
+    /// most" = 1.25).
+    #[serde(default = "default_hr")]
+    pub trapped_above_hr: f64,
+    /// Debris factor DF added when the depth exceeds `debris_depth_m`.
+    #[serde(default = "default_df")]
+    pub debris_factor: f64,
+    /// Depth above which the debris factor applies, metres.
+    #[serde(default = "default_debris_depth")]
+    pub debris_depth_m: f64,
+    /// A household at home in a one-storey building is trapped above this depth, m;
+    /// each further storey adds `storey_height_m` (people go upstairs).
+    #[serde(default = "default_home_depth")]
+    pub home_trapped_above_m: f64,
+    /// Storey height, metres.
+    #[serde(default = "default_storey")]
+    pub storey_height_m: f64,
+    /// Casualties only by this explicit rule: HR above `hr` for at least `for_`.
+    #[serde(default)]
+    pub casualty: Option<CasualtyRule>,
+}
+
+impl Default for Hazard {
+    fn default() -> Self {
+        Self {
+            trapped_above_hr: default_hr(),
+            debris_factor: default_df(),
+            debris_depth_m: default_debris_depth(),
+            home_trapped_above_m: default_home_depth(),
+            storey_height_m: default_storey(),
+            casualty: None,
+        }
+    }
+}
+
+/// The explicit casualty rule.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CasualtyRule {
+    /// Hazard rating threshold (2.5 = "danger for all" and beyond).
+    pub hr_above: f64,
+    /// Continuous exposure.
+    pub exposure: Duration,
+}
+
+fn default_hr() -> f64 {
+    1.25
+}
+fn default_df() -> f64 {
+    0.5
+}
+fn default_debris_depth() -> f64 {
+    0.25
+}
+fn default_home_depth() -> f64 {
+    0.8
+}
+fn default_storey() -> f64 {
+    3.0
 }
 
 impl Default for Population {
@@ -408,6 +507,8 @@ impl Default for Population {
             elderly_share: default_elderly_share(),
             children_share: default_children_share(),
             mobilisation: Mobilisation::default(),
+            walking: Walking::default(),
+            hazard: Hazard::default(),
         }
     }
 }
