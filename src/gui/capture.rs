@@ -17,6 +17,7 @@ use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 
 use super::GuiOutcome;
 use super::driver::SimDriver;
+use super::water::SimStatus;
 use crate::exercise::SimClock;
 
 /// Frames rendered before the screenshot is taken.
@@ -63,6 +64,7 @@ fn request_screenshot(
     clock: Res<SimClock>,
     driver: Res<SimDriver>,
     outcome: Res<GuiOutcome>,
+    status: Res<SimStatus>,
     mut plan: ResMut<CapturePlan>,
 ) {
     let Some(path) = plan.screenshot.clone() else {
@@ -81,13 +83,14 @@ fn request_screenshot(
         return;
     }
     eprintln!(
-        "floodrill gui: frame {}, sim T+{} (tick {}, ×{:.0} achieved, last frame {} ticks in {:.1} ms): taking a screenshot",
+        "floodrill gui: frame {}, sim T+{} (tick {}, ×{:.0} achieved, last frame {} ticks in {:.1} ms, {} wet cells on the map): taking a screenshot",
         frames.0,
         crate::scenario::format_clock(clock.t),
         clock.tick,
         driver.achieved_speed,
         driver.last_frame_ticks,
         driver.last_frame_ms,
+        status.wet_cells,
     );
     let outcome = outcome.clone();
     let saved_flag = plan.saved.clone();

@@ -96,7 +96,8 @@ impl Plugin for MapViewPlugin {
     }
 }
 
-fn spawn_map(
+/// Spawn the terrain sprite and the camera, and insert [`MapFrame`] (`Startup`).
+pub fn spawn_map(
     mut commands: Commands,
     scenario: Res<ScenarioRes>,
     mut images: ResMut<Assets<Image>>,

@@ -12,12 +12,15 @@
 //! - [`map_view::MapViewPlugin`] — the district terrain (hillshade × land-use colour) as
 //!   a sprite in map metres, a 2D camera with pan (drag) and zoom (wheel).
 //! - [`top_bar::TopBarPlugin`] — scenario name, sim clock and date-time, speed, pause,
-//!   step.
+//!   step, and a compact status (rain at the district centre, households sheltered /
+//!   moving / trapped).
+//! - [`water::WaterOverlayPlugin`] — the water depth over the terrain in five depth
+//!   classes (refreshed at most twice a second of wall time), with a legend.
 //! - [`capture::CapturePlugin`] — the CI screenshot (`--screenshot`) and the frame limit
 //!   (`--exit-after-frames`).
 //! - [`fonts`] — a bundled CJK font registered as egui's fallback, so Chinese names render.
 //!
-//! Later panels (water overlay, sensors, orders) are further plugins reading the same
+//! Later panels (sensors, orders) are further plugins reading the same
 //! resources ([`map_view::MapFrame`] for map ↔ world coordinates).
 //!
 //! Controls: drag (left or middle button) pans, the wheel zooms at the cursor, `F` fits
@@ -39,6 +42,7 @@ pub mod fonts;
 pub mod map_view;
 pub mod terrain;
 pub mod top_bar;
+pub mod water;
 
 /// Options of the interactive console that are not in the scenario.
 #[derive(Debug, Clone)]
@@ -154,6 +158,7 @@ impl Plugin for GuiPlugin {
                 },
                 map_view::MapViewPlugin,
                 top_bar::TopBarPlugin,
+                water::WaterOverlayPlugin,
                 capture::CapturePlugin {
                     screenshot: self.opts.screenshot.clone(),
                     exit_after_frames: self.opts.exit_after_frames,

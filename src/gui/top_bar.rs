@@ -2,8 +2,10 @@
 //!
 //! Shows the scenario name, the sim clock (`T+H:MM:SS` since the start, of the drill's
 //! duration, and the wall-clock date-time in the drill: start + t), the speed selector
-//! (×1 … ×600), pause/resume, single step and the speed achieved. Everything it changes
-//! is [`SimDriver`] state; the simulation itself is only ever advanced by the driver.
+//! (×1 … ×600), pause/resume, single step, the speed achieved and a compact status from
+//! [`SimStatus`] (rain now at the district centre, households sheltered / moving /
+//! trapped). Everything it changes is [`SimDriver`] state; the simulation itself is only
+//! ever advanced by the driver.
 //!
 //! Keys (when no text field has focus): `Space` pauses/resumes, `.` steps one tick.
 
@@ -13,6 +15,7 @@ use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
 
 use super::driver::{SPEEDS, SimDriver};
 use super::map_view::ScreenInsets;
+use super::water::SimStatus;
 use crate::engine::ScenarioRes;
 use crate::exercise::SimClock;
 use crate::scenario::format_clock;
@@ -40,12 +43,39 @@ pub fn drill_datetime(start: chrono::NaiveDateTime, t: f64) -> chrono::NaiveDate
     start + chrono::TimeDelta::milliseconds((t * 1000.0).round() as i64)
 }
 
+/// Rain at the district centre and households sheltered / moving / trapped.
+fn status_label(ui: &mut egui::Ui, status: &SimStatus) {
+    let mut shown = false;
+    if let Some(rain) = status.rain_mm_h {
+        ui.label(RichText::new(format!("雨 {rain:.1} mm/h")).monospace())
+            .on_hover_text("雨强 rain intensity at the district centre, now");
+        shown = true;
+    }
+    if let Some([sheltered, moving, trapped]) = status.households {
+        let trapped_text = RichText::new(format!("困 {trapped}")).monospace();
+        let trapped_text = if trapped > 0 {
+            trapped_text.color(Color32::from_rgb(230, 80, 70))
+        } else {
+            trapped_text
+        };
+        ui.label(RichText::new(format!("户 安置 {sheltered} 转移 {moving}")).monospace())
+            .on_hover_text("households sheltered · moving to a shelter");
+        ui.label(trapped_text)
+            .on_hover_text("households trapped by the water");
+        shown = true;
+    }
+    if shown {
+        ui.separator();
+    }
+}
+
 fn top_bar(
     mut contexts: EguiContexts,
     scenario: Res<ScenarioRes>,
     clock: Res<SimClock>,
     mut driver: ResMut<SimDriver>,
     mut insets: ResMut<ScreenInsets>,
+    status: Res<SimStatus>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let s = &scenario.0;
@@ -74,7 +104,8 @@ fn top_bar(
     );
     let bar = egui::Panel::top("top_bar").show(&mut root, |ui| {
         ui.add_space(2.0);
-        ui.horizontal(|ui| {
+        // Wraps onto a second row when the window is too narrow for everything.
+        ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new(&s.file.meta.name).strong().size(18.0))
                 .on_hover_text(&s.file.meta.description);
             ui.separator();
@@ -121,6 +152,8 @@ fn top_bar(
                 driver.step();
             }
             ui.separator();
+
+            status_label(ui, &status);
 
             if let Some(f) = &driver.failure {
                 ui.colored_label(Color32::from_rgb(230, 80, 70), "✖ 模拟中止")
