@@ -262,30 +262,54 @@ fn flux_x_row<R: Real, const THETA: bool, const Q2D: bool>(
     assert!(nl.len() == m && nr.len() == m && qm.len() == m && qc.len() == m && qp.len() == m);
     assert!(an.len() == m && bn.len() == m && as_.len() == m && bs.len() == m && o.len() == m);
     for i in 0..m {
-        let el = zl[i] + hl[i];
-        let er = zr[i] + hr[i];
-        let hf = el.vmax(er) - zl[i].vmax(zr[i]);
-        let q0 = qc[i];
-        let qa = if THETA {
-            k.theta * q0 + k.half_1m_theta * (qm[i] + qp[i])
-        } else {
-            q0
-        };
-        let qmag = if Q2D {
-            let c = k.quarter * ((an[i] + bn[i]) + (as_[i] + bs[i]));
-            (q0 * q0 + c * c).sqrt()
-        } else {
-            q0.vabs()
-        };
-        let nf = k.half * (nl[i] + nr[i]);
-        let y = hf.vmax(k.thr).inv_cbrt();
-        let y2 = y * y;
-        let y7 = y2 * y2 * y2 * y;
-        let num = qa - (k.g_dt_dx * hf) * (er - el);
-        let den = R::ONE + k.g_dt * (nf * nf) * qmag * y7;
-        let qn = num / den;
-        o[i] = if hf > k.thr { qn } else { R::ZERO };
+        o[i] = face_q::<R, THETA, Q2D>(
+            k,
+            [zl[i], zr[i]],
+            [hl[i], hr[i]],
+            [nl[i], nr[i]],
+            qc[i],
+            qm[i] + qp[i],
+            (an[i] + bn[i]) + (as_[i] + bs[i]),
+        );
     }
+}
+
+/// The new discharge on one face between cells `a` and `b` (bed `z`, depth `h`,
+/// Manning `n` of each), from its discharge `q0`, the sum of its two same-direction
+/// neighbours (θ weighting) and the sum of the four cross-direction faces around it
+/// (2D friction magnitude). Shared by the x and y passes so both use one formula.
+#[inline(always)]
+fn face_q<R: Real, const THETA: bool, const Q2D: bool>(
+    k: &FluxK<R>,
+    z: [R; 2],
+    h: [R; 2],
+    n: [R; 2],
+    q0: R,
+    q_neighbours: R,
+    q_cross: R,
+) -> R {
+    let el = z[0] + h[0];
+    let er = z[1] + h[1];
+    let hf = el.vmax(er) - z[0].vmax(z[1]);
+    let qa = if THETA {
+        k.theta * q0 + k.half_1m_theta * q_neighbours
+    } else {
+        q0
+    };
+    let qmag = if Q2D {
+        let c = k.quarter * q_cross;
+        (q0 * q0 + c * c).sqrt()
+    } else {
+        q0.vabs()
+    };
+    let nf = k.half * (n[0] + n[1]);
+    let y = hf.vmax(k.thr).inv_cbrt();
+    let y2 = y * y;
+    let y7 = y2 * y2 * y2 * y;
+    let num = qa - (k.g_dt_dx * hf) * (er - el);
+    let den = R::ONE + k.g_dt * (nf * nf) * qmag * y7;
+    let qn = num / den;
+    if hf > k.thr { qn } else { R::ZERO }
 }
 
 /// New discharges on the interior face row between cell rows `a` (north) and `b`.
@@ -313,29 +337,15 @@ fn flux_y_row<R: Real, const THETA: bool, const Q2D: bool>(
     let (qxaw, qxae) = (&qxa[..nc], &qxa[1..]);
     let (qxbw, qxbe) = (&qxb[..nc], &qxb[1..]);
     for i in 0..nc {
-        let el = za[i] + ha[i];
-        let er = zb[i] + hb[i];
-        let hf = el.vmax(er) - za[i].vmax(zb[i]);
-        let q0 = q[i];
-        let qa = if THETA {
-            k.theta * q0 + k.half_1m_theta * (qprev[i] + qnext[i])
-        } else {
-            q0
-        };
-        let qmag = if Q2D {
-            let c = k.quarter * ((qxaw[i] + qxae[i]) + (qxbw[i] + qxbe[i]));
-            (q0 * q0 + c * c).sqrt()
-        } else {
-            q0.vabs()
-        };
-        let nf = k.half * (na[i] + nb[i]);
-        let y = hf.vmax(k.thr).inv_cbrt();
-        let y2 = y * y;
-        let y7 = y2 * y2 * y2 * y;
-        let num = qa - (k.g_dt_dx * hf) * (er - el);
-        let den = R::ONE + k.g_dt * (nf * nf) * qmag * y7;
-        let qn = num / den;
-        out[i] = if hf > k.thr { qn } else { R::ZERO };
+        out[i] = face_q::<R, THETA, Q2D>(
+            k,
+            [za[i], zb[i]],
+            [ha[i], hb[i]],
+            [na[i], nb[i]],
+            q[i],
+            qprev[i] + qnext[i],
+            (qxaw[i] + qxae[i]) + (qxbw[i] + qxbe[i]),
+        );
     }
 }
 
