@@ -120,21 +120,3 @@ fn bench_digest_is_thread_independent() {
     assert_eq!(a.households, 4000);
     assert!(a.moving_share > 0.5, "{}", a.moving_share);
 }
-
-/// The benchmark figure (run with `--release -- --ignored --nocapture`); speed is
-/// reported, never asserted.
-#[test]
-#[ignore]
-fn bench_figure() {
-    for threads in [1, 2] {
-        let r = agents_bench(100_000, threads);
-        println!(
-            "threads {threads}: household_updates_per_s: {:.0} ({} households × {} ticks in {:.3} s, {:.0}% moving)",
-            r.household_updates_per_s,
-            r.households,
-            r.ticks,
-            r.seconds,
-            100.0 * r.moving_share
-        );
-    }
-}
