@@ -11,6 +11,7 @@
 pub mod agents;
 pub mod engine;
 pub mod exercise;
+pub mod forces;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod hydro;
@@ -18,6 +19,7 @@ pub mod report;
 pub mod rng;
 pub mod run;
 pub mod scenario;
+pub mod scoring;
 pub mod world;
 
 /// The engine version written into summaries and replays.

@@ -52,6 +52,11 @@ enum Command {
         /// No progress bar and no summary table (summary.json is still written).
         #[arg(long)]
         quiet: bool,
+        /// Command stream: timed orders and injects, one per line ("45m Dispatch(unit:
+        /// \"T01\", to: Place(\"H01\"))", "1h inject LeveeBreach(...)"); checked
+        /// against the scenario before the run starts.
+        #[arg(long)]
+        orders: Option<PathBuf>,
     },
     /// Check scenario files: syntax, fields, referenced files and cross-references.
     ///
@@ -159,7 +164,16 @@ fn main() -> ExitCode {
             seed,
             threads,
             quiet,
-        } => run(scenario, out, until, seed, threads.map(usize::from), quiet),
+            orders,
+        } => run(
+            scenario,
+            out,
+            until,
+            seed,
+            threads.map(usize::from),
+            quiet,
+            orders,
+        ),
         Command::Gui {
             scenario,
             screenshot,
@@ -224,9 +238,20 @@ fn run(
     seed: Option<u64>,
     threads: Option<usize>,
     quiet: bool,
+    orders: Option<PathBuf>,
 ) -> ExitCode {
     let Some(scenario) = load_or_report(&path) else {
         return ExitCode::from(2);
+    };
+    let commands = match &orders {
+        None => Vec::new(),
+        Some(p) => match floodrill::exercise::commands::read_command_stream(p, &scenario) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        },
     };
     if let Err(e) = ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed)) {
         eprintln!("warning: Ctrl-C handler not installed ({e}); Ctrl-C will end the run abruptly");
@@ -235,6 +260,7 @@ fn run(
         out: out.clone(),
         until,
         engine: EngineOptions { seed, threads },
+        commands,
     };
     let bar = if quiet {
         ProgressBar::hidden()
@@ -272,7 +298,11 @@ fn run(
         Ok(s) => {
             if !quiet {
                 println!("{}", floodrill::report::summary_table(&s));
+                if let Some(card) = &s.scorecard {
+                    println!("{}", floodrill::report::table::scorecard_table(card, 6));
+                }
             }
+            println!("wrote {}", out.join("scorecard.json").display());
             println!("wrote {}", out.join("summary.json").display());
             match s.status {
                 RunStatus::Completed => ExitCode::SUCCESS,

@@ -23,6 +23,8 @@ pub struct RunOptions {
     pub until: Option<f64>,
     /// Seed and threads.
     pub engine: EngineOptions,
+    /// Timed orders and injects to apply (a checked command stream).
+    pub commands: Vec<crate::exercise::commands::Command>,
 }
 
 /// How a run ended.
@@ -77,6 +79,8 @@ pub struct RunSummary {
     /// Scenario sections that were validated and carried but whose behaviour this
     /// version does not simulate yet.
     pub not_yet_simulated: Vec<String>,
+    /// The four-in-place scorecard (also in `scorecard.json`).
+    pub scorecard: Option<crate::scoring::Scorecard>,
 }
 
 /// Sections of the scenario present in the file whose behaviour is not simulated by
@@ -91,11 +95,13 @@ pub fn not_yet_simulated(s: &Scenario) -> Vec<String> {
             "population (no roads layer)",
         ),
         (
-            !f.forces.teams.is_empty() || !f.forces.robots.is_empty(),
-            "forces",
+            f.forces
+                .teams
+                .iter()
+                .any(|t| t.kind != crate::scenario::schema::TeamKind::Boat)
+                && s.roads.is_empty(),
+            "road teams and robots (no roads layer)",
         ),
-        (!f.injects.is_empty(), "injects"),
-        (true, "rubric"),
     ] {
         if present {
             out.push(name.to_string());
@@ -196,6 +202,7 @@ pub fn run(
     })?;
     let mut engine = Engine::new(scenario.clone(), opts.engine.clone());
     engine.set_output_dir(opts.out.clone());
+    engine.push_commands(opts.commands.iter().cloned());
     let end = opts
         .until
         .map_or(scenario.duration(), |u| u.min(scenario.duration()));
@@ -234,7 +241,11 @@ pub fn run(
             serde_json::json!(count("rule_fired")),
         );
         figures.insert("orders_issued".into(), serde_json::json!(count("order")));
+        figures.insert("injects_applied".into(), serde_json::json!(count("inject")));
     }
+    write_forces_outputs(&engine, &opts.out, &mut figures)?;
+    let scorecard = crate::engine::scoring::scorecard(engine.world());
+    write_json(&opts.out.join("scorecard.json"), &scorecard)?;
     let diagnostics = engine
         .world()
         .resource::<crate::engine::SimHealth>()
@@ -259,6 +270,7 @@ pub fn run(
         figures,
         diagnostics,
         not_yet_simulated: not_yet_simulated(&scenario),
+        scorecard: Some(scorecard),
     };
     write_json(&opts.out.join("summary.json"), &summary)?;
     Ok(summary)
@@ -274,6 +286,76 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), RunError> 
     let tmp = path.with_extension("json.part");
     std::fs::write(&tmp, text + "\n").map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
+}
+
+fn write_forces_outputs(
+    engine: &Engine,
+    dir: &Path,
+    figures: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<(), RunError> {
+    let Some(f) = engine
+        .world()
+        .get_resource::<crate::engine::forces::ForcesRes>()
+    else {
+        return Ok(());
+    };
+    let f = &f.0;
+    let mut tracks = String::from("unit,kind,time_s,x,y\n");
+    for t in &f.teams {
+        for (ts, x, y) in &t.track {
+            tracks.push_str(&format!("{},team,{ts},{x:.1},{y:.1}\n", t.spec.id));
+        }
+    }
+    for r in &f.robots {
+        for (ts, x, y) in &r.track {
+            tracks.push_str(&format!("{},robot,{ts},{x:.1},{y:.1}\n", r.spec.id));
+        }
+    }
+    crate::report::water::write_text(&dir.join("tracks.csv"), &tracks)?;
+    let mut req = String::from(
+        "request,raised_s,x,y,persons,false_report,team,reached_s,response_s,closed_s,outcome\n",
+    );
+    for r in &f.requests {
+        let opt = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x}"));
+        req.push_str(&format!(
+            "{},{},{:.1},{:.1},{},{},{},{},{},{},{}\n",
+            r.id,
+            r.t,
+            r.at.0,
+            r.at.1,
+            r.persons,
+            r.false_report,
+            r.assigned.map_or("", |k| f.teams[k].spec.id.as_str()),
+            opt(r.reached),
+            opt(r.reached.map(|x| x - r.t)),
+            opt(r.closed.map(|c| c.0)),
+            r.closed.map_or(String::new(), |c| {
+                serde_json::to_value(c.1)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default()
+            }),
+        ));
+    }
+    crate::report::water::write_text(&dir.join("rescues.csv"), &req)?;
+    let rescued: u32 = f
+        .requests
+        .iter()
+        .filter(|r| matches!(r.closed, Some((_, crate::forces::Outcome::Rescued))))
+        .map(|r| r.persons)
+        .sum();
+    figures.insert(
+        "rescue_requests".into(),
+        serde_json::json!(f.requests.len()),
+    );
+    figures.insert("persons_rescued".into(), serde_json::json!(rescued));
+    let pumped: serde_json::Map<String, serde_json::Value> = f
+        .robots
+        .iter()
+        .map(|r| (r.spec.id.clone(), serde_json::json!(r.pumped_m3.round())))
+        .collect();
+    figures.insert("robot_pumped_m3".into(), serde_json::Value::Object(pumped));
+    Ok(())
 }
 
 fn write_people_outputs(

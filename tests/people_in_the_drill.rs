@@ -60,8 +60,10 @@ fn a_sensor_rule_warns_and_households_reach_the_shelter() {
             .expect("warned before leaving");
         assert!(w["t"].as_f64().unwrap() <= d["t"].as_f64().unwrap());
     }
-    // Forces orders are logged as not simulated rather than silently dropped.
-    assert!(kinds("order_not_simulated") > 0);
+    // The same rule's dispatch is carried out: the robot sets off for the low street.
+    assert!(events.iter().any(|e| e["kind"] == "unit_departed"
+        && e["detail"]["unit"] == "R01"
+        && e["t"] == rule["t"]));
     // households.csv: per minute and zone, and the shelter never holds more than 200.
     let csv = std::fs::read_to_string(dir.path().join("households.csv")).unwrap();
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();

@@ -10,11 +10,12 @@ use bevy::prelude::*;
 
 use super::hydro::Water;
 use super::{RunSeed, ScenarioRes, register_digest};
+use crate::exercise::commands::{Command, CommandKind, scenario_injects};
 use crate::exercise::log::{EventLog, Origin};
 use crate::exercise::plan::{PlanState, PlanView};
 use crate::exercise::sensors::{Measure, Sensor};
 use crate::exercise::{SimClock, SimSet, SimTick};
-use crate::scenario::schema::{Order, SensorKind};
+use crate::scenario::schema::{InjectEvent, Order, SensorKind};
 
 /// The virtual sensors, in scenario order.
 #[derive(Resource, Debug, Clone, Default)]
@@ -37,15 +38,61 @@ pub struct IssuedOrder {
     pub origin: Origin,
     /// The order.
     pub order: Order,
+    /// The plan rule that issued it, if any.
+    pub rule: Option<String>,
 }
 
 /// Orders issued this tick, for the domains to carry out in `SimSet::Inputs`.
 #[derive(Resource, Debug, Clone, Default)]
 pub struct IssuedOrders(pub Vec<IssuedOrder>);
 
-/// New rescue requests raised since the plan last looked (set by the people adapter).
+/// A rescue request is waiting for a team: raised since the plan last looked (set by
+/// the people and forces adapters), or still unassigned at a minute boundary.
 #[derive(Resource, Debug, Clone, Copy, Default)]
 pub struct RescueRequested(pub bool);
+
+/// Commands from outside the plan, in time order: the scenario's injects, a command
+/// stream, and whatever the live API pushes. Applied when due in `SimSet::Inputs`.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct Inbox {
+    /// Pending commands, sorted by time (stable).
+    pub pending: std::collections::VecDeque<Command>,
+}
+
+impl Inbox {
+    /// Add commands (kept in time order; equal times keep arrival order).
+    pub fn push(&mut self, cmds: impl IntoIterator<Item = Command>) {
+        let mut v: Vec<Command> = self.pending.drain(..).collect();
+        v.extend(cmds);
+        v.sort_by(|a, b| a.t.total_cmp(&b.t));
+        self.pending = v.into();
+    }
+}
+
+/// Status of pump stations and robots by id, for `PumpStatus` sensors: 0 failed,
+/// 1 in working order (idle or travelling), 2 pumping.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct UnitStatus(pub std::collections::BTreeMap<String, f64>);
+
+/// An inject due this tick.
+#[derive(Debug, Clone)]
+pub struct DueInject {
+    /// Sim time, s.
+    pub t: f64,
+    /// Inject id.
+    pub id: String,
+    /// What happens.
+    pub event: InjectEvent,
+}
+
+/// Injects due this tick, for the domains to carry out in `SimSet::Inputs`.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct DueInjects(pub Vec<DueInject>);
+
+/// Every order and inject applied so far with its time and origin (for the replay and
+/// the report).
+#[derive(Resource, Debug, Clone, Default)]
+pub struct Applied(pub Vec<Command>);
 
 /// Adds sensors, plan evaluation and the log to `SimTick`.
 pub struct ExercisePlugin;
@@ -83,7 +130,16 @@ impl Plugin for ExercisePlugin {
             .init_resource::<Log>()
             .init_resource::<IssuedOrders>()
             .init_resource::<RescueRequested>()
-            .add_systems(SimTick, evaluate_plan.in_set(SimSet::Inputs))
+            .init_resource::<DueInjects>()
+            .init_resource::<Applied>()
+            .init_resource::<UnitStatus>()
+            .insert_resource(Inbox {
+                pending: scenario_injects(&scenario).into(),
+            })
+            .add_systems(
+                SimTick,
+                (apply_inbox, evaluate_plan).chain().in_set(SimSet::Inputs),
+            )
             .add_systems(SimTick, sample_sensors.in_set(SimSet::Sense));
         register_digest(app, "sensors", |w, h| {
             for s in &w.resource::<Sensors>().0 {
@@ -107,7 +163,6 @@ pub fn evaluate_plan(
     mut issued: ResMut<IssuedOrders>,
     mut rescue: ResMut<RescueRequested>,
 ) {
-    issued.0.clear();
     let reading = |id: &str| {
         sensors
             .0
@@ -138,27 +193,62 @@ pub fn evaluate_plan(
                 "order",
                 serde_json::json!({ "rule": rules[i].id, "order": detail }),
             );
-            let owned_by_people = matches!(
-                o,
-                Order::Warn { .. }
-                    | Order::OpenShelter(_)
-                    | Order::CloseShelter(_)
-                    | Order::CloseRoad(_)
-            );
-            if !owned_by_people {
-                log.0.push(
-                    clock.t,
-                    Origin::Sim,
-                    "order_not_simulated",
-                    serde_json::json!({ "order": detail, "why": "teams and robots are not simulated in this version" }),
-                );
-            }
             issued.0.push(IssuedOrder {
                 t: clock.t,
                 origin: Origin::Plan,
                 order: o.clone(),
+                rule: Some(rules[i].id.clone()),
             });
         }
+    }
+}
+
+/// Take the commands due by the start of this tick from the inbox: orders go to
+/// [`IssuedOrders`], injects to [`DueInjects`]; both are logged with their origin.
+pub fn apply_inbox(
+    clock: Res<SimClock>,
+    mut inbox: ResMut<Inbox>,
+    mut issued: ResMut<IssuedOrders>,
+    mut due: ResMut<DueInjects>,
+    mut applied: ResMut<Applied>,
+    mut log: ResMut<Log>,
+) {
+    issued.0.clear();
+    due.0.clear();
+    while inbox.pending.front().is_some_and(|c| c.t <= clock.t + 1e-9) {
+        let Some(c) = inbox.pending.pop_front() else {
+            break;
+        };
+        match &c.kind {
+            CommandKind::Order(o) => {
+                log.0.push(
+                    clock.t,
+                    c.origin,
+                    "order",
+                    serde_json::json!({ "source": c.source, "order": serde_json::to_value(o).unwrap_or_default() }),
+                );
+                issued.0.push(IssuedOrder {
+                    t: clock.t,
+                    origin: c.origin,
+                    order: o.clone(),
+                    rule: None,
+                });
+            }
+            CommandKind::Inject(e) => {
+                log.0.push(
+                    clock.t,
+                    c.origin,
+                    "inject",
+                    serde_json::json!({ "id": c.id, "source": c.source, "event": serde_json::to_value(e).unwrap_or_default() }),
+                );
+                due.0.push(DueInject {
+                    t: clock.t,
+                    id: c.id.clone(),
+                    event: e.clone(),
+                });
+            }
+        }
+        applied.0.push(c);
     }
 }
 
@@ -166,6 +256,7 @@ pub fn evaluate_plan(
 pub fn sample_sensors(
     clock: Res<SimClock>,
     water: Option<Res<Water>>,
+    status: Res<UnitStatus>,
     mut sensors: ResMut<Sensors>,
 ) {
     let t = clock.t_end();
@@ -179,6 +270,7 @@ pub fn sample_sensors(
             (Measure::Rain, Some(w)) => {
                 Some(w.0.rain_field().intensity_at(w.0.spec(), s.at.0, s.at.1, t))
             }
+            (Measure::PumpStatus(unit), _) => status.0.get(unit).copied(),
             _ => None,
         };
         s.advance(t, truth);

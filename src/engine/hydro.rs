@@ -41,6 +41,25 @@ pub struct WaterStats {
     pub retries: u64,
 }
 
+/// Levee breaches under way (from injects), applied at the start of each tick.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct Breaches(pub Vec<(String, crate::hydro::Breach)>);
+
+/// A pump station out of service: its zone's drainage is off until `until`.
+#[derive(Debug, Clone)]
+pub struct StationFailure {
+    /// Pump station place id.
+    pub station: String,
+    /// Cells whose drainage it serves (row-major indices).
+    pub cells: Vec<usize>,
+    /// Restored at, s (∞: not in this drill).
+    pub until: f64,
+}
+
+/// Pump stations out of service.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct StationFailures(pub Vec<StationFailure>);
+
 /// The water-balance series, one row per `outputs.series_interval`.
 #[derive(Resource, Debug, Default, Clone)]
 pub struct BalanceSeries(pub Vec<crate::hydro::WaterBalance>);
@@ -61,9 +80,28 @@ impl Plugin for HydroPlugin {
         };
         let mut series = BalanceSeries::default();
         series.0.push(*model.balance());
+        app.init_resource::<super::exercise::UnitStatus>();
+        {
+            let mut status = app
+                .world_mut()
+                .resource_mut::<super::exercise::UnitStatus>();
+            for p in &scenario.places {
+                if p.kind == crate::world::PlaceKind::PumpStation {
+                    status.0.insert(p.id.clone(), 2.0);
+                }
+            }
+        }
         app.insert_resource(Water(model))
             .insert_resource(series)
             .init_resource::<WaterStats>()
+            .init_resource::<Breaches>()
+            .init_resource::<StationFailures>()
+            .add_systems(
+                SimTick,
+                apply_water_injects
+                    .in_set(SimSet::Inputs)
+                    .after(super::exercise::evaluate_plan),
+            )
             .add_systems(SimTick, step_water.in_set(SimSet::Hydro))
             .add_systems(
                 SimTick,
@@ -78,6 +116,128 @@ impl Plugin for HydroPlugin {
             }
         });
     }
+}
+
+/// Carry out the injects that act on the water (levee breach, extra rain cell, pump
+/// station failure) and move breaches and repairs on.
+///
+/// A pump station lifts the drainage of the zone it stands in: while it is out of
+/// service, the drainage capacity of that zone's cells is off (a station outside every
+/// zone serves the cells within 500 m).
+#[allow(clippy::too_many_arguments)]
+pub fn apply_water_injects(
+    clock: Res<SimClock>,
+    scenario: Res<ScenarioRes>,
+    due: Res<super::exercise::DueInjects>,
+    mut water: ResMut<Water>,
+    mut breaches: ResMut<Breaches>,
+    mut stations: ResMut<StationFailures>,
+    mut status: ResMut<super::exercise::UnitStatus>,
+    mut log: ResMut<super::exercise::Log>,
+    mut health: ResMut<SimHealth>,
+) {
+    use crate::exercise::log::Origin;
+    let s = &scenario.0;
+    let spec = *water.0.spec();
+    for d in &due.0 {
+        match &d.event {
+            s::InjectEvent::LeveeBreach {
+                x,
+                y,
+                width_m,
+                bottom_m,
+                over,
+            } => {
+                let b = crate::hydro::Breach::around_point(
+                    &spec,
+                    *x,
+                    *y,
+                    *width_m,
+                    *bottom_m,
+                    clock.t,
+                    over.secs(),
+                );
+                log.0.push(
+                    clock.t,
+                    Origin::Sim,
+                    "levee_breach",
+                    serde_json::json!({ "inject": d.id, "x": x, "y": y, "width_m": width_m, "bottom_m": bottom_m, "cells": b.cells.len() }),
+                );
+                breaches.0.push((d.id.clone(), b));
+            }
+            s::InjectEvent::RainCell { source } => match rain_source(s, source) {
+                Ok(src) => {
+                    if let Err(e) = water.0.add_rain_source(src) {
+                        health.failure = Some(format!("inject {}: {e}", d.id));
+                    }
+                }
+                Err(e) => health.failure = Some(format!("inject {}: {e}", d.id)),
+            },
+            s::InjectEvent::PumpFailure { unit, duration } => {
+                let Some(place) = s.place(unit) else { continue };
+                let cells = station_cells(s, place);
+                water.0.set_drainage_off(&cells, true);
+                let until = duration.map_or(f64::INFINITY, |x| clock.t + x.secs());
+                status.0.insert(unit.clone(), 0.0);
+                log.0.push(
+                    clock.t,
+                    Origin::Sim,
+                    "pump_station_failed",
+                    serde_json::json!({ "station": unit, "inject": d.id, "cells": cells.len(), "until_s": until.is_finite().then_some(until) }),
+                );
+                stations.0.retain(|f| &f.station != unit);
+                stations.0.push(StationFailure {
+                    station: unit.clone(),
+                    cells,
+                    until,
+                });
+            }
+            _ => {}
+        }
+    }
+    let t = clock.t;
+    for (_, b) in &mut breaches.0 {
+        b.apply(t, &mut water.0);
+    }
+    let mut k = 0;
+    while k < stations.0.len() {
+        if t >= stations.0[k].until - 1e-9 {
+            let f = stations.0.remove(k);
+            water.0.set_drainage_off(&f.cells, false);
+            status.0.insert(f.station.clone(), 2.0);
+            log.0.push(
+                t,
+                Origin::Sim,
+                "pump_station_restored",
+                serde_json::json!({ "station": f.station }),
+            );
+        } else {
+            k += 1;
+        }
+    }
+}
+
+/// The cells whose drainage a pump station serves: its zone, or within 500 m.
+pub fn station_cells(s: &Scenario, place: &crate::world::Place) -> Vec<usize> {
+    let spec = s.dem.spec;
+    if let Some(z) = &place.zone
+        && let Some(k) = s.zones.iter().position(|zz| &zz.id == z)
+    {
+        let ids = rasterize_zones(&spec, &s.zones);
+        return ids
+            .data
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| **v == k as i64 + 1)
+            .map(|(i, _)| i)
+            .collect();
+    }
+    (0..spec.len())
+        .filter(|&i| {
+            let (x, y) = spec.cell_centre(i / spec.ncols, i % spec.ncols);
+            (x - place.at.0).hypot(y - place.at.1) <= 500.0
+        })
+        .collect()
 }
 
 fn step_water(

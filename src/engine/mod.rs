@@ -16,8 +16,10 @@ use bevy::ecs::schedule::{LogLevel, Schedule, ScheduleBuildSettings, SingleThrea
 use bevy::prelude::*;
 
 pub mod exercise;
+pub mod forces;
 pub mod hydro;
 pub mod people;
+pub mod scoring;
 
 use crate::exercise::{SimClock, SimSet, SimTick};
 use crate::scenario::Scenario;
@@ -125,6 +127,8 @@ impl Plugin for SimPlugin {
             hydro::HydroPlugin,
             exercise::ExercisePlugin,
             people::PeoplePlugin,
+            forces::ForcesPlugin,
+            scoring::ScoringPlugin,
         ));
     }
 }
@@ -225,6 +229,18 @@ impl Engine {
     /// Write outputs into `dir` as the run goes (depth rasters at requested times).
     pub fn set_output_dir(&mut self, dir: std::path::PathBuf) {
         self.app.world_mut().insert_resource(OutputDir(dir));
+    }
+
+    /// Queue timed orders and injects (a command stream, the live API); each applies
+    /// at the first tick starting at or after its time.
+    pub fn push_commands(
+        &mut self,
+        cmds: impl IntoIterator<Item = crate::exercise::commands::Command>,
+    ) {
+        self.app
+            .world_mut()
+            .resource_mut::<exercise::Inbox>()
+            .push(cmds);
     }
 
     /// The world (for outputs and tests).

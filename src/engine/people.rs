@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 
 use bevy::prelude::*;
 
-use super::exercise::{IssuedOrders, Log, RescueRequested, evaluate_plan};
-use super::hydro::Water as WaterRes;
+use super::exercise::{DueInjects, IssuedOrders, Log, RescueRequested, evaluate_plan};
+use super::hydro::{Water as WaterRes, apply_water_injects};
 use super::{RunSeed, ScenarioRes, SimHealth, register_digest};
 use crate::agents::{
     AgentEvent, AgentParams, ChannelParams, Households, ShelterRoutes, ShelterSpec, Shelters,
@@ -24,7 +24,7 @@ use crate::agents::{
 use crate::exercise::log::Origin;
 use crate::exercise::{SimClock, SimSet, SimTick};
 use crate::scenario::Scenario;
-use crate::scenario::schema::{Order, PopulationSource};
+use crate::scenario::schema::{InjectEvent, Order, PopulationSource};
 use crate::world::roads::RoadGraph;
 use crate::world::routing::{CostParams, EdgeCosts, sample_edge_depths};
 
@@ -44,6 +44,44 @@ pub struct People {
     /// Zone ids by index.
     pub zone_ids: Vec<String>,
 }
+
+/// A household trapped this tick: a rescue request for the forces.
+#[derive(Debug, Clone, Copy)]
+pub struct Trapped {
+    /// Sim time, s.
+    pub t: f64,
+    /// The household.
+    pub hh: crate::agents::HouseholdId,
+    /// Where, map metres.
+    pub x: f64,
+    /// Where, map metres.
+    pub y: f64,
+    /// Persons.
+    pub persons: u32,
+}
+
+/// Households trapped since the forces last looked.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct NewTrapped(pub Vec<Trapped>);
+
+/// A warning as issued: when, to which zones, on which channel, by whom.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WarningIssue {
+    /// Sim time, s.
+    pub t: f64,
+    /// Zone ids.
+    pub zones: Vec<String>,
+    /// Channel id.
+    pub channel: String,
+    /// Who issued it.
+    pub origin: Origin,
+    /// The plan rule that issued it, if any.
+    pub rule: Option<String>,
+}
+
+/// Every warning issued in the run, in order.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct Warnings(pub Vec<WarningIssue>);
 
 /// Households by state and zone, one table per series interval.
 #[derive(Resource, Debug, Default, Clone)]
@@ -155,11 +193,14 @@ impl Plugin for PeoplePlugin {
             .push((0.0, people.households.counts_by_state_and_zone()));
         app.insert_resource(people)
             .insert_resource(series)
+            .init_resource::<NewTrapped>()
+            .init_resource::<Warnings>()
             .add_systems(
                 SimTick,
                 apply_people_orders
                     .in_set(SimSet::Inputs)
-                    .after(evaluate_plan),
+                    .after(evaluate_plan)
+                    .after(apply_water_injects),
             )
             .add_systems(SimTick, step_people.in_set(SimSet::Agents))
             .add_systems(SimTick, record_people.in_set(SimSet::Record));
@@ -171,14 +212,51 @@ impl Plugin for PeoplePlugin {
     }
 }
 
-fn apply_people_orders(
+/// Carry out warnings, shelter and road orders, and the injects the people own
+/// (communication outage, road collapse).
+pub fn apply_people_orders(
     clock: Res<SimClock>,
     scenario: Res<ScenarioRes>,
     issued: Res<IssuedOrders>,
+    due: Res<DueInjects>,
     mut people: ResMut<People>,
+    mut warnings: ResMut<Warnings>,
     mut log: ResMut<Log>,
 ) {
     let s = &scenario.0;
+    for d in &due.0 {
+        match &d.event {
+            InjectEvent::CommOutage { zones, duration } => {
+                let until = clock.t + duration.secs();
+                for z in zones {
+                    if let Some(&k) = people.zone_index.get(z) {
+                        let _ = people.households.set_comm_outage(k, until);
+                    }
+                }
+                log.0.push(
+                    clock.t,
+                    Origin::Sim,
+                    "comm_outage",
+                    serde_json::json!({ "zones": zones, "until_s": until, "inject": d.id }),
+                );
+            }
+            InjectEvent::RoadCollapse { road } => {
+                if let Some(r) = s.roads.iter().position(|rd| &rd.id == road) {
+                    let p = &mut *people;
+                    for e in p.graph.edges_of_road(r) {
+                        p.costs.set_closed(e, true);
+                    }
+                    log.0.push(
+                        clock.t,
+                        Origin::Sim,
+                        "road_closed",
+                        serde_json::json!({ "road": road, "inject": d.id }),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
     for io in &issued.0 {
         match &io.order {
             Order::Warn { zones, channel } => {
@@ -194,6 +272,13 @@ fn apply_people_orders(
                     .iter()
                     .filter_map(|z| people.zone_index.get(z).copied())
                     .collect();
+                warnings.0.push(WarningIssue {
+                    t: clock.t,
+                    zones: zones.clone(),
+                    channel: channel.clone(),
+                    origin: io.origin,
+                    rule: io.rule.clone(),
+                });
                 match people.households.issue_warning(&idx, &params, clock.t) {
                     Ok(n) => log.0.push(
                         clock.t,
@@ -245,6 +330,7 @@ fn step_people(
     mut people: ResMut<People>,
     mut log: ResMut<Log>,
     mut rescue: ResMut<RescueRequested>,
+    mut trapped: ResMut<NewTrapped>,
     mut health: ResMut<SimHealth>,
 ) {
     let p = &mut *people;
@@ -277,8 +363,23 @@ fn step_people(
     let env = p.routes.env(&p.graph, &p.costs, env_water);
     p.households.step(clock.t, clock.dt, &env);
     for ev in p.households.drain_events() {
-        if matches!(ev, AgentEvent::Trapped { .. }) {
+        if let AgentEvent::Trapped {
+            hh,
+            x,
+            y,
+            persons,
+            t,
+            ..
+        } = &ev
+        {
             rescue.0 = true;
+            trapped.0.push(Trapped {
+                t: *t,
+                hh: *hh,
+                x: *x,
+                y: *y,
+                persons: *persons,
+            });
         }
         let (kind, detail) = event_json(&ev, &p.zone_ids, &p.households);
         log.0.push(ev.t(), Origin::Sim, kind, detail);

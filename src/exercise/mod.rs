@@ -2,6 +2,7 @@
 //! plan's rules, and the log of orders and events.
 
 pub mod clock;
+pub mod commands;
 pub mod log;
 pub mod plan;
 pub mod sensors;

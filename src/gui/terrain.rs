@@ -68,10 +68,12 @@ impl LandLook {
     pub fn of(class: &LandClass) -> Self {
         let n = class.name.to_lowercase();
         let has = |keys: &[&str]| keys.iter().any(|k| n.contains(k));
-        if has(&[
-            "water", "river", "lake", "pond", "canal", "stream", "channel", "水", "河", "湖", "渠",
-            "塘", "江",
-        ]) {
+        if class.river
+            || has(&[
+                "water", "river", "lake", "pond", "canal", "stream", "channel", "水", "河", "湖",
+                "渠", "塘", "江",
+            ])
+        {
             LandLook::Water
         } else if class.blocked || has(&["building", "house", "建筑", "房", "楼"]) {
             LandLook::Building
@@ -298,6 +300,7 @@ mod tests {
             infiltration: Default::default(),
             drainage_mm_h: 0.0,
             blocked,
+            river: false,
         };
         assert_eq!(LandLook::of(&class("river", false)), LandLook::Water);
         assert_eq!(LandLook::of(&class("河道", false)), LandLook::Water);
@@ -321,6 +324,7 @@ mod tests {
                 infiltration: Default::default(),
                 drainage_mm_h: 0.0,
                 blocked: false,
+                river: false,
             },
             LandClass {
                 code: 7,
@@ -330,6 +334,7 @@ mod tests {
                 infiltration: Default::default(),
                 drainage_mm_h: 0.0,
                 blocked: true,
+                river: false,
             },
         ];
         let p = terrain_picture(&dem, &lu, &classes);

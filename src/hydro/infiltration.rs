@@ -230,6 +230,8 @@ pub struct Losses {
     p_cum: Vec<f64>,
     nc: usize,
     partials: Vec<(f64, f64)>,
+    /// Cells whose drainage is out of service (a failed pump station); empty: none.
+    drain_off: Vec<bool>,
 }
 
 impl Losses {
@@ -278,6 +280,7 @@ impl Losses {
             p_cum: if any_scs { vec![0.0; n] } else { Vec::new() },
             nc: ncols,
             partials: Vec::new(),
+            drain_off: Vec::new(),
         })
     }
 
@@ -291,10 +294,28 @@ impl Losses {
         &self.f_cum
     }
 
+    /// Put the drainage of `cells` (indices) out of service (`off`) or back.
+    pub fn set_drainage_off(&mut self, cells: &[usize], off: bool) {
+        if self.drain_off.is_empty() {
+            if !off {
+                return;
+            }
+            self.drain_off = vec![false; self.class_of.len()];
+        }
+        for &i in cells {
+            if let Some(c) = self.drain_off.get_mut(i) {
+                *c = off;
+            }
+        }
+    }
+
     /// Per-cell state as little-endian bytes (for state digests).
     pub fn extend_state_bytes(&self, out: &mut Vec<u8>) {
         for v in self.f_cum.iter().chain(&self.p_cum) {
             out.extend_from_slice(&v.to_le_bytes());
+        }
+        if self.drain_off.iter().any(|&b| b) {
+            out.extend(self.drain_off.iter().map(|&b| b as u8));
         }
     }
 
@@ -312,6 +333,7 @@ impl Losses {
         let chunk = CHUNK_ROWS * nc;
         let k = &self.k;
         let class_of = &self.class_of;
+        let drain_off = &self.drain_off;
         let has_p = !self.p_cum.is_empty();
         let mut dummy: Vec<f64> = Vec::new();
         let p_slice: &mut [f64] = if has_p { &mut self.p_cum } else { &mut dummy };
@@ -356,7 +378,12 @@ impl Losses {
                     } else if let Some(p) = pc.as_deref_mut() {
                         p[j] += rain;
                     }
-                    let dr = (ck.drain_m_s * dt).min(h0 - inf).max(0.0);
+                    let drain = if drain_off.get(i).copied().unwrap_or(false) {
+                        0.0
+                    } else {
+                        ck.drain_m_s
+                    };
+                    let dr = (drain * dt).min(h0 - inf).max(0.0);
                     if inf + dr > 0.0 {
                         let hn = R::from_f64((h0 - inf - dr).max(0.0));
                         let removed = h0 - hn.to_f64();

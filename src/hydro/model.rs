@@ -691,6 +691,35 @@ impl<R: Real> Model<R> {
         removed
     }
 
+    /// Pour `volume_m3` into one cell: the discharge of a pump or robot into a river
+    /// inside the district. Counted against `pumped` (net water pumped out of the
+    /// district), so the balance still closes.
+    pub fn discharge_water(&mut self, row: usize, col: usize, volume_m3: f64) {
+        let i = row * self.d.nc + col;
+        if !(volume_m3 > 0.0) || self.blocked[i] {
+            return;
+        }
+        let old = self.h[i];
+        self.h[i] = R::from_f64(old.to_f64() + volume_m3 / self.area);
+        let added = (self.h[i].to_f64() - old.to_f64()) * self.area;
+        self.balance.pumped -= added;
+        self.hmax_dirty = true;
+    }
+
+    /// Put the urban drainage of `cells` (row-major indices) out of service or back
+    /// (a pump station failure and its repair).
+    pub fn set_drainage_off(&mut self, cells: &[usize], off: bool) {
+        if let Some(l) = &mut self.losses {
+            l.set_drainage_off(cells, off);
+        }
+    }
+
+    /// Add a rain source from now on (an extra storm cell).
+    pub fn add_rain_source(&mut self, src: super::rain::RainSource) -> Result<(), HydroError> {
+        let r = self.rain.clone().with(src);
+        self.set_rain(r)
+    }
+
     /// The rain field (for gauges and displays).
     pub fn rain_field(&self) -> &RainField {
         &self.rain
@@ -755,14 +784,18 @@ impl<R: Real> Model<R> {
 
     // ----- stepping -----
 
-    /// Water stored on the surface, m³ (deterministic: per-chunk sums added in order).
+    /// Water stored on the surface, m³ (deterministic: per-chunk sums added in order);
+    /// also brings the balance's `storage` up to date (after pumps or edits between
+    /// steps).
     pub fn storage(&mut self) -> f64 {
         let nc = self.d.nc;
         self.h
             .par_chunks(CHUNK_ROWS * nc)
             .map(|c| c.iter().map(|v| v.to_f64()).sum::<f64>())
             .collect_into_vec(&mut self.partials);
-        self.partials.iter().sum::<f64>() * self.area
+        let s = self.partials.iter().sum::<f64>() * self.area;
+        self.balance.storage = s;
+        s
     }
 
     fn refresh_hmax(&mut self) {

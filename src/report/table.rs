@@ -99,6 +99,121 @@ pub fn summary_table(s: &RunSummary) -> String {
     key_value_table(&s.scenario, &rows)
 }
 
+/// A table with a header row, aligned for CJK; long cells are kept whole.
+pub fn grid_table(title: &str, header: &[&str], rows: &[Vec<String>]) -> String {
+    let n = header.len();
+    let mut w: Vec<usize> = header.iter().map(|h| display_width(h)).collect();
+    for r in rows {
+        for (k, c) in r.iter().enumerate().take(n) {
+            w[k] = w[k].max(display_width(c));
+        }
+    }
+    let inner: usize = w.iter().sum::<usize>() + 3 * (n.saturating_sub(1));
+    let inner = inner.max(display_width(title));
+    let extra = inner - (w.iter().sum::<usize>() + 3 * (n.saturating_sub(1)));
+    if let Some(last) = w.last_mut() {
+        *last += extra;
+    }
+    let line = |cells: &[String]| {
+        let parts: Vec<String> = cells.iter().zip(&w).map(|(c, &wd)| pad(c, wd)).collect();
+        format!("│ {} │\n", parts.join(" │ "))
+    };
+    let mut out = String::new();
+    out.push_str(&format!("┌{}┐\n", "─".repeat(inner + 2)));
+    out.push_str(&format!("│ {} │\n", pad(title, inner)));
+    out.push_str(&format!("├{}┤\n", "─".repeat(inner + 2)));
+    out.push_str(&line(
+        &header.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+    ));
+    out.push_str(&format!("├{}┤\n", "─".repeat(inner + 2)));
+    for r in rows {
+        let mut cells = r.clone();
+        cells.resize(n, String::new());
+        out.push_str(&line(&cells));
+    }
+    out.push_str(&format!("└{}┘", "─".repeat(inner + 2)));
+    out
+}
+
+/// The four-in-place scorecard: one row per criterion, then the evidence of each
+/// failed criterion (at most `max_evidence` items each).
+pub fn scorecard_table(card: &crate::scoring::Scorecard, max_evidence: usize) -> String {
+    let mut rows: Vec<Vec<String>> = card
+        .criteria
+        .iter()
+        .map(|c| {
+            vec![
+                c.name.clone(),
+                format!("{:.1}", c.score),
+                format!("{:.0}", c.weight),
+                if c.pass {
+                    "通过 pass"
+                } else {
+                    "未通过 FAIL"
+                }
+                .to_string(),
+                c.summary.clone(),
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        "总分 overall".into(),
+        format!("{:.1}", card.overall),
+        String::new(),
+        if card.pass {
+            "通过 pass"
+        } else {
+            "未通过 FAIL"
+        }
+        .to_string(),
+        format!("pass mark {:.0}", card.pass_mark),
+    ]);
+    let mut out = grid_table(
+        "四到位评分 four-in-place scorecard",
+        &["criterion", "score", "weight", "result", "evidence"],
+        &rows,
+    );
+    for c in card.criteria.iter().filter(|c| !c.pass) {
+        out.push_str(&format!("\n{} — evidence:", c.name));
+        let failing: Vec<&serde_json::Value> = c
+            .evidence
+            .iter()
+            .filter(|e| e.get("pass").and_then(|p| p.as_bool()) != Some(true))
+            .collect();
+        for e in failing.iter().take(max_evidence) {
+            out.push_str(&format!("\n  {}", evidence_line(e)));
+        }
+        if failing.len() > max_evidence {
+            out.push_str(&format!(
+                "\n  … {} more in scorecard.json",
+                failing.len() - max_evidence
+            ));
+        }
+    }
+    out
+}
+
+/// One evidence item as `key value` pairs.
+pub fn evidence_line(e: &serde_json::Value) -> String {
+    const FIRST: [&str; 7] = [
+        "zone", "hotspot", "request", "unit", "failed", "shelter", "why",
+    ];
+    match e.as_object() {
+        Some(m) => FIRST
+            .iter()
+            .filter_map(|k| m.get_key_value(*k))
+            .chain(m.iter().filter(|(k, _)| !FIRST.contains(&k.as_str())))
+            .filter(|(k, v)| !v.is_null() && !k.ends_with("_s") && *k != "pass")
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => format!("{k} {s}"),
+                other => format!("{k} {other}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        None => e.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

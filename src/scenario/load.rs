@@ -89,6 +89,25 @@ impl Scenario {
     }
 }
 
+/// Check an order given outside the scenario file (a command stream, the live API)
+/// against a checked scenario: units, places, zones, channels, shelters and roads must
+/// exist and points must lie inside the district. Returns `(field, message)` for each
+/// problem (fields relative to the order), empty when it can be carried out.
+pub fn check_order(s: &Scenario, o: &Order) -> Vec<(String, String)> {
+    let mut v = Validator::detached();
+    let r = Refs::new(&s.file, &s.places, &s.zones, &s.roads);
+    v.order(o, "", &r, Some(&s.dem.spec));
+    v.detached_problems(s)
+}
+
+/// Check an inject given outside the scenario file, like [`check_order`].
+pub fn check_inject(s: &Scenario, e: &InjectEvent) -> Vec<(String, String)> {
+    let mut v = Validator::detached();
+    let r = Refs::new(&s.file, &s.places, &s.zones, &s.roads);
+    v.inject_event(e, "", &r, Some(&s.dem.spec));
+    v.detached_problems(s)
+}
+
 /// Load, parse and validate a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
@@ -253,6 +272,23 @@ struct Validator {
 }
 
 impl Validator {
+    fn detached() -> Self {
+        Validator {
+            path: PathBuf::new(),
+            loc: Locator::new(""),
+            diags: Vec::new(),
+            base_dir: PathBuf::from("."),
+        }
+    }
+
+    /// Problems of a detached check; points on no-data cells count as outside.
+    fn detached_problems(self, _s: &Scenario) -> Vec<(String, String)> {
+        self.diags
+            .into_iter()
+            .map(|d| (d.field.trim_start_matches('.').to_string(), d.message))
+            .collect()
+    }
+
     fn err(&mut self, field: &str, message: impl Into<String>) {
         let Pos { line, col } = self.loc.find(field);
         self.diags.push(Diagnostic {
@@ -348,7 +384,7 @@ impl Validator {
                 }
             }
         }
-        let ctx = Refs::new(&f, &layers);
+        let ctx = Refs::new(&f, &layers.0, &layers.1, &layers.2);
         self.check_rain(&f, &ctx, spec.as_ref());
         self.check_hydro(&f);
         self.check_boundaries(&f, spec.as_ref());
@@ -1070,6 +1106,36 @@ impl Validator {
         }
     }
 
+    fn inject_event(&mut self, e: &InjectEvent, ev: &str, r: &Refs, spec: Option<&GridSpec>) {
+        match e {
+            InjectEvent::LeveeBreach {
+                x,
+                y,
+                width_m,
+                over,
+                ..
+            } => {
+                self.point_inside(*x, *y, &format!("{ev}.x"), spec);
+                self.positive(*width_m, &format!("{ev}.width_m"));
+                self.non_negative(over.secs(), &format!("{ev}.over"));
+            }
+            InjectEvent::PumpFailure { unit, .. } => {
+                r.pump_or_robot(self, unit, &format!("{ev}.unit"));
+            }
+            InjectEvent::RoadCollapse { road } => r.road(self, road, &format!("{ev}.road")),
+            InjectEvent::CommOutage { zones, duration } => {
+                for (k, z) in zones.iter().enumerate() {
+                    r.zone(self, z, &format!("{ev}.zones[{k}]"));
+                }
+                self.positive(duration.secs(), &format!("{ev}.duration"));
+            }
+            InjectEvent::RainCell { source } => {
+                self.rain_source(source, &format!("{ev}.source"), spec)
+            }
+            InjectEvent::FalseReport { at: l } => self.location(l, &format!("{ev}.at"), r, spec),
+        }
+    }
+
     fn check_injects(&mut self, f: &ScenarioFile, r: &Refs, spec: Option<&GridSpec>) {
         let mut ids = BTreeSet::new();
         for (i, inj) in f.injects.iter().enumerate() {
@@ -1087,36 +1153,7 @@ impl Validator {
                     super::duration::format_duration(r.duration)
                 )
             });
-            let ev = format!("{at}.event");
-            match &inj.event {
-                InjectEvent::LeveeBreach {
-                    x,
-                    y,
-                    width_m,
-                    over,
-                    ..
-                } => {
-                    self.point_inside(*x, *y, &format!("{ev}.x"), spec);
-                    self.positive(*width_m, &format!("{ev}.width_m"));
-                    self.non_negative(over.secs(), &format!("{ev}.over"));
-                }
-                InjectEvent::PumpFailure { unit, .. } => {
-                    r.pump_or_robot(self, unit, &format!("{ev}.unit"));
-                }
-                InjectEvent::RoadCollapse { road } => r.road(self, road, &format!("{ev}.road")),
-                InjectEvent::CommOutage { zones, duration } => {
-                    for (k, z) in zones.iter().enumerate() {
-                        r.zone(self, z, &format!("{ev}.zones[{k}]"));
-                    }
-                    self.positive(duration.secs(), &format!("{ev}.duration"));
-                }
-                InjectEvent::RainCell { source } => {
-                    self.rain_source(source, &format!("{ev}.source"), spec)
-                }
-                InjectEvent::FalseReport { at: l } => {
-                    self.location(l, &format!("{ev}.at"), r, spec)
-                }
-            }
+            self.inject_event(&inj.event, &format!("{at}.event"), r, spec);
         }
     }
 
@@ -1197,14 +1234,11 @@ struct Refs<'a> {
 }
 
 impl<'a> Refs<'a> {
-    fn new(
-        f: &'a ScenarioFile,
-        layers: &'a (Vec<Place>, Vec<Zone>, Vec<Road>, Vec<Building>),
-    ) -> Self {
+    fn new(f: &'a ScenarioFile, places: &'a [Place], zones: &'a [Zone], roads: &'a [Road]) -> Self {
         Refs {
-            places: &layers.0,
-            zones: layers.1.iter().map(|z| z.id.as_str()).collect(),
-            roads: layers.2.iter().map(|r| r.id.as_str()).collect(),
+            places,
+            zones: zones.iter().map(|z| z.id.as_str()).collect(),
+            roads: roads.iter().map(|r| r.id.as_str()).collect(),
             units: f
                 .forces
                 .teams

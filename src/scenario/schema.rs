@@ -141,6 +141,10 @@ pub struct LandClass {
     /// Cells of this class hold no water (building footprints as solid blocks).
     #[serde(default)]
     pub blocked: bool,
+    /// Cells of this class are a river or outfall that drainage robots and mobile pumps
+    /// may discharge into.
+    #[serde(default)]
+    pub river: bool,
 }
 
 /// Infiltration model of a land-use class.

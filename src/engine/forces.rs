@@ -1,0 +1,423 @@
+//! The forces in the tick: the Bevy adapter over the [`crate::forces`] kernel.
+//!
+//! At start-up the teams and robots are placed at their depots, the boat terrain is
+//! derived from the grid (buildings, roads) and the river cells from the land classes
+//! marked `river`. `apply_force_orders` (`SimSet::Inputs`, after the plan, the water
+//! injects and the people's orders) carries out dispatch, pre-position, recall and
+//! rescue-dispatch orders and the injects the forces own (robot failure, false report).
+//! `step_forces` (`SimSet::Forces`) raises rescue requests for households trapped this
+//! tick, moves the units, rescues, pumps (through the hydraulic model, so the water
+//! balance counts it), and logs what happened.
+
+use bevy::prelude::*;
+
+use super::exercise::{
+    DueInjects, IssuedOrders, Log, RescueRequested, UnitStatus, apply_inbox, evaluate_plan,
+};
+use super::hydro::{Water, apply_water_injects};
+use super::people::{NewTrapped, People, apply_people_orders};
+use super::{ScenarioRes, register_digest};
+use crate::agents::HouseholdId;
+use crate::exercise::log::Origin;
+use crate::exercise::{SimClock, SimSet, SimTick};
+use crate::forces::{Actions, BoatTerrain, Env, ForceEvent, Forces, RobotSpec, TeamKind, TeamSpec};
+use crate::hydro::HydroModel;
+use crate::scenario::Scenario;
+use crate::scenario::schema::{InjectEvent, Order, TeamKind as SchemaKind};
+use crate::world::roads::EdgeId;
+
+/// The forces of the run.
+#[derive(Resource, Debug, Clone)]
+pub struct ForcesRes(pub Forces);
+
+/// Static terrain the forces route over.
+#[derive(Resource, Debug, Clone)]
+pub struct ForceTerrain {
+    /// Cells for boats.
+    pub boat: BoatTerrain,
+    /// River cells robots discharge into.
+    pub river: Vec<bool>,
+}
+
+/// Build the forces of a scenario (units at their depots).
+pub fn build_forces(s: &Scenario) -> Forces {
+    let f = &s.file.forces;
+    let depot = |id: &str| s.place(id).map_or((f64::NAN, f64::NAN), |p| p.at);
+    let teams = f
+        .teams
+        .iter()
+        .map(|t| TeamSpec {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            kind: match t.kind {
+                SchemaKind::Vehicle => TeamKind::Vehicle,
+                SchemaKind::Boat => TeamKind::Boat,
+                SchemaKind::OnFoot => TeamKind::OnFoot,
+            },
+            crew: t.crew,
+            capacity: t.capacity,
+            wading_limit_m: t.wading_limit_m,
+            speed_m_s: t.speed_kmh / 3.6,
+            rescue_s_per_person: t.rescue_time_per_person.secs(),
+            depot: depot(&t.depot),
+        })
+        .collect();
+    let robots = f
+        .robots
+        .iter()
+        .map(|r| RobotSpec {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            capacity_m3_s: r.capacity_m3_h / 3600.0,
+            setup_s: r.setup.secs(),
+            wading_limit_m: r.wading_limit_m,
+            speed_m_s: r.speed_kmh / 3.6,
+            hose_reach_m: r.hose_reach_m,
+            discharge_reach_m: r.discharge_reach_m,
+            depot: depot(&r.depot),
+        })
+        .collect();
+    Forces::new(teams, robots)
+}
+
+/// Adds the forces systems to `SimTick`.
+pub struct ForcesPlugin;
+
+impl Plugin for ForcesPlugin {
+    fn build(&self, app: &mut App) {
+        let scenario = app.world().resource::<ScenarioRes>().0.clone();
+        let s = &scenario;
+        let spec = s.dem.spec;
+        let blocked: Vec<bool> = s
+            .landuse
+            .data
+            .iter()
+            .zip(&s.outside.data)
+            .map(|(&code, &out)| out || s.land_class(code).is_some_and(|c| c.blocked))
+            .collect();
+        let river: Vec<bool> = s
+            .landuse
+            .data
+            .iter()
+            .map(|&code| s.land_class(code).is_some_and(|c| c.river))
+            .collect();
+        let graph = app
+            .world()
+            .get_resource::<People>()
+            .map(|p| p.graph.clone());
+        let boat = BoatTerrain::new(spec, blocked, graph.as_ref());
+        let forces = build_forces(s);
+        app.init_resource::<NewTrapped>();
+        let mut status = app.world_mut().resource_mut::<UnitStatus>();
+        for r in &s.file.forces.robots {
+            status.0.insert(r.id.clone(), 1.0);
+        }
+        app.insert_resource(ForcesRes(forces))
+            .insert_resource(ForceTerrain { boat, river })
+            .add_systems(
+                SimTick,
+                apply_force_orders
+                    .in_set(SimSet::Inputs)
+                    .after(apply_inbox)
+                    .after(evaluate_plan)
+                    .after(apply_water_injects)
+                    .after(apply_people_orders),
+            )
+            .add_systems(SimTick, step_forces.in_set(SimSet::Forces));
+        register_digest(app, "forces", |w, h| {
+            if let Some(f) = w.get_resource::<ForcesRes>() {
+                for t in &f.0.teams {
+                    h.update(t.spec.id.as_bytes());
+                    h.update(&[t.state as u8]);
+                    h.update(&t.pos.0.to_le_bytes());
+                    h.update(&t.pos.1.to_le_bytes());
+                    h.update(&t.aboard.to_le_bytes());
+                }
+                for r in &f.0.robots {
+                    h.update(r.spec.id.as_bytes());
+                    h.update(&[r.state as u8]);
+                    h.update(&r.pos.0.to_le_bytes());
+                    h.update(&r.pos.1.to_le_bytes());
+                    h.update(&r.pumped_m3.to_le_bytes());
+                }
+                for q in &f.0.requests {
+                    h.update(&q.id.to_le_bytes());
+                    h.update(&q.t.to_le_bytes());
+                    h.update(&q.reached.unwrap_or(-1.0).to_le_bytes());
+                    h.update(&q.closed.map_or(-1.0, |c| c.0).to_le_bytes());
+                }
+            }
+        });
+    }
+}
+
+/// Owned buffers the forces' [`Env`] borrows from.
+struct EnvBuf {
+    edge_depth: Vec<f64>,
+    closed: Vec<bool>,
+    depth: Vec<f64>,
+    shelters: Vec<(String, (f64, f64), bool)>,
+}
+
+fn env_buf(people: Option<&People>, water: Option<&HydroModel>, n_cells: usize) -> EnvBuf {
+    let (edge_depth, closed, shelters) = match people {
+        Some(p) => {
+            let n = p.graph.edge_count();
+            let sh = p.households.shelters();
+            (
+                (0..n as u32).map(|e| p.costs.depth(EdgeId(e))).collect(),
+                p.costs.closed().to_vec(),
+                (0..sh.len())
+                    .map(|k| {
+                        (
+                            sh.id(k).to_string(),
+                            sh.pos(k),
+                            sh.is_open(k) && sh.has_room(k, 1),
+                        )
+                    })
+                    .collect(),
+            )
+        }
+        None => (Vec::new(), Vec::new(), Vec::new()),
+    };
+    let depth = match water {
+        Some(m) => m.depth_grid().data,
+        None => vec![0.0; n_cells],
+    };
+    EnvBuf {
+        edge_depth,
+        closed,
+        depth,
+        shelters,
+    }
+}
+
+fn env<'a>(b: &'a EnvBuf, people: Option<&'a People>, terrain: &'a ForceTerrain) -> Env<'a> {
+    Env {
+        graph: people.map(|p| &p.graph),
+        edge_depth: &b.edge_depth,
+        closed: &b.closed,
+        depth: &b.depth,
+        terrain: &terrain.boat,
+        river: &terrain.river,
+        shelters: &b.shelters,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn apply_force_orders(
+    clock: Res<SimClock>,
+    scenario: Res<ScenarioRes>,
+    issued: Res<IssuedOrders>,
+    due: Res<DueInjects>,
+    people: Option<Res<People>>,
+    water: Option<Res<Water>>,
+    terrain: Res<ForceTerrain>,
+    mut forces: ResMut<ForcesRes>,
+    mut log: ResMut<Log>,
+    mut status: ResMut<UnitStatus>,
+    mut last_unserved: Local<usize>,
+) {
+    let mine = issued.0.iter().any(|o| {
+        matches!(
+            o.order,
+            Order::Dispatch { .. }
+                | Order::PrePosition { .. }
+                | Order::Recall { .. }
+                | Order::DispatchNearestToRescue
+        )
+    }) || due.0.iter().any(|d| {
+        matches!(
+            d.event,
+            InjectEvent::PumpFailure { .. } | InjectEvent::FalseReport { .. }
+        )
+    });
+    if !mine {
+        return;
+    }
+    let s = &scenario.0;
+    let buf = env_buf(
+        people.as_deref(),
+        water.as_deref().map(|w| &w.0),
+        s.dem.spec.len(),
+    );
+    let env = env(&buf, people.as_deref(), &terrain);
+    let f = &mut forces.0;
+    for d in &due.0 {
+        match &d.event {
+            InjectEvent::PumpFailure { unit, duration } if f.robot_index(unit).is_some() => {
+                let until = duration.map_or(f64::INFINITY, |x| clock.t + x.secs());
+                if f.fail_robot(unit, clock.t, until).is_ok() {
+                    status.0.insert(unit.clone(), 0.0);
+                }
+            }
+            InjectEvent::FalseReport { at } => {
+                if let Some(p) = s.location(at) {
+                    let id = f.raise_request(clock.t, p, None, 0);
+                    log.0.push(
+                        clock.t,
+                        Origin::Trainer,
+                        "rescue_requested",
+                        serde_json::json!({ "request": id, "x": p.0, "y": p.1, "persons": 0, "inject": d.id }),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    for io in &issued.0 {
+        let label = |l: &crate::scenario::schema::Location| match l {
+            crate::scenario::schema::Location::Place(id) => id.clone(),
+            crate::scenario::schema::Location::Point(x, y) => format!("({x:.0}, {y:.0})"),
+        };
+        let r = match &io.order {
+            Order::Dispatch { unit, to } => match s.location(to) {
+                Some(p) => f.dispatch(unit, p, &label(to), clock.t, &env),
+                None => continue,
+            },
+            Order::PrePosition { unit, post } => match s.place(post) {
+                Some(p) => f.pre_position(unit, p.at, post, clock.t, &env),
+                None => continue,
+            },
+            Order::Recall { unit } => f.recall(unit, clock.t, &env),
+            Order::DispatchNearestToRescue => {
+                f.dispatch_to_rescues(clock.t, &env);
+                let waiting = f.waiting_requests();
+                // Logged when the backlog changes, not every minute.
+                if waiting > 0 && waiting != *last_unserved {
+                    log.0.push(
+                        clock.t,
+                        Origin::Sim,
+                        "no_team_available",
+                        serde_json::json!({ "waiting_requests": waiting }),
+                    );
+                }
+                *last_unserved = waiting;
+                Ok(())
+            }
+            _ => continue,
+        };
+        if let Err(e) = r {
+            log.0.push(
+                clock.t,
+                Origin::Sim,
+                "order_failed",
+                serde_json::json!({ "order": serde_json::to_value(&io.order).unwrap_or_default(), "error": e.to_string() }),
+            );
+        }
+    }
+    for ev in f.drain_events() {
+        push_event(&mut log, &ev);
+    }
+}
+
+struct Act<'a> {
+    model: Option<&'a mut HydroModel>,
+    people: Option<&'a mut crate::agents::Households>,
+}
+
+impl Actions for Act<'_> {
+    fn rescue(&mut self, hh: HouseholdId, t: f64) -> Option<u32> {
+        self.people.as_mut()?.rescue(hh, t).ok()
+    }
+
+    fn pump(&mut self, cells: &[(usize, usize)], to: Option<(usize, usize)>, volume: f64) -> f64 {
+        let Some(m) = self.model.as_mut() else {
+            return 0.0;
+        };
+        let got = m.remove_water(cells, volume);
+        if let Some((r, c)) = to {
+            m.discharge_water(r, c, got);
+        }
+        got
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn step_forces(
+    clock: Res<SimClock>,
+    scenario: Res<ScenarioRes>,
+    people: Option<ResMut<People>>,
+    water: Option<ResMut<Water>>,
+    terrain: Res<ForceTerrain>,
+    mut trapped: ResMut<NewTrapped>,
+    mut forces: ResMut<ForcesRes>,
+    mut log: ResMut<Log>,
+    mut status: ResMut<UnitStatus>,
+    mut rescue: ResMut<RescueRequested>,
+) {
+    let f = &mut forces.0;
+    for tr in trapped.0.drain(..) {
+        let id = f.raise_request(tr.t, (tr.x, tr.y), Some(tr.hh), tr.persons);
+        log.0.push(
+            tr.t,
+            Origin::Sim,
+            "rescue_requested",
+            serde_json::json!({ "request": id, "household": tr.hh.to_string(), "x": tr.x, "y": tr.y, "persons": tr.persons }),
+        );
+    }
+    if f.teams.is_empty() && f.robots.is_empty() {
+        return;
+    }
+    let mut people = people;
+    let mut water = water;
+    let buf = env_buf(
+        people.as_deref(),
+        water.as_deref().map(|w| &w.0),
+        scenario.0.dem.spec.len(),
+    );
+    {
+        let (graph_holder, hh) = match people.as_deref_mut() {
+            Some(p) => {
+                let p: &mut People = p;
+                let People {
+                    graph, households, ..
+                } = p;
+                (Some(&*graph), Some(households))
+            }
+            None => (None, None),
+        };
+        let env = Env {
+            graph: graph_holder,
+            edge_depth: &buf.edge_depth,
+            closed: &buf.closed,
+            depth: &buf.depth,
+            terrain: &terrain.boat,
+            river: &terrain.river,
+            shelters: &buf.shelters,
+        };
+        let mut act = Act {
+            model: water.as_deref_mut().map(|w| &mut w.0),
+            people: hh,
+        };
+        f.step(clock.t, clock.dt, &env, &mut act);
+    }
+    for ev in f.drain_events() {
+        push_event(&mut log, &ev);
+    }
+    for k in 0..f.robots.len() {
+        status
+            .0
+            .insert(f.robots[k].spec.id.clone(), f.robot_status(k));
+    }
+    // Waiting requests are re-offered to the plan once a minute.
+    let minute = (clock.t_end() / 60.0 + 1e-9).floor() > (clock.t / 60.0 + 1e-9).floor();
+    if minute && f.waiting_requests() > 0 {
+        rescue.0 = true;
+    }
+}
+
+fn push_event(log: &mut Log, ev: &ForceEvent) {
+    let mut v = serde_json::to_value(ev).unwrap_or_default();
+    let t = v.get("t").and_then(|x| x.as_f64()).unwrap_or(0.0);
+    let kind = v
+        .get("kind")
+        .and_then(|x| x.as_str())
+        .unwrap_or("force")
+        .to_string();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("t");
+        o.remove("kind");
+    }
+    log.0.push(t, Origin::Sim, &kind, v);
+}

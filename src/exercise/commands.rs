@@ -1,0 +1,266 @@
+//! Timed orders and injects from outside the scenario file: a **command stream** file
+//! for headless exercises, and the live queue the GUI (or any embedding program)
+//! pushes into. Both end up in the same [`Command`] list the tick applies in
+//! `SimSet::Inputs`.
+//!
+//! Command-stream format: one command per line, `TIME WHAT`, where `TIME` is a
+//! duration since the start of the drill (`45m`, `1h30m`) and `WHAT` is an order in the
+//! scenario's RON notation (`Dispatch(unit: "T01", to: Place("H01"))`), optionally
+//! preceded by who gave it (`trainee`, the default, `trainer` or `plan`), or `inject`
+//! followed by an inject event (`inject LeveeBreach(x: 502150, y: 3351000, width_m: 30,
+//! bottom_m: 3.0, over: "20m")`, given by the trainer). `#` starts a comment; blank
+//! lines are skipped. Every line is checked against the scenario before the run
+//! starts; problems name the file, line and column.
+
+use std::path::Path;
+
+use super::log::Origin;
+use crate::scenario::schema::{InjectEvent, Order};
+use crate::scenario::{Scenario, parse_duration};
+
+/// What a command does.
+#[derive(Debug, Clone, serde::Serialize)]
+pub enum CommandKind {
+    /// An order to the forces, warnings, shelters or roads.
+    Order(Order),
+    /// A trainer's inject.
+    Inject(InjectEvent),
+}
+
+/// A timed command.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Command {
+    /// Sim time it applies at, s.
+    pub t: f64,
+    /// Who gave it.
+    pub origin: Origin,
+    /// What.
+    pub kind: CommandKind,
+    /// Where it came from (`orders.txt:12`, `injects[0]`, `gui`).
+    pub source: String,
+    /// Id for the log (inject id, or the source).
+    pub id: String,
+}
+
+/// A problem in a command stream.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{file}:{line}:{col}: {message}")]
+pub struct CommandError {
+    /// The file.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub col: usize,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+/// Problems in a command stream (all of them).
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct CommandErrors(pub Vec<CommandError>);
+
+impl std::fmt::Display for CommandErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "error: {e}")?;
+        }
+        if self.0.len() > 1 {
+            write!(f, "\n{} errors", self.0.len())?;
+        }
+        Ok(())
+    }
+}
+
+fn ron_options() -> ron::Options {
+    ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+}
+
+/// Parse and check a command stream against a scenario.
+pub fn read_command_stream(path: &Path, s: &Scenario) -> Result<Vec<Command>, CommandErrors> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CommandErrors(vec![CommandError {
+            file: file.clone(),
+            line: 0,
+            col: 0,
+            message: format!("cannot read the command stream: {e}"),
+        }])
+    })?;
+    parse_command_stream(&file, &text, s)
+}
+
+/// Parse and check command-stream text (`file` names it in errors).
+pub fn parse_command_stream(
+    file: &str,
+    text: &str,
+    s: &Scenario,
+) -> Result<Vec<Command>, CommandErrors> {
+    let mut out = Vec::new();
+    let mut errs = Vec::new();
+    for (ln, raw) in text.lines().enumerate() {
+        let line = ln + 1;
+        let body = strip_comment(raw);
+        if body.trim().is_empty() {
+            continue;
+        }
+        let lead = body.len() - body.trim_start().len();
+        let err = |col: usize, message: String| CommandError {
+            file: file.to_string(),
+            line,
+            col,
+            message,
+        };
+        let rest = body.trim_start();
+        let (time_txt, after) = rest.split_at(rest.find(char::is_whitespace).unwrap_or(rest.len()));
+        let t = match parse_duration(time_txt) {
+            Ok(d) => d,
+            Err(e) => {
+                errs.push(err(
+                    lead + 1,
+                    format!("expected a time such as \"1h30m\" at the start of the line: {e}"),
+                ));
+                continue;
+            }
+        };
+        if t > s.duration() {
+            errs.push(err(
+                lead + 1,
+                format!(
+                    "time {time_txt} is after the end of the drill ({})",
+                    crate::scenario::format_duration(s.duration())
+                ),
+            ));
+            continue;
+        }
+        let mut col = lead + time_txt.len() + 1 + (after.len() - after.trim_start().len());
+        let mut what = after.trim();
+        let mut origin = Origin::Trainee;
+        let mut inject = false;
+        for (word, o) in [
+            ("trainee", Some(Origin::Trainee)),
+            ("trainer", Some(Origin::Trainer)),
+            ("plan", Some(Origin::Plan)),
+            ("inject", None),
+        ] {
+            if let Some(r) = what.strip_prefix(word)
+                && r.starts_with(char::is_whitespace)
+            {
+                match o {
+                    Some(o) => origin = o,
+                    None => {
+                        inject = true;
+                        origin = Origin::Trainer;
+                    }
+                }
+                let skip = word.len() + (r.len() - r.trim_start().len());
+                col += skip;
+                what = r.trim_start();
+                break;
+            }
+        }
+        if what.is_empty() {
+            errs.push(err(col, "expected an order (e.g. Dispatch(unit: \"T01\", to: Place(\"H01\"))) or `inject` and an event after the time".into()));
+            continue;
+        }
+        let kind = if inject {
+            match ron_options().from_str::<InjectEvent>(what) {
+                Ok(e) => {
+                    for (field, msg) in crate::scenario::check_inject(s, &e) {
+                        errs.push(err(col, field_msg(&field, &msg)));
+                    }
+                    CommandKind::Inject(e)
+                }
+                Err(e) => {
+                    errs.push(err(
+                        col + e.span.start.col.saturating_sub(1),
+                        format!("expected an inject event (LeveeBreach, PumpFailure, RoadCollapse, CommOutage, RainCell, FalseReport): {}", e.code),
+                    ));
+                    continue;
+                }
+            }
+        } else {
+            match ron_options().from_str::<Order>(what) {
+                Ok(o) => {
+                    for (field, msg) in crate::scenario::check_order(s, &o) {
+                        errs.push(err(col, field_msg(&field, &msg)));
+                    }
+                    CommandKind::Order(o)
+                }
+                Err(e) => {
+                    errs.push(err(
+                        col + e.span.start.col.saturating_sub(1),
+                        format!("expected an order (Dispatch, PrePosition, Recall, DispatchNearestToRescue, Warn, OpenShelter, CloseShelter, CloseRoad): {}", e.code),
+                    ));
+                    continue;
+                }
+            }
+        };
+        out.push(Command {
+            t,
+            origin,
+            kind,
+            source: format!("{file}:{line}"),
+            id: format!("{}:{line}", short_name(file)),
+        });
+    }
+    if errs.is_empty() {
+        // Stable: equal times keep file order.
+        out.sort_by(|a, b| a.t.total_cmp(&b.t));
+        Ok(out)
+    } else {
+        Err(CommandErrors(errs))
+    }
+}
+
+fn field_msg(field: &str, msg: &str) -> String {
+    if field.is_empty() {
+        msg.to_string()
+    } else {
+        format!("{field}: {msg}")
+    }
+}
+
+fn short_name(file: &str) -> &str {
+    Path::new(file)
+        .file_name()
+        .and_then(|f| f.to_str())
+        .unwrap_or(file)
+}
+
+fn strip_comment(line: &str) -> &str {
+    // A `#` inside a quoted string is text, not a comment.
+    let mut in_str = false;
+    let mut prev = '\0';
+    for (i, ch) in line.char_indices() {
+        match ch {
+            '"' if prev != '\\' => in_str = !in_str,
+            '#' if !in_str => return &line[..i],
+            _ => {}
+        }
+        prev = ch;
+    }
+    line
+}
+
+/// Commands from the scenario's events list (`injects`), as trainer commands.
+pub fn scenario_injects(s: &Scenario) -> Vec<Command> {
+    let mut v: Vec<Command> = s
+        .file
+        .injects
+        .iter()
+        .enumerate()
+        .map(|(i, inj)| Command {
+            t: inj.at.secs(),
+            origin: Origin::Trainer,
+            kind: CommandKind::Inject(inj.event.clone()),
+            source: format!("injects[{i}]"),
+            id: inj.id.clone(),
+        })
+        .collect();
+    v.sort_by(|a, b| a.t.total_cmp(&b.t));
+    v
+}
