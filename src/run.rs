@@ -156,6 +156,7 @@ fn write_water_outputs(
     figures.insert("rain_m3".into(), json!(b.rain));
     figures.insert("infiltration_m3".into(), json!(b.infiltration));
     figures.insert("drained_m3".into(), json!(b.drained));
+    figures.insert("pumped_m3".into(), json!(b.pumped));
     figures.insert("boundary_in_m3".into(), json!(b.boundary_inflow));
     figures.insert("boundary_out_m3".into(), json!(b.boundary_outflow));
     figures.insert(
@@ -270,9 +271,15 @@ pub fn run(
         figures,
         diagnostics,
         not_yet_simulated: not_yet_simulated(&scenario),
-        scorecard: Some(scorecard),
+        scorecard: Some(scorecard.clone()),
     };
     write_json(&opts.out.join("summary.json"), &summary)?;
+    crate::report::html::write_report(&opts.out, engine.world(), &summary, &scorecard).map_err(
+        |e| RunError::Output {
+            path: opts.out.join("report.html"),
+            source: std::io::Error::other(e),
+        },
+    )?;
     Ok(summary)
 }
 

@@ -24,26 +24,14 @@ fn events(dir: &std::path::Path) -> Vec<serde_json::Value> {
 
 #[test]
 fn a_command_stream_is_applied_and_its_orders_are_logged() {
-    let dir = common::mini_copy();
-    let orders = dir.path().join("orders.txt");
-    std::fs::write(
-        &orders,
+    let (_dir, out, code, o, e) = common::run_mini_with_orders(
         "# trainee orders for the mini drill\n\
          2m   Dispatch(unit: \"R01\", to: Place(\"H01\"))   # robot to the low street\n\
          3m   trainer PrePosition(unit: \"T01\", post: \"P01\")\n\
          \n\
          12m  inject FalseReport(at: Place(\"H01\"))\n",
-    )
-    .unwrap();
-    let out = dir.path().join("out");
-    let (code, o, e) = common::floodrill(&[
-        "run",
-        dir.path().join("mini.ron").to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--orders",
-        orders.to_str().unwrap(),
-    ]);
+        &[],
+    );
     assert_eq!(code, 0, "{o}{e}");
     let ev = events(&out);
     let order_from = |src: &str| {
@@ -106,26 +94,14 @@ fn a_command_stream_is_applied_and_its_orders_are_logged() {
 
 #[test]
 fn orders_naming_unknown_units_or_points_outside_are_rejected() {
-    let dir = common::mini_copy();
-    let orders = dir.path().join("orders.txt");
-    std::fs::write(
-        &orders,
+    let (_dir, out, code, o, e) = common::run_mini_with_orders(
         "5m Dispatch(unit: \"R01\", to: Place(\"H01\"))\n\
          6m Dispatch(unit: \"T99\", to: Place(\"H01\"))\n\
          7m Dispatch(unit: \"T01\", to: Point(9000.0, 9000.0))\n\
          8m Dispatch(unit: \"T01\" to: Place(\"H01\"))\n\
          9h Recall(unit: \"T01\")\n",
-    )
-    .unwrap();
-    let out = dir.path().join("out");
-    let (code, o, e) = common::floodrill(&[
-        "run",
-        dir.path().join("mini.ron").to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--orders",
-        orders.to_str().unwrap(),
-    ]);
+        &[],
+    );
     assert_eq!(code, 2, "{o}{e}");
     assert!(
         e.contains("orders.txt:2:4: unit: no team or robot has id \"T99\""),

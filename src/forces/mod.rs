@@ -782,9 +782,18 @@ impl Forces {
             return;
         };
         let tm = &mut self.teams[k];
-        let from = tm.path.as_ref().map_or(tm.pos, |p| p.pos_at(tm.path_s));
-        tm.pos = from;
-        let path = team_path(tm, to, env);
+        let now = tm.path.as_ref().map_or(tm.pos, |p| p.pos_at(tm.path_s));
+        tm.pos = now;
+        // A re-plan starts from the next vertex ahead (the current leg is kept).
+        let lead = tm
+            .path
+            .as_ref()
+            .and_then(|p| p.replan_point(tm.path_s).map(|v| (p.clone(), tm.path_s, v)));
+        let from = lead.as_ref().map_or(now, |l| l.2);
+        let path = team_path(tm, from, to, env).map(|tail| match &lead {
+            Some((p, s, _)) => p.splice(*s, tail),
+            None => tail,
+        });
         tm.next_replan = t + REPLAN_S;
         match path {
             Some(p) => {
@@ -1036,17 +1045,26 @@ impl Forces {
             return;
         };
         let r = &mut self.robots[k];
-        let from = r.path.as_ref().map_or(r.pos, |p| p.pos_at(r.path_s));
-        r.pos = from;
+        let now = r.path.as_ref().map_or(r.pos, |p| p.pos_at(r.path_s));
+        r.pos = now;
         r.next_replan = t + REPLAN_S;
         let mover = RoadMover {
             mode: Mode::Drive,
             wading_limit_m: r.spec.wading_limit_m,
             speed_m_s: r.spec.speed_m_s,
         };
+        let lead = r
+            .path
+            .as_ref()
+            .and_then(|p| p.replan_point(r.path_s).map(|v| (p.clone(), r.path_s, v)));
+        let from = lead.as_ref().map_or(now, |l| l.2);
         let path = env
             .graph
-            .and_then(|g| road_route(g, env.edge_depth, env.closed, &mover, from, to));
+            .and_then(|g| road_route(g, env.edge_depth, env.closed, &mover, from, to))
+            .map(|tail| match &lead {
+                Some((p, s, _)) => p.splice(*s, tail),
+                None => tail,
+            });
         let announce = r.path.is_none() && r.path_s == 0.0;
         match path {
             Some(p) => {
@@ -1059,12 +1077,12 @@ impl Forces {
             None => {
                 // Off the network: drive straight there (yards, open ground).
                 let mut p = Path {
-                    pts: vec![from],
+                    pts: vec![now],
                     t: vec![0.0],
                     gap_m: 0.0,
                 };
                 p.pts.push(to);
-                p.t.push(dist(from, to) / r.spec.speed_m_s.max(1e-6));
+                p.t.push(dist(now, to) / r.spec.speed_m_s.max(1e-6));
                 if announce {
                     self.events.push(departed(t, &r.spec.id, label, &p));
                 }
@@ -1226,8 +1244,7 @@ fn road_mover(tm: &Team) -> RoadMover {
     }
 }
 
-fn team_path(tm: &Team, to: Pt, env: &Env) -> Option<Path> {
-    let from = tm.path.as_ref().map_or(tm.pos, |p| p.pos_at(tm.path_s));
+fn team_path(tm: &Team, from: Pt, to: Pt, env: &Env) -> Option<Path> {
     match tm.spec.kind {
         TeamKind::Boat => boat_route(env.terrain, env.depth, tm.spec.speed_m_s, from, to),
         TeamKind::Vehicle | TeamKind::OnFoot => road_route(

@@ -74,6 +74,33 @@ impl Path {
         self.pts.get(k).copied().unwrap_or_else(|| self.end())
     }
 
+    /// Where a re-plan after `s` seconds of travel should start: the next vertex, so a
+    /// unit never turns back to a node behind it mid-segment. `None` at the end.
+    pub fn replan_point(&self, s: f64) -> Option<Pt> {
+        let k = self.t.partition_point(|&x| x <= s);
+        self.pts.get(k).copied()
+    }
+
+    /// The rest of this route after `s` seconds up to its next vertex, followed by
+    /// `tail` (a route planned from that vertex).
+    pub fn splice(&self, s: f64, tail: Path) -> Path {
+        let k = self.t.partition_point(|&x| x <= s);
+        let Some(&next) = self.pts.get(k) else {
+            return tail;
+        };
+        let lead = self.t[k] - s;
+        let mut out = Path {
+            pts: vec![self.pos_at(s), next],
+            t: vec![0.0, lead],
+            gap_m: tail.gap_m,
+        };
+        for (p, t) in tail.pts.iter().zip(&tail.t).skip(1) {
+            out.pts.push(*p);
+            out.t.push(lead + t);
+        }
+        out
+    }
+
     fn push(&mut self, p: Pt, speed: f64) {
         let (t0, last) = match (self.t.last(), self.pts.last()) {
             (Some(&t), Some(&q)) => (t, q),
@@ -502,6 +529,16 @@ mod tests {
         assert_eq!(p.pos_at(99.0), (10.0, 10.0));
         assert_eq!(p.next_vertex(5.0), (10.0, 0.0));
         assert_eq!(p.duration(), 20.0);
+        // Re-planning mid-segment keeps going to the next vertex first.
+        let tail = Path {
+            pts: vec![(10.0, 0.0), (20.0, 0.0)],
+            t: vec![0.0, 10.0],
+            gap_m: 0.0,
+        };
+        assert_eq!(p.replan_point(5.0), Some((10.0, 0.0)));
+        let q = p.splice(5.0, tail);
+        assert_eq!(q.pts, vec![(5.0, 0.0), (10.0, 0.0), (20.0, 0.0)]);
+        assert_eq!(q.t, vec![0.0, 5.0, 15.0]);
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub mod capture;
 pub mod driver;
 pub mod fonts;
 pub mod map_view;
-pub mod terrain;
+pub use crate::report::terrain;
 pub mod top_bar;
 pub mod water;
 

@@ -33,26 +33,7 @@ pub const Z_WATER: f32 = Z_TERRAIN + 1.0;
 /// Wall seconds between overlay refreshes while the simulation runs.
 pub const REFRESH_S: f64 = 0.5;
 
-/// Lower bounds of the depth classes, metres (the first is the "wet" threshold).
-pub const DEPTH_CLASSES: [f64; 5] = [0.02, 0.15, 0.3, 0.5, 1.0];
-
-/// sRGB colour and alpha (straight) of each depth class, light to dark.
-pub const CLASS_RGBA: [[u8; 4]; 5] = [
-    [140, 200, 255, 150],
-    [95, 165, 250, 175],
-    [55, 125, 235, 185],
-    [25, 80, 205, 210],
-    [10, 35, 145, 235],
-];
-
-/// Legend labels of the depth classes.
-const CLASS_LABELS: [&str; 5] = [
-    "0.02 – 0.15 m",
-    "0.15 – 0.3 m",
-    "0.3 – 0.5 m",
-    "0.5 – 1.0 m",
-    "> 1.0 m",
-];
+pub use crate::report::terrain::{CLASS_LABELS, CLASS_RGBA, DEPTH_CLASSES, depth_class};
 
 /// The overlay's texture and refresh state.
 #[derive(Resource, Debug, Clone)]
@@ -90,14 +71,6 @@ impl Plugin for WaterOverlayPlugin {
             .add_systems(Update, refresh_water.after(drive_simulation))
             .add_systems(EguiPrimaryContextPass, legend);
     }
-}
-
-/// The depth class of `h` metres (`None` when dry).
-pub fn depth_class(h: f64) -> Option<usize> {
-    if h.is_nan() || h <= DEPTH_CLASSES[0] {
-        return None;
-    }
-    Some(DEPTH_CLASSES.iter().rposition(|&b| h > b).unwrap_or(0))
 }
 
 /// Texture size for a grid: `(width, height, stride)`.

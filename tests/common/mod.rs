@@ -38,3 +38,27 @@ pub fn floodrill(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Run the mini drill (a fresh copy) with a command stream `orders` and extra
+/// arguments; returns (temp dir to keep alive, output dir, exit code, stdout, stderr).
+pub fn run_mini_with_orders(
+    orders: &str,
+    extra: &[&str],
+) -> (tempfile::TempDir, PathBuf, i32, String, String) {
+    let dir = mini_copy();
+    let path = dir.path().join("orders.txt");
+    std::fs::write(&path, orders).expect("write orders");
+    let out = dir.path().join("out");
+    let scen = dir.path().join("mini.ron");
+    let mut args = vec![
+        "run",
+        scen.to_str().expect("utf-8 path"),
+        "--out",
+        out.to_str().expect("utf-8 path"),
+        "--orders",
+        path.to_str().expect("utf-8 path"),
+    ];
+    args.extend_from_slice(extra);
+    let (code, o, e) = floodrill(&args);
+    (dir, out, code, o, e)
+}

@@ -25,6 +25,35 @@ const Z_FACTOR: f64 = 2.0;
 const SUN_AZIMUTH: f64 = 315.0;
 const SUN_ALTITUDE: f64 = 45.0;
 
+/// Lower bounds of the depth classes, metres (the first is the "wet" threshold).
+pub const DEPTH_CLASSES: [f64; 5] = [0.02, 0.15, 0.3, 0.5, 1.0];
+
+/// sRGB colour and alpha (straight) of each depth class, light to dark.
+pub const CLASS_RGBA: [[u8; 4]; 5] = [
+    [140, 200, 255, 150],
+    [95, 165, 250, 175],
+    [55, 125, 235, 185],
+    [25, 80, 205, 210],
+    [10, 35, 145, 235],
+];
+
+/// Legend labels of the depth classes.
+pub const CLASS_LABELS: [&str; 5] = [
+    "0.02 – 0.15 m",
+    "0.15 – 0.3 m",
+    "0.3 – 0.5 m",
+    "0.5 – 1.0 m",
+    "> 1.0 m",
+];
+
+/// The depth class of `h` metres (`None` when dry).
+pub fn depth_class(h: f64) -> Option<usize> {
+    if h.is_nan() || h <= DEPTH_CLASSES[0] {
+        return None;
+    }
+    Some(DEPTH_CLASSES.iter().rposition(|&b| h > b).unwrap_or(0))
+}
+
 /// An sRGB RGBA8 picture, row 0 north.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TerrainPicture {

@@ -1,0 +1,942 @@
+//! The after-action report: one self-contained `report.html` (no network: styles
+//! inline, charts as inline SVG, maps as embedded PNG) and the maps as PNG files.
+//!
+//! What it holds, in the order a review team reads it: the drill (scenario, storm,
+//! seed, outcome figures); the four-in-place scorecard with each criterion's evidence;
+//! an improvement plan listing each failed criterion with what its evidence points to;
+//! a timeline of injects, orders and key events; charts (rain, stored and pumped water,
+//! households by state, rescue response times); maps (maximum depth with hotspots,
+//! household outcomes, team and robot tracks).
+//!
+//! It reads the finished world and the scorecard; it never changes the simulation.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use base64::Engine as _;
+use bevy::prelude::World;
+use serde_json::Value;
+
+use super::maps::{Canvas, STATE_RGBA, TRACK_RGBA, hex, paint_depth};
+use super::terrain::{CLASS_LABELS, CLASS_RGBA};
+use crate::agents::{HouseholdId, HouseholdState};
+use crate::engine::ScenarioRes;
+use crate::engine::exercise::Log;
+use crate::engine::forces::ForcesRes;
+use crate::engine::hydro::{BalanceSeries, Water};
+use crate::engine::people::{People, PeopleSeries};
+use crate::run::RunSummary;
+use crate::scenario::{Scenario, format_clock};
+use crate::scoring::Scorecard;
+use crate::world::PlaceKind;
+
+/// Escape text for HTML.
+pub fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Log kinds shown one by one on the timeline; household-level kinds are counted.
+const TIMELINE_KINDS: [&str; 21] = [
+    "inject",
+    "order",
+    "rule_fired",
+    "warning_issued",
+    "levee_breach",
+    "pump_station_failed",
+    "pump_station_restored",
+    "unit_failed",
+    "unit_restored",
+    "comm_outage",
+    "road_closed",
+    "shelter_opened",
+    "shelter_closed",
+    "at_post",
+    "on_scene",
+    "pumping_started",
+    "pumping_stopped",
+    "no_route",
+    "order_failed",
+    "zone_acknowledged",
+    "delivered",
+];
+
+/// Most rows on the timeline.
+const TIMELINE_MAX: usize = 600;
+
+/// Write `maps/*.png` and `report.html` into `dir`. Returns the report's path.
+pub fn write_report(
+    dir: &Path,
+    world: &World,
+    summary: &RunSummary,
+    card: &Scorecard,
+) -> Result<std::path::PathBuf, String> {
+    let s = world.resource::<ScenarioRes>().0.clone();
+    let maps_dir = dir.join("maps");
+    std::fs::create_dir_all(&maps_dir)
+        .map_err(|e| format!("{}: cannot create: {e}", maps_dir.display()))?;
+    let mut maps = Vec::new();
+    for (file, title, legend, canvas) in [
+        max_depth_map(&s, world),
+        outcomes_map(&s, world),
+        tracks_map(&s, world),
+    ] {
+        let png = canvas.png()?;
+        let path = maps_dir.join(file);
+        std::fs::write(&path, &png).map_err(|e| format!("{}: {e}", path.display()))?;
+        maps.push((file, title, legend, png));
+    }
+    let mut h = String::with_capacity(1 << 20);
+    head(&mut h, &s);
+    drill(&mut h, &s, summary, world);
+    scorecard(&mut h, card);
+    improvement_plan(&mut h, card);
+    timeline(&mut h, world);
+    charts(&mut h, &s, world);
+    let _ = writeln!(h, "<h2>地图 Maps</h2><div class=maps>");
+    for (file, title, legend, png) in &maps {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(png);
+        let _ = writeln!(
+            h,
+            "<figure><figcaption>{}</figcaption><img alt=\"{}\" src=\"data:image/png;base64,{b64}\"><div class=legend>{legend}</div><div class=note>maps/{file}</div></figure>",
+            esc(title),
+            esc(title)
+        );
+    }
+    let _ = writeln!(h, "</div>");
+    let _ = writeln!(
+        h,
+        "<footer>floodrill {} · scenario {} · digest {}</footer></body></html>",
+        esc(&summary.engine_version),
+        esc(&summary.scenario_hash[..12.min(summary.scenario_hash.len())]),
+        esc(&summary.final_state_digest[..16.min(summary.final_state_digest.len())])
+    );
+    let path = dir.join("report.html");
+    let tmp = dir.join("report.html.part");
+    std::fs::write(&tmp, h).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
+}
+
+fn head(h: &mut String, s: &Scenario) {
+    let _ = write!(
+        h,
+        r#"<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{} — 演练复盘报告 after-action report</title>
+<style>
+body{{font-family:"Noto Sans CJK SC","WenQuanYi Micro Hei","Microsoft YaHei","PingFang SC",sans-serif;margin:24px auto;max-width:1180px;color:#1d2733;background:#fbfbf8;line-height:1.45}}
+h1{{font-size:26px;margin:0 0 4px}} h2{{font-size:20px;margin:28px 0 8px;border-bottom:2px solid #2c5d8f;padding-bottom:3px}}
+table{{border-collapse:collapse;width:100%;font-size:13px;margin:6px 0}} th,td{{border:1px solid #ccd3da;padding:3px 6px;text-align:left;vertical-align:top}}
+th{{background:#e8eef4}} .pass{{color:#17803d;font-weight:bold}} .fail{{color:#c0262d;font-weight:bold}}
+.score{{font-size:22px;font-weight:bold}} .card{{display:grid;grid-template-columns:repeat(4,1fr);gap:10px}}
+.crit{{border:1px solid #ccd3da;border-radius:6px;padding:10px;background:#fff}} .crit.failbox{{border-color:#e3a3a6;background:#fff6f6}}
+.figs{{display:grid;grid-template-columns:repeat(4,1fr);gap:6px;font-size:13px}} .figs div{{background:#fff;border:1px solid #dde3e8;padding:6px;border-radius:4px}}
+.figs b{{display:block;font-size:17px}} .charts{{display:grid;grid-template-columns:1fr 1fr;gap:12px}}
+.maps{{display:grid;grid-template-columns:1fr 1fr;gap:14px}} figure{{margin:0;background:#fff;border:1px solid #dde3e8;padding:8px}}
+figure img{{width:100%;image-rendering:pixelated}} figcaption{{font-weight:bold;margin-bottom:4px}} .legend span{{display:inline-block;margin:2px 8px 2px 0;font-size:12px}}
+.legend i{{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle;border:1px solid #888}}
+.note{{color:#6a7480;font-size:12px}} details{{margin:4px 0}} summary{{cursor:pointer}} footer{{margin-top:30px;color:#6a7480;font-size:12px}}
+.origin-plan{{color:#2c5d8f}} .origin-trainer{{color:#b3541e;font-weight:bold}} .origin-trainee{{color:#6b3fa0}}
+</style></head><body>
+"#,
+        esc(&s.file.meta.name)
+    );
+}
+
+fn fig(label: &str, value: String) -> String {
+    format!("<div>{}<b>{}</b></div>", esc(label), esc(&value))
+}
+
+fn drill(h: &mut String, s: &Scenario, summary: &RunSummary, world: &World) {
+    let m = &s.file.meta;
+    let _ = writeln!(
+        h,
+        "<h1>{}</h1><div class=note>演练复盘报告 after-action report · {} · start {} · {} of sim time · seed {} · status {:?}</div><p>{}</p>",
+        esc(&m.name),
+        esc(&s.file.district.name),
+        s.start.format("%Y-%m-%d %H:%M"),
+        esc(&summary.sim_time),
+        summary.seed,
+        summary.status,
+        esc(&m.description)
+    );
+    let f = &summary.figures;
+    let num = |k: &str| f.get(k).and_then(Value::as_f64);
+    let mut figs = vec![
+        fig(
+            "降雨 rain volume",
+            num("rain_m3").map_or("–".into(), |v| format!("{:.0} m³", v)),
+        ),
+        fig(
+            "最大水深 deepest water",
+            num("max_depth_m").map_or("–".into(), |v| format!("{v:.2} m")),
+        ),
+        fig(
+            "水量平衡误差 balance error",
+            num("balance_error_of_rain").map_or("–".into(), |v| format!("{v:.1e} of rain")),
+        ),
+        fig(
+            "求救 rescue requests",
+            num("rescue_requests").map_or("0".into(), |v| format!("{v:.0}")),
+        ),
+        fig(
+            "获救 persons rescued",
+            num("persons_rescued").map_or("0".into(), |v| format!("{v:.0}")),
+        ),
+        fig(
+            "安置 persons sheltered",
+            num("persons_sheltered").map_or("–".into(), |v| format!("{v:.0}")),
+        ),
+        fig(
+            "被困 persons still trapped",
+            num("persons_trapped").map_or("–".into(), |v| format!("{v:.0}")),
+        ),
+    ];
+    if let Some(log) = world.get_resource::<Log>() {
+        let n = log.0.entries.iter().filter(|e| e.kind == "inject").count();
+        figs.push(fig("导调 injects", n.to_string()));
+    }
+    let _ = writeln!(h, "<div class=figs>{}</div>", figs.join(""));
+}
+
+fn verdict(pass: bool) -> &'static str {
+    if pass {
+        "<span class=pass>通过 pass</span>"
+    } else {
+        "<span class=fail>未通过 fail</span>"
+    }
+}
+
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => esc(s),
+        Value::Bool(b) => if *b { "yes" } else { "no" }.to_string(),
+        Value::Number(n) => match n.as_f64() {
+            Some(x) if x.fract() != 0.0 => format!("{}", (x * 1000.0).round() / 1000.0),
+            _ => n.to_string(),
+        },
+        other => esc(&other.to_string()),
+    }
+}
+
+/// Most evidence rows per criterion in the report (all are in `scorecard.json`).
+const EVIDENCE_MAX: usize = 40;
+
+/// Evidence items as a table (columns = union of keys, in first-seen order), failing
+/// items first, at most [`EVIDENCE_MAX`] rows.
+fn evidence_table(all: &[Value]) -> String {
+    let failing = |v: &Value| v.get("pass").and_then(Value::as_bool) != Some(true);
+    let mut items: Vec<&Value> = all.iter().filter(|v| failing(v)).collect();
+    items.extend(all.iter().filter(|v| !failing(v)));
+    let more = items.len().saturating_sub(EVIDENCE_MAX);
+    items.truncate(EVIDENCE_MAX);
+    let mut cols: Vec<String> = Vec::new();
+    for it in &items {
+        if let Some(m) = it.as_object() {
+            for k in m.keys() {
+                if !k.ends_with("_s") && !cols.contains(k) {
+                    cols.push(k.clone());
+                }
+            }
+        }
+    }
+    // Identity first, verdict last.
+    cols.sort_by_key(|k| match k.as_str() {
+        "zone" | "hotspot" | "request" | "unit" | "failed" | "shelter" => 0,
+        "pass" => 2,
+        _ => 1,
+    });
+    let mut t = String::from("<table><tr>");
+    for c in &cols {
+        let _ = write!(t, "<th>{}</th>", esc(c));
+    }
+    t.push_str("</tr>");
+    for it in &items {
+        t.push_str("<tr>");
+        for c in &cols {
+            let v = it.get(c).unwrap_or(&Value::Null);
+            let text = match (c.as_str(), v) {
+                ("pass", Value::Bool(b)) => verdict(*b).to_string(),
+                _ => cell(v),
+            };
+            let _ = write!(t, "<td>{text}</td>");
+        }
+        t.push_str("</tr>");
+    }
+    t.push_str("</table>");
+    if more > 0 {
+        let _ = write!(t, "<p class=note>… {more} more items in scorecard.json</p>");
+    }
+    t
+}
+
+fn scorecard(h: &mut String, card: &Scorecard) {
+    let _ = writeln!(
+        h,
+        "<h2>四到位评分 Four-in-place scorecard</h2><p>总分 overall <span class=score>{:.1}</span> / 100 (pass mark {:.0}) — {}</p><div class=card>",
+        card.overall,
+        card.pass_mark,
+        verdict(card.pass)
+    );
+    for c in &card.criteria {
+        let _ = writeln!(
+            h,
+            "<div class=\"crit{}\"><div><b>{}</b></div><div class=score>{:.1}</div><div>{} · weight {:.0} · pass at {:.0}</div><div class=note>{}</div></div>",
+            if c.pass { "" } else { " failbox" },
+            esc(&c.name),
+            c.score,
+            verdict(c.pass),
+            c.weight,
+            c.pass_score,
+            esc(&c.summary)
+        );
+    }
+    let _ = writeln!(h, "</div>");
+    for c in &card.criteria {
+        let measures: Vec<String> = c
+            .measures
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| format!("{} {}", esc(k), cell(v)))
+            .collect();
+        let _ = writeln!(
+            h,
+            "<details{}><summary><b>{}</b> — evidence ({} items) · {}</summary>{}</details>",
+            if c.pass { "" } else { " open" },
+            esc(&c.name),
+            c.evidence.len(),
+            measures.join(" · "),
+            evidence_table(&c.evidence)
+        );
+    }
+}
+
+fn minutes(v: Option<&Value>) -> Option<f64> {
+    v.and_then(Value::as_f64)
+}
+
+fn improvement_plan(h: &mut String, card: &Scorecard) {
+    let _ = writeln!(h, "<h2>改进计划 Improvement plan</h2>");
+    let failed: Vec<_> = card.criteria.iter().filter(|c| !c.pass).collect();
+    if failed.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p>Every criterion passed. Keep the plan; try it against a harder storm.</p>"
+        );
+        return;
+    }
+    let _ = writeln!(
+        h,
+        "<table><tr><th>criterion</th><th>what the evidence shows</th><th>what to change</th></tr>"
+    );
+    for c in failed {
+        let ev = &c.evidence;
+        let bad: Vec<&Value> = ev
+            .iter()
+            .filter(|e| e.get("pass").and_then(Value::as_bool) == Some(false))
+            .collect();
+        let (shows, change) = match c.id.as_str() {
+            _ if c.measures.contains_key("at_risk_zones") => {
+                let leads: Vec<f64> = bad
+                    .iter()
+                    .filter_map(|e| minutes(e.get("lead_min")))
+                    .collect();
+                let never = bad
+                    .iter()
+                    .filter(|e| e.get("warned").is_none_or(Value::is_null))
+                    .count();
+                let zones: Vec<String> = bad
+                    .iter()
+                    .filter_map(|e| e.get("zone").and_then(Value::as_str).map(String::from))
+                    .collect();
+                let worst = leads.iter().copied().fold(f64::INFINITY, f64::min);
+                (
+                    format!(
+                        "{} zone(s) warned late or not at all ({}); {} never warned; worst lead {}. Warning precision {}, recall {}; sensor rules precision {}, recall {}.",
+                        zones.len(),
+                        zones.join(", "),
+                        never,
+                        if worst.is_finite() { format!("{worst:.0} min") } else { "–".into() },
+                        cell(c.measures.get("warning_precision").unwrap_or(&Value::Null)),
+                        cell(c.measures.get("warning_recall").unwrap_or(&Value::Null)),
+                        cell(c.measures.get("sensor_rule_precision").unwrap_or(&Value::Null)),
+                        cell(c.measures.get("sensor_rule_recall").unwrap_or(&Value::Null)),
+                    ),
+                    "Warn on the forecast or on rain-gauge thresholds rather than on water already at the underpasses, so every zone has the full lead time; confirm by door-to-door visits (网格员) where acknowledgement is slow.".to_string(),
+                )
+            }
+            _ if c.measures.contains_key("at_risk_persons") => {
+                let caught = c
+                    .measures
+                    .get("caught_persons")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0);
+                let share = c
+                    .measures
+                    .get("share")
+                    .and_then(Value::as_f64)
+                    .unwrap_or(0.0);
+                let over = c
+                    .measures
+                    .get("shelters_over_capacity")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0);
+                let mut worst: Vec<(&str, u64)> = ev
+                    .iter()
+                    .filter_map(|e| {
+                        Some((e.get("zone")?.as_str()?, e.get("caught_persons")?.as_u64()?))
+                    })
+                    .collect();
+                worst.sort_by_key(|w| std::cmp::Reverse(w.1));
+                let top: Vec<String> = worst
+                    .iter()
+                    .take(3)
+                    .filter(|w| w.1 > 0)
+                    .map(|w| format!("{} ({})", w.0, w.1))
+                    .collect();
+                (
+                    format!(
+                        "{:.0} % of at-risk residents sheltered before the water reached them; {caught} persons caught in water (most in {}); {over} shelter(s) over capacity.",
+                        share * 100.0,
+                        if top.is_empty() { "–".into() } else { top.join(", ") }
+                    ),
+                    "Move the transfer earlier (应转早转) for the zones listed, where the streets flood before people can leave; where they cannot leave in time, tell them to shelter in place upstairs instead of walking into the water; check shelter capacity against the zones assigned.".to_string(),
+                )
+            }
+            _ if c.measures.contains_key("requests_in_time") => {
+                let posts_bad: Vec<String> = bad
+                    .iter()
+                    .filter(|e| e.get("post").is_some())
+                    .map(|e| {
+                        format!(
+                            "{} → {}",
+                            e["unit"].as_str().unwrap_or("?"),
+                            e["post"].as_str().unwrap_or("?")
+                        )
+                    })
+                    .collect();
+                let n_req = c
+                    .measures
+                    .get("requests")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0);
+                let ok_req = c
+                    .measures
+                    .get("requests_in_time")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0);
+                let med = c
+                    .measures
+                    .get("median_response_min")
+                    .and_then(Value::as_f64);
+                (
+                    format!(
+                        "{ok_req} of {n_req} rescue requests reached within the target (median response {}); posts not manned in time: {}.",
+                        med.map_or("–".into(), |m| format!("{m:.0} min")),
+                        if posts_bad.is_empty() { "none".into() } else { posts_bad.join(", ") }
+                    ),
+                    "Pre-position boat teams where the water traps people (see the outcome map), request reinforcements when the backlog of waiting requests grows, and start pre-positioning earlier for posts that were late.".to_string(),
+                )
+            }
+            _ => {
+                let hs: Vec<String> = bad
+                    .iter()
+                    .filter(|e| e.get("hotspot").is_some())
+                    .map(|e| {
+                        format!(
+                            "{} ({} m at the deadline)",
+                            e["hotspot"].as_str().unwrap_or("?"),
+                            cell(e.get("depth_at_deadline_m").unwrap_or(&Value::Null))
+                        )
+                    })
+                    .collect();
+                let open = ev.iter().filter(|e| e.get("open_at_end").is_some()).count();
+                (
+                    format!(
+                        "Hotspots still ponded: {}; {open} rescue request(s) open at the end.",
+                        if hs.is_empty() { "none".into() } else { hs.join(", ") }
+                    ),
+                    "Send more pumping capacity (drainage trucks of ~1,500 m³/h rather than robots alone) to the hotspots that stayed flooded, and close rescue requests before standing the teams down.".to_string(),
+                )
+            }
+        };
+        let _ = writeln!(
+            h,
+            "<tr><td><b>{}</b><br>{:.1} / 100</td><td>{}</td><td>{}</td></tr>",
+            esc(&c.name),
+            c.score,
+            esc(&shows),
+            esc(&change)
+        );
+    }
+    let _ = writeln!(h, "</table>");
+}
+
+fn timeline(h: &mut String, world: &World) {
+    let _ = writeln!(
+        h,
+        "<h2>时间线 Timeline: injects, orders and key events</h2>"
+    );
+    let Some(log) = world.get_resource::<Log>() else {
+        return;
+    };
+    let mut counts: std::collections::BTreeMap<&str, (usize, f64)> = Default::default();
+    // Identical entries (a repeating plan rule, its orders) collapse into one row with
+    // a count and the last time.
+    let mut rows: Vec<(&crate::exercise::log::LogEntry, usize, f64)> = Vec::new();
+    let mut seen: std::collections::BTreeMap<(String, String), usize> = Default::default();
+    for e in &log.0.entries {
+        if TIMELINE_KINDS.contains(&e.kind.as_str()) {
+            let key = (e.kind.clone(), e.detail.to_string());
+            match seen.get(&key) {
+                Some(&i) => {
+                    rows[i].1 += 1;
+                    rows[i].2 = e.t;
+                }
+                None => {
+                    seen.insert(key, rows.len());
+                    rows.push((e, 1, e.t));
+                }
+            }
+        } else {
+            let c = counts.entry(e.kind.as_str()).or_insert((0, e.t));
+            c.0 += 1;
+        }
+    }
+    let total = rows.len();
+    let _ = writeln!(
+        h,
+        "<table><tr><th>time</th><th>origin</th><th>event</th><th>details</th></tr>"
+    );
+    for (e, n, last) in rows.iter().take(TIMELINE_MAX) {
+        let o = serde_json::to_value(e.origin)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        let times = if *n > 1 {
+            format!(
+                " <span class=note>(× {n}, last {})</span>",
+                format_clock(*last)
+            )
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td class=origin-{o}>{o}</td><td>{}{times}</td><td>{}</td></tr>",
+            format_clock(e.t),
+            esc(&e.kind),
+            esc(&super::table::evidence_line(&e.detail))
+        );
+    }
+    let _ = writeln!(h, "</table>");
+    if total > TIMELINE_MAX {
+        let _ = writeln!(
+            h,
+            "<p class=note>… {} more rows in events.jsonl</p>",
+            total - TIMELINE_MAX
+        );
+    }
+    let summary: Vec<String> = counts
+        .iter()
+        .map(|(k, (n, t))| format!("{k} × {n} (first {})", format_clock(*t)))
+        .collect();
+    let _ = writeln!(
+        h,
+        "<p class=note>Counted, not listed: {}.</p>",
+        esc(&summary.join("; "))
+    );
+}
+
+/// A chart series: name, colour, points `(t s, value)`.
+type Series = (String, String, Vec<(f64, f64)>);
+
+/// An SVG line chart.
+fn line_chart(
+    title: &str,
+    y_label: &str,
+    series: &[Series],
+    hline: Option<(f64, &str)>,
+    dots: bool,
+) -> String {
+    let (w, hgt, l, r, t, b) = (540.0, 250.0, 62.0, 12.0, 26.0, 44.0);
+    let xs = series.iter().flat_map(|s| s.2.iter().map(|p| p.0));
+    let x1 = xs.clone().fold(0.0f64, f64::max).max(1.0);
+    let mut y1 = series
+        .iter()
+        .flat_map(|s| s.2.iter().map(|p| p.1))
+        .fold(0.0f64, f64::max);
+    if let Some((v, _)) = hline {
+        y1 = y1.max(v * 1.1);
+    }
+    let y1 = if y1 > 0.0 { nice(y1) } else { 1.0 };
+    let px = |x: f64| l + (w - l - r) * x / x1;
+    let py = |y: f64| hgt - b - (hgt - t - b) * y / y1;
+    let mut o = format!(
+        "<svg viewBox=\"0 0 {w} {hgt}\" width=\"100%\" xmlns=\"http://www.w3.org/2000/svg\" font-size=\"11\"><text x=\"{l}\" y=\"16\" font-size=\"13\" font-weight=\"bold\">{}</text>",
+        esc(title)
+    );
+    for k in 0..=4 {
+        let y = y1 * k as f64 / 4.0;
+        let _ = write!(
+            o,
+            "<line x1=\"{l}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#e3e7eb\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            w - r,
+            py(y),
+            py(y),
+            l - 4.0,
+            py(y) + 4.0,
+            short(y)
+        );
+    }
+    let hours = (x1 / 3600.0).ceil().max(1.0) as usize;
+    let step = (hours / 8).max(1);
+    for k in (0..=hours).step_by(step) {
+        let x = k as f64 * 3600.0;
+        if x <= x1 * 1.0001 {
+            let _ = write!(
+                o,
+                "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{k}h</text>",
+                px(x),
+                hgt - b + 14.0
+            );
+        }
+    }
+    let _ = write!(
+        o,
+        "<text x=\"12\" y=\"{:.1}\" transform=\"rotate(-90 12 {:.1})\" text-anchor=\"middle\">{}</text>",
+        (t + hgt - b) / 2.0,
+        (t + hgt - b) / 2.0,
+        esc(y_label)
+    );
+    if let Some((v, label)) = hline {
+        let _ = write!(
+            o,
+            "<line x1=\"{l}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#c0262d\" stroke-dasharray=\"5 4\"/><text x=\"{}\" y=\"{:.1}\" fill=\"#c0262d\" text-anchor=\"end\">{}</text>",
+            w - r,
+            py(v),
+            py(v),
+            w - r,
+            py(v) - 3.0,
+            esc(label)
+        );
+    }
+    for (name, colour, pts) in series {
+        if dots {
+            for p in pts {
+                let _ = write!(
+                    o,
+                    "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.2\" fill=\"{colour}\" fill-opacity=\"0.6\"/>",
+                    px(p.0),
+                    py(p.1)
+                );
+            }
+        } else {
+            let d: Vec<String> = pts
+                .iter()
+                .map(|p| format!("{:.1},{:.1}", px(p.0), py(p.1)))
+                .collect();
+            let _ = write!(
+                o,
+                "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.8\" points=\"{}\"/>",
+                d.join(" ")
+            );
+        }
+        let _ = name;
+    }
+    // Legend under the axis.
+    let mut x = l;
+    for (name, colour, _) in series {
+        let _ = write!(
+            o,
+            "<rect x=\"{x:.0}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{colour}\"/><text x=\"{:.0}\" y=\"{}\">{}</text>",
+            hgt - 16.0,
+            x + 14.0,
+            hgt - 7.0,
+            esc(name)
+        );
+        x += 18.0 + 6.5 * name.chars().count() as f64;
+    }
+    o.push_str("</svg>");
+    o
+}
+
+fn nice(v: f64) -> f64 {
+    let p = 10f64.powf(v.log10().floor());
+    for m in [1.0, 2.0, 2.5, 5.0, 10.0] {
+        if v <= m * p {
+            return m * p;
+        }
+    }
+    10.0 * p
+}
+
+fn short(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if v >= 1e4 {
+        format!("{:.0}k", v / 1e3)
+    } else if v >= 100.0 || v == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+fn charts(h: &mut String, s: &Scenario, world: &World) {
+    let _ = writeln!(h, "<h2>图表 Charts</h2><div class=charts>");
+    if let Some(b) = world.get_resource::<BalanceSeries>() {
+        let open = world
+            .get_resource::<Water>()
+            .map_or(0, |w| w.0.open_cells()) as f64
+            * s.dem.spec.cell
+            * s.dem.spec.cell;
+        let mut rain = Vec::new();
+        for w in b.0.windows(2) {
+            let dt = w[1].t - w[0].t;
+            if dt > 0.0 && open > 0.0 {
+                rain.push((w[1].t, (w[1].rain - w[0].rain) / open / dt * 3.6e6));
+            }
+        }
+        let _ = write!(
+            h,
+            "<div>{}</div>",
+            line_chart(
+                "降雨强度 rain intensity (district mean)",
+                "mm/h",
+                &[("rain".into(), "#2c5d8f".into(), rain)],
+                None,
+                false
+            )
+        );
+        let stored: Vec<(f64, f64)> = b.0.iter().map(|w| (w.t, w.storage)).collect();
+        let pumped: Vec<(f64, f64)> = b.0.iter().map(|w| (w.t, w.pumped.max(0.0))).collect();
+        let drained: Vec<(f64, f64)> = b.0.iter().map(|w| (w.t, w.drained)).collect();
+        let _ = write!(
+            h,
+            "<div>{}</div>",
+            line_chart(
+                "地表积水 stored water, drained and pumped (cumulative)",
+                "m³",
+                &[
+                    ("stored 积水".into(), "#1f6fb5".into(), stored),
+                    ("drained 排水".into(), "#6aa84f".into(), drained),
+                    ("pumped out 抽排".into(), "#e69138".into(), pumped),
+                ],
+                None,
+                false
+            )
+        );
+    }
+    if let Some(ps) = world.get_resource::<PeopleSeries>() {
+        let pick = [
+            HouseholdState::Unaware,
+            HouseholdState::Moving,
+            HouseholdState::Sheltered,
+            HouseholdState::Staying,
+            HouseholdState::Trapped,
+            HouseholdState::Rescued,
+            HouseholdState::Casualty,
+        ];
+        let series: Vec<Series> = pick
+            .iter()
+            .map(|&st| {
+                (
+                    st.name().to_string(),
+                    hex(STATE_RGBA[st as usize]),
+                    ps.0.iter()
+                        .map(|(t, tab)| (*t, tab.total(st) as f64))
+                        .collect(),
+                )
+            })
+            .collect();
+        let _ = write!(
+            h,
+            "<div>{}</div>",
+            line_chart("户 households by state", "households", &series, None, false)
+        );
+    }
+    if let Some(f) = world.get_resource::<ForcesRes>() {
+        let pts: Vec<(f64, f64)> =
+            f.0.requests
+                .iter()
+                .filter_map(|r| r.reached.map(|x| (r.t, (x - r.t) / 60.0)))
+                .collect();
+        let target = s
+            .file
+            .rubric
+            .as_ref()
+            .and_then(|r| {
+                r.criteria.iter().find_map(|c| match &c.metric {
+                    crate::scenario::schema::Metric::Forces {
+                        response_within, ..
+                    } => Some(response_within.secs() / 60.0),
+                    _ => None,
+                })
+            })
+            .unwrap_or(30.0);
+        let _ = write!(
+            h,
+            "<div>{}<div class=note>{} requests, {} reached; x: when raised.</div></div>",
+            line_chart(
+                "救援响应时间 rescue response times",
+                "minutes",
+                &[("response".into(), "#c0262d".into(), pts)],
+                Some((target, "target")),
+                true
+            ),
+            f.0.requests.len(),
+            f.0.requests.iter().filter(|r| r.reached.is_some()).count()
+        );
+    }
+    let _ = writeln!(h, "</div>");
+}
+
+fn legend(items: &[(String, [u8; 4])]) -> String {
+    items
+        .iter()
+        .map(|(l, c)| {
+            format!(
+                "<span><i style=\"background:{}\"></i>{}</span>",
+                hex(*c),
+                esc(l)
+            )
+        })
+        .collect()
+}
+
+type Map = (&'static str, &'static str, String, Canvas);
+
+fn places(c: &mut Canvas, s: &Scenario, kinds: &[(PlaceKind, [u8; 4])]) {
+    for p in &s.places {
+        if let Some((_, col)) = kinds.iter().find(|k| k.0 == p.kind) {
+            c.dot(p.at, 5.0, *col, Some([255, 255, 255, 255]));
+        }
+    }
+}
+
+const HOTSPOT: [u8; 4] = [230, 30, 30, 255];
+const SHELTER: [u8; 4] = [30, 150, 60, 255];
+const DEPOT: [u8; 4] = [20, 20, 20, 255];
+
+fn max_depth_map(s: &Scenario, world: &World) -> Map {
+    let mut c = Canvas::terrain(s, 0.15);
+    if let Some(w) = world.get_resource::<Water>() {
+        paint_depth(&mut c, &w.0.outputs().max_depth);
+    }
+    places(
+        &mut c,
+        s,
+        &[(PlaceKind::Hotspot, HOTSPOT), (PlaceKind::Shelter, SHELTER)],
+    );
+    let mut items: Vec<(String, [u8; 4])> = CLASS_LABELS
+        .iter()
+        .zip(CLASS_RGBA)
+        .map(|(l, c)| (format!("max depth {l}"), c))
+        .collect();
+    items.push(("积水点 hotspot".into(), HOTSPOT));
+    items.push(("安置点 shelter".into(), SHELTER));
+    (
+        "max_depth.png",
+        "最大水深与积水点 Maximum depth and hotspots",
+        legend(&items),
+        c,
+    )
+}
+
+fn outcomes_map(s: &Scenario, world: &World) -> Map {
+    let mut c = Canvas::terrain(s, 0.55);
+    if let Some(p) = world.get_resource::<People>() {
+        let hh = &p.households;
+        // Worse outcomes drawn last, so they show where households share a node.
+        let rank = |st: HouseholdState| match st {
+            HouseholdState::Sheltered => 0,
+            HouseholdState::Unaware | HouseholdState::Warned | HouseholdState::Staying => 1,
+            HouseholdState::Preparing | HouseholdState::Moving => 2,
+            HouseholdState::Rescued => 3,
+            HouseholdState::Trapped => 4,
+            HouseholdState::Casualty => 5,
+        };
+        // Dots about a third of a cell across, at least 2 px.
+        let r = (c.scale as f64 / c.stride as f64 * 0.35).clamp(2.0, 8.0);
+        let mut idx: Vec<u32> = (0..hh.len() as u32).collect();
+        idx.sort_by_key(|&i| (rank(hh.state(HouseholdId(i))), i));
+        for i in idx {
+            let id = HouseholdId(i);
+            let Some(n) = hh.home_node(id) else { continue };
+            let st = hh.state(id);
+            c.dot(p.graph.pos(n), r, STATE_RGBA[st as usize], None);
+        }
+    }
+    places(&mut c, s, &[(PlaceKind::Shelter, SHELTER)]);
+    let items: Vec<(String, [u8; 4])> = HouseholdState::ALL
+        .iter()
+        .map(|&st| (st.name().to_string(), STATE_RGBA[st as usize]))
+        .chain([("安置点 shelter".to_string(), SHELTER)])
+        .collect();
+    (
+        "outcomes.png",
+        "住户结局 Household outcomes (at home, by final state)",
+        legend(&items),
+        c,
+    )
+}
+
+fn tracks_map(s: &Scenario, world: &World) -> Map {
+    let mut c = Canvas::terrain(s, 0.45);
+    if let Some(w) = world.get_resource::<Water>() {
+        let md = &w.0.outputs().max_depth;
+        c.cells(|i| (md.get(i).copied().unwrap_or(0.0) > 0.15).then_some([90, 150, 230, 90]));
+    }
+    let mut items = Vec::new();
+    if let Some(f) = world.get_resource::<ForcesRes>() {
+        let units =
+            f.0.teams
+                .iter()
+                .map(|t| (t.spec.id.clone(), t.spec.name.clone(), &t.track, false))
+                .chain(
+                    f.0.robots
+                        .iter()
+                        .map(|r| (r.spec.id.clone(), r.spec.name.clone(), &r.track, true)),
+                );
+        for (k, (id, name, track, robot)) in units.enumerate() {
+            let col = TRACK_RGBA[k % TRACK_RGBA.len()];
+            for w in track.windows(2) {
+                c.line((w[0].1, w[0].2), (w[1].1, w[1].2), 2.5, col);
+            }
+            if let Some(last) = track.last() {
+                c.dot(
+                    (last.1, last.2),
+                    if robot { 4.0 } else { 3.5 },
+                    col,
+                    Some([255, 255, 255, 255]),
+                );
+            }
+            items.push((format!("{id} {name}"), col));
+        }
+        for r in &f.0.requests {
+            if r.reached.is_none() {
+                c.dot(r.at, 1.8, [200, 0, 0, 200], None);
+            }
+        }
+    }
+    places(
+        &mut c,
+        s,
+        &[(PlaceKind::Depot, DEPOT), (PlaceKind::Hotspot, HOTSPOT)],
+    );
+    items.push((
+        "未到达求救 unreached rescue request".into(),
+        [200, 0, 0, 255],
+    ));
+    items.push(("驻地 depot".into(), DEPOT));
+    items.push(("积水点 hotspot".into(), HOTSPOT));
+    (
+        "tracks.png",
+        "队伍与机器人轨迹 Team and robot tracks (water > 0.15 m shaded)",
+        legend(&items),
+        c,
+    )
+}

@@ -1,0 +1,243 @@
+//! Map pictures for the after-action report: the terrain as a base, then water, people
+//! or tracks drawn over it, encoded as PNG.
+//!
+//! How it works: a [`Canvas`] starts from the terrain picture (hillshade × land-use
+//! colour, see [`super::terrain`]), scaled up by a whole factor so small districts are
+//! still legible, optionally washed out so what is drawn on top stands out. Map points
+//! (metres) become pixels through the grid's georeferencing; drawing is plain alpha
+//! blending of dots, squares and lines. The pictures carry no text: the report's HTML
+//! puts titles and legends (Chinese and English) beside them.
+
+use super::terrain::{CLASS_RGBA, TerrainPicture, depth_class, terrain_picture};
+use crate::scenario::Scenario;
+use crate::world::{GridSpec, Pt};
+
+/// Largest picture side the maps aim for, pixels.
+pub const TARGET_PX: usize = 900;
+
+/// An RGBA8 picture of the district, row 0 north.
+#[derive(Debug, Clone)]
+pub struct Canvas {
+    /// Width, pixels.
+    pub width: usize,
+    /// Height, pixels.
+    pub height: usize,
+    /// Pixels per terrain-picture pixel.
+    pub scale: usize,
+    /// Grid cells per terrain-picture pixel.
+    pub stride: usize,
+    /// The grid.
+    pub spec: GridSpec,
+    /// `width × height × 4` bytes.
+    pub rgba: Vec<u8>,
+}
+
+impl Canvas {
+    /// The terrain of a scenario, washed towards white by `wash` (0 = as is, 1 = white).
+    pub fn terrain(s: &Scenario, wash: f64) -> Self {
+        let pic = terrain_picture(&s.dem, &s.landuse, &s.file.district.land_classes);
+        Self::from_picture(&pic, s.dem.spec, wash)
+    }
+
+    fn from_picture(pic: &TerrainPicture, spec: GridSpec, wash: f64) -> Self {
+        let scale = (TARGET_PX / pic.width.max(pic.height).max(1)).max(1);
+        let (width, height) = (pic.width * scale, pic.height * scale);
+        let mut rgba = vec![0u8; width * height * 4];
+        for y in 0..height {
+            for x in 0..width {
+                let s = ((y / scale) * pic.width + x / scale) * 4;
+                let d = (y * width + x) * 4;
+                for ch in 0..3 {
+                    let v = pic.rgba[s + ch] as f64;
+                    rgba[d + ch] = (v + (255.0 - v) * wash).round() as u8;
+                }
+                rgba[d + 3] = 255;
+            }
+        }
+        Self {
+            width,
+            height,
+            scale,
+            stride: pic.stride,
+            spec,
+            rgba,
+        }
+    }
+
+    /// Pixel of a map point (may lie outside the picture).
+    pub fn pixel(&self, p: Pt) -> (f64, f64) {
+        let s = &self.spec;
+        let top = s.yll + s.nrows as f64 * s.cell;
+        let k = self.scale as f64 / (self.stride as f64 * s.cell);
+        ((p.0 - s.xll) * k, (top - p.1) * k)
+    }
+
+    /// Blend one pixel.
+    pub fn blend(&mut self, x: i64, y: i64, c: [u8; 4]) {
+        if x < 0 || y < 0 || x >= self.width as i64 || y >= self.height as i64 {
+            return;
+        }
+        let i = (y as usize * self.width + x as usize) * 4;
+        let a = c[3] as f64 / 255.0;
+        for (dst, &src) in self.rgba[i..i + 3].iter_mut().zip(&c[..3]) {
+            let v = *dst as f64;
+            *dst = (v + (src as f64 - v) * a).round() as u8;
+        }
+    }
+
+    /// Colour every grid cell for which `f(cell index)` gives a colour.
+    pub fn cells(&mut self, f: impl Fn(usize) -> Option<[u8; 4]>) {
+        let s = self.spec;
+        let (st, sc) = (self.stride, self.scale);
+        for pr in 0..self.height / sc {
+            for pc in 0..self.width / sc {
+                let (r, c) = (pr * st, pc * st);
+                if r >= s.nrows || c >= s.ncols {
+                    continue;
+                }
+                if let Some(col) = f(s.idx(r, c)) {
+                    for dy in 0..sc {
+                        for dx in 0..sc {
+                            self.blend((pc * sc + dx) as i64, (pr * sc + dy) as i64, col);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A filled disc of `radius` pixels at a map point, with an optional outline.
+    pub fn dot(&mut self, p: Pt, radius: f64, fill: [u8; 4], outline: Option<[u8; 4]>) {
+        let (cx, cy) = self.pixel(p);
+        let r = radius.max(0.5);
+        let rr = (r + 1.5).ceil() as i64;
+        for dy in -rr..=rr {
+            for dx in -rr..=rr {
+                let d = ((dx as f64).powi(2) + (dy as f64).powi(2)).sqrt();
+                let (x, y) = (cx.floor() as i64 + dx, cy.floor() as i64 + dy);
+                if d <= r {
+                    self.blend(x, y, fill);
+                } else if let Some(o) = outline
+                    && d <= r + 1.5
+                {
+                    self.blend(x, y, o);
+                }
+            }
+        }
+    }
+
+    /// A line between two map points, `width` pixels wide.
+    pub fn line(&mut self, a: Pt, b: Pt, width: f64, c: [u8; 4]) {
+        let (p, q) = (self.pixel(a), self.pixel(b));
+        let len = (q.0 - p.0).hypot(q.1 - p.1);
+        let n = (len * 2.0).ceil().max(1.0) as usize;
+        let h = (width / 2.0).max(0.5);
+        let hr = h.ceil() as i64;
+        let mut last = (i64::MIN, i64::MIN);
+        for k in 0..=n {
+            let t = k as f64 / n as f64;
+            let (x, y) = (p.0 + (q.0 - p.0) * t, p.1 + (q.1 - p.1) * t);
+            let (xi, yi) = (x.floor() as i64, y.floor() as i64);
+            if (xi, yi) == last {
+                continue;
+            }
+            last = (xi, yi);
+            for dy in -hr..=hr {
+                for dx in -hr..=hr {
+                    if ((dx * dx + dy * dy) as f64) <= h * h {
+                        // Opaque stamping: overlapping stamps must not darken the line.
+                        let i = (xi + dx, yi + dy);
+                        if i.0 >= 0
+                            && i.1 >= 0
+                            && i.0 < self.width as i64
+                            && i.1 < self.height as i64
+                        {
+                            let j = (i.1 as usize * self.width + i.0 as usize) * 4;
+                            self.rgba[j..j + 3].copy_from_slice(&c[..3]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// PNG bytes.
+    pub fn png(&self) -> Result<Vec<u8>, String> {
+        let mut out = Vec::new();
+        {
+            let mut enc = png::Encoder::new(&mut out, self.width as u32, self.height as u32);
+            enc.set_color(png::ColorType::Rgba);
+            enc.set_depth(png::BitDepth::Eight);
+            let mut w = enc.write_header().map_err(|e| e.to_string())?;
+            w.write_image_data(&self.rgba).map_err(|e| e.to_string())?;
+        }
+        Ok(out)
+    }
+}
+
+/// Water depth in the depth classes' colours (the console's legend).
+pub fn paint_depth(c: &mut Canvas, depth: &[f32]) {
+    c.cells(|i| depth_class(depth.get(i).copied().unwrap_or(0.0) as f64).map(|k| CLASS_RGBA[k]));
+}
+
+/// Colours for households by final state (index = `HouseholdState as usize`).
+pub const STATE_RGBA: [[u8; 4]; 9] = [
+    [150, 150, 150, 255], // unaware
+    [190, 170, 60, 255],  // warned
+    [230, 180, 40, 255],  // preparing
+    [245, 130, 20, 255],  // moving
+    [40, 160, 70, 255],   // sheltered
+    [110, 110, 170, 255], // staying
+    [220, 30, 30, 255],   // trapped
+    [150, 60, 200, 255],  // rescued
+    [20, 20, 20, 255],    // casualty
+];
+
+/// Distinct colours for unit tracks.
+pub const TRACK_RGBA: [[u8; 4]; 8] = [
+    [220, 40, 40, 255],
+    [240, 140, 0, 255],
+    [150, 40, 190, 255],
+    [0, 150, 140, 255],
+    [200, 0, 120, 255],
+    [90, 90, 0, 255],
+    [0, 90, 200, 255],
+    [120, 60, 20, 255],
+];
+
+/// Hex text of a colour (`#rrggbb`), for the legends beside the pictures.
+pub fn hex(c: [u8; 4]) -> String {
+    format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pixels_follow_the_georeferencing_and_png_round_trips() {
+        let spec = GridSpec {
+            ncols: 10,
+            nrows: 5,
+            xll: 100.0,
+            yll: 200.0,
+            cell: 2.0,
+        };
+        let pic = TerrainPicture {
+            width: 10,
+            height: 5,
+            stride: 1,
+            rgba: vec![128; 200],
+        };
+        let mut c = Canvas::from_picture(&pic, spec, 0.5);
+        assert_eq!(c.scale, 90);
+        // The north-west corner is pixel (0, 0); one cell is `scale` pixels.
+        assert_eq!(c.pixel((100.0, 210.0)), (0.0, 0.0));
+        assert_eq!(c.pixel((102.0, 208.0)), (90.0, 90.0));
+        c.dot((101.0, 209.0), 3.0, [255, 0, 0, 255], None);
+        let i = (45 * c.width + 45) * 4;
+        assert_eq!(&c.rgba[i..i + 3], &[255, 0, 0]);
+        let png = c.png().unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+    }
+}
