@@ -618,6 +618,10 @@ impl Forces {
         if waiting.is_empty() {
             return 0;
         }
+        let targets: Vec<Pt> = waiting
+            .iter()
+            .map(|&i| self.requests[i as usize].at)
+            .collect();
         // One travel-time tree per free team, grown once for all the requests.
         let mut free: Vec<(usize, Reach)> = self
             .teams
@@ -634,7 +638,7 @@ impl Forces {
                     ) || (tm.state == TeamState::EnRoute
                         && !matches!(tm.goal, Goal::Requests(_))))
             })
-            .filter_map(|(k, tm)| Reach::grow(tm, env).map(|r| (k, r)))
+            .filter_map(|(k, tm)| Reach::grow(tm, env, &targets).map(|r| (k, r)))
             .collect();
         for id in waiting {
             if free.is_empty() {
@@ -1199,11 +1203,20 @@ enum Reach {
 }
 
 impl Reach {
-    fn grow(tm: &Team, env: &Env) -> Option<Self> {
+    /// The tree of a team, grown until it has settled every point in `to` (boats) or
+    /// over the whole network (roads are cheap).
+    fn grow(tm: &Team, env: &Env, to: &[Pt]) -> Option<Self> {
         let from = tm.path.as_ref().map_or(tm.pos, |p| p.pos_at(tm.path_s));
         match tm.spec.kind {
-            TeamKind::Boat => BoatTree::grow(env.terrain, env.depth, tm.spec.speed_m_s, from, None)
-                .map(Reach::Boat),
+            TeamKind::Boat => {
+                let goals: Vec<(usize, usize)> = to
+                    .iter()
+                    .filter_map(|p| env.terrain.spec.cell_at(p.0, p.1))
+                    .collect();
+                // Plain Dijkstra: the times to every request must be exact.
+                BoatTree::grow(env.terrain, env.depth, tm.spec.speed_m_s, from, &goals, false)
+                    .map(Reach::Boat)
+            }
             TeamKind::Vehicle | TeamKind::OnFoot => {
                 let mover = road_mover(tm);
                 RoadTree::grow(env.graph?, env.edge_depth, env.closed, &mover, from, None)
