@@ -120,6 +120,9 @@ enum BenchWhat {
         /// State precision.
         #[arg(long, default_value = "f64", value_parser = ["f32", "f64"])]
         precision: String,
+        /// Include the convective acceleration (the `advection` hydro option).
+        #[arg(long)]
+        advection: bool,
     },
     /// The household step on a synthetic flooded street grid (most households moving).
     /// Prints each repeat and, last, the median `household_updates_per_s: X`.
@@ -199,8 +202,16 @@ fn main() -> ExitCode {
                     sim_seconds,
                     repeat,
                     precision,
+                    advection,
                 },
-        } => bench_surface(size as usize, threads, sim_seconds, repeat, &precision),
+        } => bench_surface(
+            size as usize,
+            threads,
+            sim_seconds,
+            repeat,
+            &precision,
+            advection,
+        ),
         Command::Bench {
             what:
                 BenchWhat::Agents {
@@ -331,8 +342,10 @@ fn bench_surface(
     sim_seconds: f64,
     repeat: u32,
     precision: &str,
+    advection: bool,
 ) -> ExitCode {
-    use floodrill::hydro::bench::surface_bench_with;
+    use floodrill::hydro::HydroConfig;
+    use floodrill::hydro::bench::surface_bench_cfg;
     if !(sim_seconds > 0.0 && sim_seconds.is_finite()) {
         eprintln!("error: --sim-seconds: expected a number > 0, found {sim_seconds}");
         return ExitCode::from(2);
@@ -343,14 +356,17 @@ fn bench_surface(
             .unwrap_or(1)
     });
     println!(
-        "surface bench: {size}×{size} cells, {threads} thread(s), {precision}, {sim_seconds} s simulated × {repeat}"
+        "surface bench: {size}×{size} cells, {threads} thread(s), {precision}, advection {}, {sim_seconds} s simulated × {repeat}",
+        if advection { "on" } else { "off" }
     );
+    let mut cfg = HydroConfig::default();
+    cfg.surface.advection = advection;
     let mut rates = Vec::new();
     for k in 0..repeat {
         let r = if precision == "f32" {
-            surface_bench_with::<f32>(size, threads, sim_seconds)
+            surface_bench_cfg::<f32>(size, threads, sim_seconds, cfg)
         } else {
-            surface_bench_with::<f64>(size, threads, sim_seconds)
+            surface_bench_cfg::<f64>(size, threads, sim_seconds, cfg)
         };
         println!(
             "run {}: {} sub-steps, {:.3e} cell updates in {:.3} s = {:.1} M/s",

@@ -38,6 +38,15 @@ fn uniform_rain_on_flat_box_raises_depth_by_rain_times_t() {
 
 #[test]
 fn water_balance_closes_on_bumpy_terrain_with_losses() {
+    bumpy(false);
+}
+
+#[test]
+fn water_balance_closes_with_advection() {
+    bumpy(true);
+}
+
+fn bumpy(advection: bool) {
     let spec = GridSpec {
         ncols: 50,
         nrows: 40,
@@ -89,12 +98,14 @@ fn water_balance_closes_on_bumpy_terrain_with_losses() {
         Interp::Linear,
     )
     .unwrap();
+    let mut cfg = HydroConfig::default();
+    cfg.surface.advection = advection;
     let mut m = HydroModel::builder(&dem)
         .manning(&Grid::filled(spec, 0.025))
         .blocked(&blocked)
         .losses(classes, &class_of)
         .rain(RainField::uniform(rain))
-        .config(HydroConfig::default())
+        .config(cfg)
         .build()
         .unwrap();
     for k in 1..=60 {

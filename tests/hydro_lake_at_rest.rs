@@ -20,6 +20,15 @@ fn bumpy(spec: GridSpec) -> Grid<f64> {
 
 #[test]
 fn still_water_over_bumpy_terrain_stays_still() {
+    still(false);
+}
+
+#[test]
+fn still_water_stays_still_with_advection() {
+    still(true);
+}
+
+fn still(advection: bool) {
     let spec = GridSpec {
         ncols: 64,
         nrows: 48,
@@ -46,6 +55,7 @@ fn still_water_over_bumpy_terrain_stays_still() {
     );
     let mut cfg = HydroConfig::default();
     cfg.surface.theta = 0.8; // exercise the θ path too
+    cfg.surface.advection = advection;
     let mut m = HydroModel::builder(&z)
         .uniform_manning(0.02)
         .blocked(&blocked)

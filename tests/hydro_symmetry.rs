@@ -1,6 +1,6 @@
 //! Mirror symmetry: flipping the input east–west or north–south flips the output —
 //! exactly, bit for bit (the kernels group opposite-face sums so that they round the
-//! same way mirrored).
+//! same way mirrored), with and without advection.
 
 use floodrill::hydro::{HydroConfig, HydroModel};
 use floodrill::world::{Grid, GridSpec};
@@ -57,9 +57,10 @@ fn flip<T: Clone>(g: &Grid<T>, ew: bool) -> Grid<T> {
     out
 }
 
-fn run(c: &Case) -> HydroModel {
+fn run(c: &Case, advection: bool) -> HydroModel {
     let mut cfg = HydroConfig::default();
     cfg.surface.theta = 0.85;
+    cfg.surface.advection = advection;
     let mut m = HydroModel::builder(&c.dem)
         .manning(&c.n)
         .blocked(&c.blocked)
@@ -73,8 +74,17 @@ fn run(c: &Case) -> HydroModel {
 
 #[test]
 fn mirrored_input_gives_mirrored_output_exactly() {
+    check(false);
+}
+
+#[test]
+fn mirrored_input_gives_mirrored_output_exactly_with_advection() {
+    check(true);
+}
+
+fn check(advection: bool) {
     let base = case();
-    let a = run(&base);
+    let a = run(&base, advection);
     let (nr, nc) = (base.dem.spec.nrows, base.dem.spec.ncols);
     let moved = a
         .qx()
@@ -90,7 +100,7 @@ fn mirrored_input_gives_mirrored_output_exactly() {
             blocked: flip(&base.blocked, ew),
             n: flip(&base.n, ew),
         };
-        let b = run(&m);
+        let b = run(&m, advection);
         for r in 0..nr {
             for c in 0..nc {
                 let (rr, cc) = if ew { (r, nc - 1 - c) } else { (nr - 1 - r, c) };

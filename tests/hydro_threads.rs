@@ -1,5 +1,5 @@
 //! Determinism: 1 and 2 threads give bit-identical state (depth, discharges, bed, loss
-//! state), and so do the wide-SIMD and plain kernels.
+//! state), and so do the wide-SIMD and plain kernels — with and without advection.
 
 use floodrill::hydro::bench::bench_grid;
 use floodrill::hydro::{
@@ -8,7 +8,7 @@ use floodrill::hydro::{
 };
 use floodrill::world::Grid;
 
-fn state(threads: usize, wide: bool, f32_state: bool) -> Vec<u8> {
+fn state(threads: usize, wide: bool, f32_state: bool, advection: bool) -> Vec<u8> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -45,6 +45,7 @@ fn state(threads: usize, wide: bool, f32_state: bool) -> Vec<u8> {
         let mut cfg = HydroConfig::default();
         cfg.surface.wide_simd = wide;
         cfg.surface.theta = 0.9;
+        cfg.surface.advection = advection;
         let mut out = Vec::new();
         macro_rules! go {
             ($t:ty) => {{
@@ -78,15 +79,35 @@ fn state(threads: usize, wide: bool, f32_state: bool) -> Vec<u8> {
 
 #[test]
 fn one_and_two_threads_give_identical_state() {
-    for f32_state in [false, true] {
-        let a = state(1, true, f32_state);
-        let b = state(2, true, f32_state);
-        assert!(a.len() > 100_000);
-        assert!(a == b, "f32={f32_state}: 1 and 2 threads differ");
+    for advection in [false, true] {
+        for f32_state in [false, true] {
+            let a = state(1, true, f32_state, advection);
+            let b = state(2, true, f32_state, advection);
+            assert!(a.len() > 100_000);
+            assert!(
+                a == b,
+                "f32={f32_state} advection={advection}: 1 and 2 threads differ"
+            );
+        }
     }
 }
 
 #[test]
 fn wide_simd_and_plain_kernels_give_identical_state() {
-    assert!(state(2, true, false) == state(2, false, false));
+    for advection in [false, true] {
+        assert!(
+            state(2, true, false, advection) == state(2, false, false, advection),
+            "advection={advection}"
+        );
+        assert!(
+            state(2, true, true, advection) == state(2, false, true, advection),
+            "f32 advection={advection}"
+        );
+    }
+}
+
+#[test]
+fn advection_changes_the_state() {
+    // Guard against the option silently doing nothing.
+    assert!(state(2, true, false, false) != state(2, true, false, true));
 }

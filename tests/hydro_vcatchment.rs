@@ -3,7 +3,7 @@
 //! the outlet discharge reaches the equilibrium rain × area = 4.86 m³/s within 2 %
 //! (LISFLOOD-FP 8.2 reaches 4.853), the volume error is ≤ 0.1 % (LISFLOOD-FP ~0.1 %,
 //! landlab gains ~13 %), and prints the hydrograph against LISFLOOD-FP's
-//! `vcatch_0_lisflood_hydrograph.csv`.
+//! `vcatch_0_lisflood_hydrograph.csv` — for the plain scheme and with advection.
 
 use std::path::PathBuf;
 
@@ -30,6 +30,17 @@ fn lisflood_hydrograph() -> Vec<(f64, f64)> {
 
 #[test]
 fn v_catchment_reaches_equilibrium_and_conserves_volume() {
+    run(false);
+}
+
+#[test]
+fn v_catchment_with_advection_reaches_equilibrium_and_conserves_volume() {
+    run(true);
+}
+
+fn run(advection: bool) {
+    let mut cfg = HydroConfig::default();
+    cfg.surface.advection = advection;
     let dem = read_asc(&data().join("dem.asc")).unwrap().grid;
     let manning = read_asc(&data().join("manning.asc")).unwrap().grid;
     let rain = Series::read_lisflood(&data().join("rain.txt")).unwrap();
@@ -45,7 +56,7 @@ fn v_catchment_reaches_equilibrium_and_conserves_volume() {
             slope: 0.02,
             manning: None,
         })
-        .config(HydroConfig::default())
+        .config(cfg)
         .build()
         .unwrap();
     let mut hydro = Vec::new();
@@ -78,7 +89,7 @@ fn v_catchment_reaches_equilibrium_and_conserves_volume() {
         .map(|p| ours_at(p.0) - p.1)
         .collect();
     let rms = (diffs.iter().map(|d| d * d).sum::<f64>() / diffs.len() as f64).sqrt();
-    println!("substeps {substeps}; balance {b:?}");
+    println!("advection {advection}: substeps {substeps}; balance {b:?}");
     println!(
         "Q at 5400 s {q_5400:.4} m³/s, max before rain stops {q_eq:.4}; LISFLOOD peak {lis_peak:.3}"
     );

@@ -469,6 +469,7 @@ pub fn build_model(scenario: &Scenario) -> Result<HydroModel, String> {
     let mut cfg = HydroConfig::default();
     cfg.surface.alpha = f.hydro.cfl;
     cfg.surface.theta = f.hydro.theta;
+    cfg.surface.advection = f.hydro.advection;
     cfg.surface.max_dt = f.hydro.max_dt.secs();
     cfg.surface.depth_threshold = f.hydro.depth_threshold_m;
     cfg.source_interval_s = f.meta.tick.secs().min(cfg.source_interval_s).max(1.0);

@@ -96,25 +96,40 @@ pub fn bench_grid(size: usize) -> (Grid<f64>, Grid<bool>, Grid<f64>) {
 
 /// Build the benchmark model in precision `R`.
 pub fn bench_model<R: Real>(size: usize) -> Model<R> {
+    bench_model_with::<R>(size, HydroConfig::default())
+}
+
+/// Build the benchmark model in precision `R` with the given settings.
+pub fn bench_model_with<R: Real>(size: usize, cfg: HydroConfig) -> Model<R> {
     let (dem, blocked, depth) = bench_grid(size);
     Model::<R>::builder(&dem)
         .uniform_manning(0.02)
         .blocked(&blocked)
         .initial_depth(&depth)
         .rain(RainField::uniform(Series::constant(50.0)))
-        .config(HydroConfig::default())
+        .config(cfg)
         .build()
         .expect("benchmark model is valid")
 }
 
 /// Run the benchmark in precision `R`.
 pub fn surface_bench_with<R: Real>(size: usize, threads: usize, sim_seconds: f64) -> BenchResult {
+    surface_bench_cfg::<R>(size, threads, sim_seconds, HydroConfig::default())
+}
+
+/// Run the benchmark in precision `R` with the given settings (e.g. advection off).
+pub fn surface_bench_cfg<R: Real>(
+    size: usize,
+    threads: usize,
+    sim_seconds: f64,
+    cfg: HydroConfig,
+) -> BenchResult {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
         .build()
         .expect("rayon pool");
     pool.install(|| {
-        let mut m = bench_model::<R>(size);
+        let mut m = bench_model_with::<R>(size, cfg);
         m.step_until(5.0).expect("warm-up");
         let t0 = m.time();
         let start = Instant::now();

@@ -45,7 +45,9 @@
 //! Time is cut into *source intervals* aligned to multiples of
 //! [`HydroConfig::source_interval_s`] (and `t_end`). At the start of each interval a
 //! spatial rain field is evaluated (at its middle); then adaptive sub-steps run
-//! (`Δt = α·Δx/√(g·h_max)`, capped by `max_dt` and landing exactly on the interval end);
+//! (`Δt = α·Δx/√(g·h_max)`, or with advection `α·Δx/max(√(g·h_max), max(|u| + √(g·h)))`
+//! over the cells as the previous sub-step saw them; capped by `max_dt` and landing
+//! exactly on the interval end);
 //! at its end the losses (infiltration, drainage) are applied. At the end of the call
 //! the accumulated outputs, probes and the storage are updated.
 //!
@@ -70,7 +72,7 @@ use super::rain::RainField;
 use super::real::Real;
 use super::surface::{
     self, BLOCKED_Z, CHUNK_ROWS, Dims, FluxIn, FluxK, SurfaceParams, UpdIn, UpdK,
-    factor_scratch_len,
+    factor_scratch_len, velocity_scratch_len,
 };
 use crate::world::{Grid, GridSpec};
 
@@ -203,6 +205,8 @@ pub struct Model<R: Real> {
     qx_raw: Vec<R>,
     qy_raw: Vec<R>,
     scratch: Vec<R>,
+    /// Per-chunk face-velocity scratch of the flux pass (advection only).
+    vel_scratch: Vec<R>,
     rain: RainField,
     rain_separable: bool,
     w_static: Vec<R>,
@@ -214,6 +218,9 @@ pub struct Model<R: Real> {
     boundaries: Vec<BoundaryRt>,
     t: f64,
     hmax: f64,
+    /// Largest cell wave speed `|u| + √(g·h)` seen by the last committed flux pass
+    /// (advection only), m/s.
+    wave_speed: f64,
     hmax_dirty: bool,
     balance: WaterBalance,
     outputs: MaxOutputs,
@@ -415,6 +422,11 @@ impl<R: Real> ModelBuilder<R> {
             qx_raw: vec![R::ZERO; nr * (nc + 1)],
             qy_raw: vec![R::ZERO; (nr + 1) * nc],
             scratch: vec![R::ZERO; nchunks * factor_scratch_len(nc)],
+            vel_scratch: if self.cfg.surface.advection {
+                vec![R::ZERO; nchunks * velocity_scratch_len(nc)]
+            } else {
+                Vec::new()
+            },
             rain: RainField::none(),
             rain_separable: true,
             w_static: vec![R::ZERO; ncell],
@@ -426,6 +438,7 @@ impl<R: Real> ModelBuilder<R> {
             boundaries: Vec::new(),
             t: self.start_s,
             hmax: 0.0,
+            wave_speed: 0.0,
             hmax_dirty: true,
             balance: WaterBalance {
                 t: self.start_s,
@@ -888,8 +901,13 @@ impl<R: Real> Model<R> {
     fn substep(&mut self, seg_end: f64, stats: &mut StepStats) -> Result<f64, HydroError> {
         let p = self.cfg.surface;
         let hm = self.hmax.max(self.stage_depth_max(self.t));
-        let dt_cfl = if hm > 0.0 {
-            p.alpha * self.dx / (p.g * hm).sqrt()
+        // With advection the signal speed is |u| + √(g·h): the largest cell value the
+        // last flux pass saw (|u| capped like the advected velocities). It lags the
+        // state by one sub-step; α < 1 covers the change over one step, and a step
+        // that still fails the health checks is retried with half the Δt.
+        let speed = (p.g * hm).sqrt().max(self.wave_speed);
+        let dt_cfl = if speed > 0.0 {
+            p.alpha * self.dx / speed
         } else {
             p.max_dt
         };
@@ -959,7 +977,7 @@ impl<R: Real> Model<R> {
             (dt, self.w_buf_sum)
         };
         let fk = FluxK::<R>::new(&p, self.dx, dt);
-        let finite = {
+        let flux = {
             let inp = FluxIn {
                 z: &self.z,
                 h: &self.h,
@@ -967,9 +985,17 @@ impl<R: Real> Model<R> {
                 qx: &self.qx,
                 qy: &self.qy,
             };
-            surface::flux_pass(d, &p, &fk, &inp, &mut self.qx_raw, &mut self.qy_raw)
+            surface::flux_pass(
+                d,
+                &p,
+                &fk,
+                &inp,
+                &mut self.qx_raw,
+                &mut self.qy_raw,
+                &mut self.vel_scratch,
+            )
         };
-        let mut finite = finite;
+        let mut finite = flux.finite;
         if let Some((cell, left)) = self.debug_nan
             && left > 0
         {
@@ -1048,6 +1074,7 @@ impl<R: Real> Model<R> {
         std::mem::swap(&mut self.qx, &mut self.qx_raw);
         std::mem::swap(&mut self.qy, &mut self.qy_raw);
         self.hmax = hmax;
+        self.wave_speed = flux.wave_speed;
         Ok(rain_scale)
     }
 

@@ -33,6 +33,58 @@
 //! The momentum state keeps the unlimited discharges (as LISFLOOD-FP does); the limiter
 //! only acts on the volume moved in cells that would otherwise run dry in that step.
 //!
+//! # Advection (`SurfaceParams::advection`, off by default)
+//! The local inertial scheme drops the convective acceleration `∂(q²/h)/∂x +
+//! ∂(q_x q_y/h)/∂y`. For a front moving at constant velocity u the dropped term is
+//! `u²·∂h/∂x`, so the scheme's equilibrium surface slope is too steep by `1/(1 − Fr²)`
+//! and the front lags: on the plane-wave test (Fr² ≈ 0.15) that is a +2 cm depth bias
+//! over the first kilometre and a front ~100 m behind. With the option on, the face
+//! update becomes
+//! `q ← [q' − g·h_f·Δt·∂η/∂x + Δt/Δx·M_in] / [1 + friction + Δt/Δx·D_out]`:
+//! - **along** the face direction, conservative donor-cell: the momentum flux at a cell
+//!   centre is `(q_w⁺)²/h + (q_e⁻)²/h` (each face's momentum enters the cell it flows
+//!   into; `h` the cell depth). The part leaving through the face's own control volume,
+//!   `|q|/h_downstream · q`, is taken **semi-implicitly** (like the friction: with the
+//!   new q, its coefficient in the denominator); the part carried in from the
+//!   neighbouring faces, explicitly;
+//! - **across**, the advective form `q_y·∂u/∂y` (for an x-face), upwind by the sign of
+//!   the mean cross discharge at each corner, split the same way (the face's own
+//!   velocity, q times the mean inverse depth of its two cells, implicitly; the
+//!   upstream face's velocity explicitly);
+//! - a **speed-scaled θ**: the θ weighting above with `θ − κ·|u|·Δt/Δx` (κ =
+//!   `advection_damping`, |u| the 2D speed at the face). This is upwind-type numerical
+//!   viscosity `κ·|u|·Δx/2` on the discharge: zero in still water (the lake at rest and
+//!   the plain scheme's θ = 1 behaviour there are kept), growing with the flow.
+//!
+//! Why this form (von Neumann analysis of the linearised 2D scheme, uniform flow, no
+//! friction, Δt = 0.7·Δx/(|u| + √(g·h))): the forward–backward local inertial step is
+//! neutrally stable, and an explicit advection term of either form (conservative or
+//! advective, centred or upwind) makes it grow — the first version (explicit,
+//! conservative, `q̄·u_upwind` fluxes) by 6–30 % per step for Fr 0.2–0.6, in modes at
+//! the Nyquist wavenumber across the flow (the momentum is transported upwind while
+//! the depth, moved by the discharge, is not). It showed as a ±0.5 m checkerboard in
+//! the demo district's river. Semi-implicit outflow and the advective cross form
+//! bring the growth down to ≤ 1.5 %/step; the speed-scaled θ with κ = 0.5 removes it
+//! for all flow directions and Froude numbers up to 0.7 tested (κ = 0.25 still leaves
+//! 0.3 %). In the demo river (2 m deep, 1–2 m/s) the grid-scale roughness of the
+//! surface is then the plain scheme's (~2 mm RMS of the discrete Laplacian).
+//!
+//! Guards at wet/dry fronts and in thin films: cells at or below `advection_depth`
+//! (default 1 cm) have inverse depth 0 (they neither carry nor receive momentum by
+//! advection), and faces at or below it get none of the terms (plain local inertial
+//! there); every advected velocity is capped at `advection_froude_max·√(g·h)` of its
+//! cell (the shallower one for a face), so a thin film with a large stored discharge
+//! cannot inject momentum. The terms vanish when q = 0, so still water stays still.
+//! They change momentum only: mass conservation and the depth limiter are untouched.
+//! The CFL step uses `|u| + √(g·h)` with advection (see [`crate::hydro::Model`]).
+//! Stage boundaries keep the plain inertial face update.
+//!
+//! Cost: a pre-pass per chunk computes the inverse depths, velocity caps and face
+//! velocities of its rows (plus one halo row each side), and the terms add about 40
+//! operations per face: the flux and update kernels together take ~1.7× as long per
+//! sub-step, and the sub-steps are ~15 % shorter (the CFL speed). That is why it is
+//! off by default.
+//!
 //! # Determinism
 //! Every value written is a pure function of the previous state, each written by one
 //! task; the reductions are integer max/sum. Results are bit-identical on any thread
@@ -99,6 +151,19 @@ pub struct SurfaceParams {
     /// Use the wide-SIMD (AVX2) kernels when the CPU has them. Default true. The
     /// results are bit-identical either way; this exists for testing that.
     pub wide_simd: bool,
+    /// Include the convective acceleration `∂(q_x²/h)/∂x + ∂(q_x q_y/h)/∂y` (and its y
+    /// counterpart) in the momentum update; see the module docs, "Advection". Default
+    /// false (the plain local inertial scheme).
+    pub advection: bool,
+    /// Cells at or below this depth carry no momentum by advection, and faces at or
+    /// below it get no advection terms, m. Default 0.01.
+    pub advection_depth: f64,
+    /// Largest Froude number `|u|/√(g·h)` of an advected velocity; faster ones are
+    /// clamped to it. Default 1.
+    pub advection_froude_max: f64,
+    /// κ of the speed-scaled θ weighting used with advection, `θ − κ·|u|·Δt/Δx`
+    /// (module docs, "Advection"). Default 0.5; 0 ≤ κ ≤ 1.
+    pub advection_damping: f64,
 }
 
 impl Default for SurfaceParams {
@@ -112,6 +177,10 @@ impl Default for SurfaceParams {
             friction_2d: true,
             max_retries: 3,
             wide_simd: true,
+            advection: false,
+            advection_depth: 0.01,
+            advection_froude_max: 1.0,
+            advection_damping: 0.5,
         }
     }
 }
@@ -143,6 +212,27 @@ impl SurfaceParams {
         if !(self.theta > 0.0 && self.theta <= 1.0) {
             return bad("theta", self.theta, "expected 0 < theta ≤ 1");
         }
+        if !(self.advection_depth > 0.0 && self.advection_depth < 1.0) {
+            return bad(
+                "advection_depth",
+                self.advection_depth,
+                "expected 0 < depth < 1 m",
+            );
+        }
+        if !(self.advection_froude_max > 0.0 && self.advection_froude_max.is_finite()) {
+            return bad(
+                "advection_froude_max",
+                self.advection_froude_max,
+                "expected a positive number",
+            );
+        }
+        if !(self.advection_damping >= 0.0 && self.advection_damping <= 1.0) {
+            return bad(
+                "advection_damping",
+                self.advection_damping,
+                "expected 0 ≤ damping ≤ 1",
+            );
+        }
         Ok(())
     }
 }
@@ -157,9 +247,14 @@ pub(crate) struct Dims {
 /// Constants of one flux pass.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FluxK<R> {
+    g: R,
     g_dt: R,
     g_dt_dx: R,
+    dt_dx: R,
     thr: R,
+    adv_thr: R,
+    fr_max: R,
+    kappa: R,
     theta: R,
     half_1m_theta: R,
     half: R,
@@ -169,9 +264,14 @@ pub(crate) struct FluxK<R> {
 impl<R: Real> FluxK<R> {
     pub(crate) fn new(p: &SurfaceParams, dx: f64, dt: f64) -> Self {
         Self {
+            g: R::from_f64(p.g),
             g_dt: R::from_f64(p.g * dt),
             g_dt_dx: R::from_f64(p.g * dt / dx),
+            dt_dx: R::from_f64(dt / dx),
             thr: R::from_f64(p.depth_threshold),
+            adv_thr: R::from_f64(p.advection_depth),
+            fr_max: R::from_f64(p.advection_froude_max),
+            kappa: R::from_f64(p.advection_damping),
             theta: R::from_f64(p.theta),
             half_1m_theta: R::from_f64(0.5 * (1.0 - p.theta)),
             half: R::from_f64(0.5),
@@ -231,10 +331,22 @@ fn exp_max<R: Real>(row: &[R]) -> R::Bits {
     m
 }
 
+/// Advection inputs of one row of cells (empty slices without advection): inverse
+/// depth (0 at or below the advection depth) and Froude velocity cap
+/// `Fr_max·√(g·h)` of each cell, and the velocities of the row's x-faces.
+#[derive(Clone, Copy)]
+struct CellRow<'a, R> {
+    ih: &'a [R],
+    cap: &'a [R],
+    ux: &'a [R],
+}
+
 /// New discharges on the x-faces of one row (faces 1..nc; the edge faces get 0).
+/// With `ADV`: `cells` the cell rows north / this / south (at the grid edges the row
+/// beyond repeats this one).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn flux_x_row<R: Real, const THETA: bool, const Q2D: bool>(
+fn flux_x_row<R: Real, const THETA: bool, const Q2D: bool, const ADV: bool>(
     k: &FluxK<R>,
     z: &[R],
     h: &[R],
@@ -242,6 +354,8 @@ fn flux_x_row<R: Real, const THETA: bool, const Q2D: bool>(
     q: &[R],
     qyn: &[R],
     qys: &[R],
+    cells: [CellRow<'_, R>; 3],
+    abuf: &mut [R],
     out: &mut [R],
 ) {
     let nc = z.len();
@@ -261,8 +375,46 @@ fn flux_x_row<R: Real, const THETA: bool, const Q2D: bool>(
     assert!(zl.len() == m && zr.len() == m && hl.len() == m && hr.len() == m);
     assert!(nl.len() == m && nr.len() == m && qm.len() == m && qc.len() == m && qp.len() == m);
     assert!(an.len() == m && bn.len() == m && as_.len() == m && bs.len() == m && o.len() == m);
+    // Advection operands, each `m` long (empty without advection): the [west, east]
+    // cell of each face, and the velocities of the faces north and south of it.
+    let none: &[R] = &[];
+    let [n_, c_, s_] = cells;
+    let (ih, cap, un, us) = if ADV {
+        (
+            [&c_.ih[..m], &c_.ih[1..nc]],
+            [&c_.cap[..m], &c_.cap[1..nc]],
+            &n_.ux[1..nc],
+            &s_.ux[1..nc],
+        )
+    } else {
+        ([none; 2], [none; 2], none, none)
+    };
+    // With advection the terms go through a row buffer first: two lighter loops
+    // vectorise better than one with every operand live.
+    let (a_in, a_out, a_ih) = adv_bufs::<R, ADV>(abuf, m);
+    if ADV {
+        assert!(ih[0].len() == m && ih[1].len() == m && cap[0].len() == m);
+        assert!(cap[1].len() == m && un.len() == m && us.len() == m);
+        for i in 0..m {
+            (a_in[i], a_out[i], a_ih[i]) = adv_terms(
+                k,
+                [qm[i], qc[i], qp[i]],
+                [ih[0][i], ih[1][i]],
+                [cap[0][i], cap[1][i]],
+                [an[i], bn[i]],
+                [as_[i], bs[i]],
+                [un[i], us[i]],
+            );
+        }
+    }
+    let (a_in, a_out, a_ih): (&[R], &[R], &[R]) = (a_in, a_out, a_ih);
     for i in 0..m {
-        o[i] = face_q::<R, THETA, Q2D>(
+        let adv = if ADV {
+            (a_in[i], a_out[i], a_ih[i])
+        } else {
+            (R::ZERO, R::ZERO, R::ZERO)
+        };
+        o[i] = face_q::<R, THETA, Q2D, ADV>(
             k,
             [zl[i], zr[i]],
             [hl[i], hr[i]],
@@ -270,16 +422,20 @@ fn flux_x_row<R: Real, const THETA: bool, const Q2D: bool>(
             qc[i],
             qm[i] + qp[i],
             (an[i] + bn[i]) + (as_[i] + bs[i]),
+            adv,
         );
     }
 }
 
 /// The new discharge on one face between cells `a` and `b` (bed `z`, depth `h`,
 /// Manning `n` of each), from its discharge `q0`, the sum of its two same-direction
-/// neighbours (θ weighting) and the sum of the four cross-direction faces around it
-/// (2D friction magnitude). Shared by the x and y passes so both use one formula.
+/// neighbours (θ weighting), the sum of the four cross-direction faces around it
+/// (2D friction magnitude) and, with `ADV`, the advection terms `(inflow, outflow
+/// coefficient, inverse face depth)` of [`adv_terms`]. Shared by the x and y passes
+/// so both use one formula.
 #[inline(always)]
-fn face_q<R: Real, const THETA: bool, const Q2D: bool>(
+#[allow(clippy::too_many_arguments)]
+fn face_q<R: Real, const THETA: bool, const Q2D: bool, const ADV: bool>(
     k: &FluxK<R>,
     z: [R; 2],
     h: [R; 2],
@@ -287,20 +443,29 @@ fn face_q<R: Real, const THETA: bool, const Q2D: bool>(
     q0: R,
     q_neighbours: R,
     q_cross: R,
+    adv: (R, R, R),
 ) -> R {
     let el = z[0] + h[0];
     let er = z[1] + h[1];
     let hf = el.vmax(er) - z[0].vmax(z[1]);
-    let qa = if THETA {
+    let q2 = {
+        let c = k.quarter * q_cross;
+        (q0 * q0 + c * c).sqrt()
+    };
+    let qmag = if Q2D { q2 } else { q0.vabs() };
+    // Only faces deeper than the advection depth get the advection terms.
+    let wet = ADV && hf > k.adv_thr;
+    let qa = if ADV {
+        // Speed-scaled θ (module docs, "Advection"): θ − κ·|u|·Δt/Δx, with the face
+        // Courant number capped at 1.
+        let courant = (q2 * adv.2 * k.dt_dx).vmin(R::ONE);
+        let courant = if wet { courant } else { R::ZERO };
+        let th = k.theta - k.kappa * courant;
+        th * q0 + (k.half - k.half * th) * q_neighbours
+    } else if THETA {
         k.theta * q0 + k.half_1m_theta * q_neighbours
     } else {
         q0
-    };
-    let qmag = if Q2D {
-        let c = k.quarter * q_cross;
-        (q0 * q0 + c * c).sqrt()
-    } else {
-        q0.vabs()
     };
     let nf = k.half * (n[0] + n[1]);
     let y = hf.vmax(k.thr).inv_cbrt();
@@ -308,14 +473,182 @@ fn face_q<R: Real, const THETA: bool, const Q2D: bool>(
     let y7 = y2 * y2 * y2 * y;
     let num = qa - (k.g_dt_dx * hf) * (er - el);
     let den = R::ONE + k.g_dt * (nf * nf) * qmag * y7;
+    let (num, den) = if ADV {
+        // The momentum carried in enters explicitly, the momentum carried out
+        // semi-implicitly (like the friction).
+        let inflow = if wet { adv.0 } else { R::ZERO };
+        let outflow = if wet { adv.1 } else { R::ZERO };
+        (num + k.dt_dx * inflow, den + k.dt_dx * outflow)
+    } else {
+        (num, den)
+    };
     let qn = num / den;
     if hf > k.thr { qn } else { R::ZERO }
 }
 
-/// New discharges on the interior face row between cell rows `a` (north) and `b`.
+/// The three advection row buffers (`m` long; empty without advection) in a chunk's
+/// scratch row block `abuf`.
+#[inline(always)]
+fn adv_bufs<R: Real, const ADV: bool>(abuf: &mut [R], m: usize) -> (&mut [R], &mut [R], &mut [R]) {
+    if ADV {
+        let (a, rest) = abuf.split_at_mut(m);
+        let (b, rest) = rest.split_at_mut(m);
+        (a, b, &mut rest[..m])
+    } else {
+        (&mut [], &mut [], &mut [])
+    }
+}
+
+#[inline(always)]
+fn neg<R: Real>(v: R) -> R {
+    if v < R::ZERO { v } else { R::ZERO }
+}
+
+/// The velocity of a face with discharge `q` between two cells of inverse depth `ih`
+/// and velocity cap `cap`: `q` times the mean inverse depth, clamped to the cap of the
+/// shallower cell.
+#[inline(always)]
+fn face_vel<R: Real>(k: &FluxK<R>, q: R, ih: [R; 2], cap: [R; 2]) -> R {
+    let cap = cap[0].vmin(cap[1]);
+    (q * (k.half * (ih[0] + ih[1]))).vmax(-cap).vmin(cap)
+}
+
+/// Advection at one face as `(inflow, outflow coefficient, inverse face depth)` (module
+/// docs, "Advection"): the net momentum flux out of the face's control volume is
+/// `outflow·q_face − inflow` (m³/s², per Δx).
+///
+/// `q`: the discharges of the face (`q[1]`) and of its two same-direction neighbours;
+/// `ih`/`cap`: inverse depth and velocity cap of the cells before / after the face;
+/// `cross_before`/`cross_after`: the two cross-direction discharges at the corner
+/// before / after the face (north / south for an x-face, west / east for a y-face);
+/// `u_cross`: the velocities of the parallel faces beyond those corners.
+#[inline(always)]
+fn adv_terms<R: Real>(
+    k: &FluxK<R>,
+    q: [R; 3],
+    ih: [R; 2],
+    cap: [R; 2],
+    cross_before: [R; 2],
+    cross_after: [R; 2],
+    u_cross: [R; 2],
+) -> (R, R, R) {
+    let (qm, qc, qp) = (q[0], q[1], q[2]);
+    // Along: donor cell, flux split per face; the momentum flux at a cell centre is
+    // (q_w⁺)²/h + (q_e⁻)²/h.
+    let out_along = pos(qc) * ih[1] + pos(-qc) * ih[0];
+    let um = (pos(qm) * ih[0]).vmin(cap[0]);
+    let up = (neg(qp) * ih[1]).vmax(-cap[1]);
+    let in_along = pos(qm) * um - neg(qp) * up;
+    // Across: advective form q_cross·∂u/∂(cross), upwind by the sign of the mean cross
+    // discharge at each corner.
+    let vb = k.half * (cross_before[0] + cross_before[1]);
+    let va = k.half * (cross_after[0] + cross_after[1]);
+    let ihf = k.half * (ih[0] + ih[1]);
+    let out_cross = (pos(vb) + pos(-va)) * ihf;
+    let in_cross = pos(vb) * u_cross[0] - neg(va) * u_cross[1];
+    (in_along + in_cross, out_along + out_cross, ihf)
+}
+
+/// Inverse depths, velocity caps and x-face velocities (interior faces; the edge
+/// faces get 0, never read) of one row of cells (advection); returns the bit pattern of
+/// the row's largest `|u| + √(g·h)`, `|u|` the largest discharge through the cell's four
+/// faces over its depth, capped like the advected velocities.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn flux_y_row<R: Real, const THETA: bool, const Q2D: bool>(
+fn cell_row<R: Real>(
+    k: &FluxK<R>,
+    h: &[R],
+    qx: &[R],
+    qyn: &[R],
+    qys: &[R],
+    ih: &mut [R],
+    cap: &mut [R],
+    ux: &mut [R],
+) -> R::Bits {
+    let nc = h.len();
+    let (qw, qe) = (&qx[..nc], &qx[1..nc + 1]);
+    assert!(qw.len() == nc && qe.len() == nc && qyn.len() == nc && qys.len() == nc);
+    assert!(ih.len() == nc && cap.len() == nc && ux.len() == nc + 1);
+    let mut m = R::Bits::default();
+    for i in 0..nc {
+        let wet = h[i] > k.adv_thr;
+        let hs = h[i].vmax(k.adv_thr);
+        let inv = if wet { R::ONE / hs } else { R::ZERO };
+        let c = (k.g * hs).sqrt();
+        let cp = k.fr_max * c;
+        ih[i] = inv;
+        cap[i] = cp;
+        let qmax = (qw[i].vabs().vmax(qe[i].vabs())).vmax(qyn[i].vabs().vmax(qys[i].vabs()));
+        let s = (qmax * inv).vmin(cp) + c;
+        let s = if wet { s } else { R::ZERO };
+        let b = s.bits();
+        m = if b > m { b } else { m };
+    }
+    ux[0] = R::ZERO;
+    ux[nc] = R::ZERO;
+    let n = nc - 1;
+    let (ihl, ihr, cl, cr) = (&ih[..n], &ih[1..nc], &cap[..n], &cap[1..nc]);
+    let (q, u) = (&qx[1..nc], &mut ux[1..nc]);
+    assert!(ihl.len() == n && ihr.len() == n && cl.len() == n && cr.len() == n);
+    assert!(q.len() == n && u.len() == n);
+    for i in 0..n {
+        u[i] = face_vel(k, q[i], [ihl[i], ihr[i]], [cl[i], cr[i]]);
+    }
+    m
+}
+
+/// Rows of the cell blocks of a chunk's advection scratch.
+const VROWS: usize = CHUNK_ROWS + 2;
+
+/// Scratch a chunk of the flux pass needs with advection: the inverse depths, the
+/// velocity caps (`VROWS` rows of `ncols` each) and the x-face velocities (`VROWS` rows
+/// of `ncols + 1`) of cell rows `r0 − 1 ..= r0 + rows` (rows beyond the grid repeat the
+/// edge row), then one padded row (`ncols + 2`) of y-face velocities and three rows
+/// (`ncols`) for the advection terms of one face row.
+pub(crate) fn velocity_scratch_len(nc: usize) -> usize {
+    VROWS * (2 * nc + (nc + 1)) + (nc + 2) + 3 * nc
+}
+
+/// Fill the cell blocks of a chunk's advection scratch from the old state; returns the
+/// bit pattern of the largest wave speed seen.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn cell_chunk<R: Real>(
+    d: Dims,
+    k: &FluxK<R>,
+    inp: &FluxIn<'_, R>,
+    r0: usize,
+    rows: usize,
+    ihs: &mut [R],
+    caps: &mut [R],
+    uxs: &mut [R],
+) -> R::Bits {
+    let (nr, nc) = (d.nr, d.nc);
+    let nx = nc + 1;
+    let mut m = R::Bits::default();
+    for j in 0..rows + 2 {
+        let r = (r0 + j).saturating_sub(1).min(nr - 1);
+        let b = cell_row(
+            k,
+            &inp.h[r * nc..(r + 1) * nc],
+            &inp.qx[r * nx..(r + 1) * nx],
+            &inp.qy[r * nc..(r + 1) * nc],
+            &inp.qy[(r + 1) * nc..(r + 2) * nc],
+            &mut ihs[j * nc..(j + 1) * nc],
+            &mut caps[j * nc..(j + 1) * nc],
+            &mut uxs[j * nx..(j + 1) * nx],
+        );
+        m = m.max(b);
+    }
+    m
+}
+
+/// New discharges on the interior face row between cell rows `a` (north) and `b`.
+/// With `ADV`: `cells` the cell rows `a` and `b`, `ubuf` scratch for this face row's
+/// velocities (`nc + 2`).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn flux_y_row<R: Real, const THETA: bool, const Q2D: bool, const ADV: bool>(
     k: &FluxK<R>,
     za: &[R],
     zb: &[R],
@@ -328,6 +661,9 @@ fn flux_y_row<R: Real, const THETA: bool, const Q2D: bool>(
     qnext: &[R],
     qxa: &[R],
     qxb: &[R],
+    cells: [CellRow<'_, R>; 2],
+    ubuf: &mut [R],
+    abuf: &mut [R],
     out: &mut [R],
 ) {
     let nc = za.len();
@@ -336,8 +672,49 @@ fn flux_y_row<R: Real, const THETA: bool, const Q2D: bool>(
     assert!(qxa.len() == nc + 1 && qxb.len() == nc + 1 && out.len() == nc);
     let (qxaw, qxae) = (&qxa[..nc], &qxa[1..]);
     let (qxbw, qxbe) = (&qxb[..nc], &qxb[1..]);
+    let none: &[R] = &[];
+    let [a, b] = cells;
+    if ADV {
+        // This face row's velocities, padded by repeating the end values (the cross
+        // term at an edge column sees its own face beyond the corner).
+        let u = &mut ubuf[1..nc + 1];
+        assert!(a.ih.len() == nc && b.ih.len() == nc);
+        assert!(a.cap.len() == nc && b.cap.len() == nc && u.len() == nc);
+        for i in 0..nc {
+            u[i] = face_vel(k, q[i], [a.ih[i], b.ih[i]], [a.cap[i], b.cap[i]]);
+        }
+        ubuf[0] = ubuf[1];
+        ubuf[nc + 1] = ubuf[nc];
+    }
+    let ubuf: &[R] = ubuf;
+    let (uw, ue) = if ADV {
+        (&ubuf[..nc], &ubuf[2..nc + 2])
+    } else {
+        (none, none)
+    };
+    let (a_in, a_out, a_ih) = adv_bufs::<R, ADV>(abuf, nc);
+    if ADV {
+        assert!(uw.len() == nc && ue.len() == nc);
+        for i in 0..nc {
+            (a_in[i], a_out[i], a_ih[i]) = adv_terms(
+                k,
+                [qprev[i], q[i], qnext[i]],
+                [a.ih[i], b.ih[i]],
+                [a.cap[i], b.cap[i]],
+                [qxaw[i], qxbw[i]],
+                [qxae[i], qxbe[i]],
+                [uw[i], ue[i]],
+            );
+        }
+    }
+    let (a_in, a_out, a_ih): (&[R], &[R], &[R]) = (a_in, a_out, a_ih);
     for i in 0..nc {
-        out[i] = face_q::<R, THETA, Q2D>(
+        let adv = if ADV {
+            (a_in[i], a_out[i], a_ih[i])
+        } else {
+            (R::ZERO, R::ZERO, R::ZERO)
+        };
+        out[i] = face_q::<R, THETA, Q2D, ADV>(
             k,
             [za[i], zb[i]],
             [ha[i], hb[i]],
@@ -345,30 +722,62 @@ fn flux_y_row<R: Real, const THETA: bool, const Q2D: bool>(
             q[i],
             qprev[i] + qnext[i],
             (qxaw[i] + qxae[i]) + (qxbw[i] + qxbe[i]),
+            adv,
         );
     }
 }
 
 /// The flux pass over rows `r0 ..` of one chunk; returns the largest exponent field
-/// seen in the new discharges (equal to `EXP_BITS` if any is not finite).
+/// seen in the new discharges (equal to `EXP_BITS` if any is not finite) and, with
+/// `ADV`, the bit pattern of the largest cell wave speed of the old state (else 0).
+/// `vs`: the chunk's advection scratch (empty without `ADV`).
 #[inline(always)]
-fn flux_chunk<R: Real, const THETA: bool, const Q2D: bool>(
+fn flux_chunk<R: Real, const THETA: bool, const Q2D: bool, const ADV: bool>(
     d: Dims,
     k: &FluxK<R>,
     inp: &FluxIn<'_, R>,
     r0: usize,
     qxc: &mut [R],
     qyc: &mut [R],
-) -> R::Bits {
+    vs: &mut [R],
+) -> (R::Bits, R::Bits) {
     let nc = d.nc;
     let nx = nc + 1;
     let rows = qxc.len() / nx;
+    let v = if ADV { VROWS } else { 0 };
+    let (ihs, rest) = vs.split_at_mut(v * nc);
+    let (caps, rest) = rest.split_at_mut(v * nc);
+    let (uxs, rest) = rest.split_at_mut(v * nx);
+    let (ubuf, abuf) = rest.split_at_mut(if ADV { nc + 2 } else { 0 });
+    let smax = if ADV {
+        cell_chunk(d, k, inp, r0, rows, ihs, caps, uxs)
+    } else {
+        R::Bits::default()
+    };
+    let (ihs, caps, uxs): (&[R], &[R], &[R]) = (ihs, caps, uxs);
+    let none: &[R] = &[];
+    let cell = |j: usize| -> CellRow<'_, R> {
+        if ADV {
+            CellRow {
+                ih: &ihs[j * nc..(j + 1) * nc],
+                cap: &caps[j * nc..(j + 1) * nc],
+                ux: &uxs[j * nx..(j + 1) * nx],
+            }
+        } else {
+            CellRow {
+                ih: none,
+                cap: none,
+                ux: none,
+            }
+        }
+    };
     let mut m = R::Bits::default();
     for j in 0..rows {
         let r = r0 + j;
         let cells = r * nc..(r + 1) * nc;
         let qx_out = &mut qxc[j * nx..(j + 1) * nx];
-        flux_x_row::<R, THETA, Q2D>(
+        // Scratch row j + 1 is grid row r (row j the one above, j + 2 below).
+        flux_x_row::<R, THETA, Q2D, ADV>(
             k,
             &inp.z[cells.clone()],
             &inp.h[cells.clone()],
@@ -376,6 +785,8 @@ fn flux_chunk<R: Real, const THETA: bool, const Q2D: bool>(
             &inp.qx[r * nx..(r + 1) * nx],
             &inp.qy[r * nc..(r + 1) * nc],
             &inp.qy[(r + 1) * nc..(r + 2) * nc],
+            [cell(j), cell(j + 1), cell(j + 2)],
+            abuf,
             qx_out,
         );
         let e = exp_max(qx_out);
@@ -386,7 +797,7 @@ fn flux_chunk<R: Real, const THETA: bool, const Q2D: bool>(
             continue;
         }
         let above = (r - 1) * nc..r * nc;
-        flux_y_row::<R, THETA, Q2D>(
+        flux_y_row::<R, THETA, Q2D, ADV>(
             k,
             &inp.z[above.clone()],
             &inp.z[cells.clone()],
@@ -399,25 +810,30 @@ fn flux_chunk<R: Real, const THETA: bool, const Q2D: bool>(
             &inp.qy[(r + 1) * nc..(r + 2) * nc],
             &inp.qx[(r - 1) * nx..r * nx],
             &inp.qx[r * nx..(r + 1) * nx],
+            [cell(j), cell(j + 1)],
+            ubuf,
+            abuf,
             qy_out,
         );
         let e = exp_max(qy_out);
         m = if e > m { e } else { m };
     }
-    m
+    (m, smax)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn flux_chunk_avx2<R: Real, const THETA: bool, const Q2D: bool>(
+#[allow(clippy::too_many_arguments)]
+fn flux_chunk_avx2<R: Real, const THETA: bool, const Q2D: bool, const ADV: bool>(
     d: Dims,
     k: &FluxK<R>,
     inp: &FluxIn<'_, R>,
     r0: usize,
     qxc: &mut [R],
     qyc: &mut [R],
-) -> R::Bits {
-    flux_chunk::<R, THETA, Q2D>(d, k, inp, r0, qxc, qyc)
+    vs: &mut [R],
+) -> (R::Bits, R::Bits) {
+    flux_chunk::<R, THETA, Q2D, ADV>(d, k, inp, r0, qxc, qyc, vs)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -429,7 +845,8 @@ fn have_avx2() -> bool {
 }
 
 #[inline(always)]
-fn flux_chunk_any<R: Real, const THETA: bool, const Q2D: bool>(
+#[allow(clippy::too_many_arguments)]
+fn flux_chunk_any<R: Real, const THETA: bool, const Q2D: bool, const ADV: bool>(
     wide: bool,
     d: Dims,
     k: &FluxK<R>,
@@ -437,19 +854,31 @@ fn flux_chunk_any<R: Real, const THETA: bool, const Q2D: bool>(
     r0: usize,
     qxc: &mut [R],
     qyc: &mut [R],
-) -> R::Bits {
+    vs: &mut [R],
+) -> (R::Bits, R::Bits) {
     #[cfg(target_arch = "x86_64")]
     if wide && have_avx2() {
         // SAFETY: the CPU supports AVX2 and FMA (checked at run time just above).
-        return unsafe { flux_chunk_avx2::<R, THETA, Q2D>(d, k, inp, r0, qxc, qyc) };
+        return unsafe { flux_chunk_avx2::<R, THETA, Q2D, ADV>(d, k, inp, r0, qxc, qyc, vs) };
     }
     let _ = wide;
-    flux_chunk::<R, THETA, Q2D>(d, k, inp, r0, qxc, qyc)
+    flux_chunk::<R, THETA, Q2D, ADV>(d, k, inp, r0, qxc, qyc, vs)
+}
+
+/// What the flux pass found.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FluxOut {
+    /// Every new discharge is finite.
+    pub finite: bool,
+    /// With advection: the largest `|u| + √(g·h)` over the cells of the old state
+    /// (m/s); 0 without.
+    pub wave_speed: f64,
 }
 
 /// Run the flux pass: new discharges for every interior face into `qx_raw`/`qy_raw`
-/// (edge faces set to 0; face row `nrows` of `qy_raw` is left alone). Returns false if
-/// any new discharge is not finite.
+/// (edge faces set to 0; face row `nrows` of `qy_raw` is left alone). `vel_scratch`:
+/// one [`velocity_scratch_len`] block per chunk with advection (unused without).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn flux_pass<R: Real>(
     d: Dims,
     p: &SurfaceParams,
@@ -457,26 +886,63 @@ pub(crate) fn flux_pass<R: Real>(
     inp: &FluxIn<'_, R>,
     qx_raw: &mut [R],
     qy_raw: &mut [R],
-) -> bool {
+    vel_scratch: &mut [R],
+) -> FluxOut {
     let (nr, nc) = (d.nr, d.nc);
     let wide = p.wide_simd;
     let theta = p.theta < 1.0;
     let q2d = p.friction_2d;
-    let m = qx_raw[..nr * (nc + 1)]
-        .par_chunks_mut(CHUNK_ROWS * (nc + 1))
-        .zip(qy_raw[..nr * nc].par_chunks_mut(CHUNK_ROWS * nc))
-        .enumerate()
-        .map(|(ci, (qxc, qyc))| {
-            let r0 = ci * CHUNK_ROWS;
-            match (theta, q2d) {
-                (false, true) => flux_chunk_any::<R, false, true>(wide, d, k, inp, r0, qxc, qyc),
-                (false, false) => flux_chunk_any::<R, false, false>(wide, d, k, inp, r0, qxc, qyc),
-                (true, true) => flux_chunk_any::<R, true, true>(wide, d, k, inp, r0, qxc, qyc),
-                (true, false) => flux_chunk_any::<R, true, false>(wide, d, k, inp, r0, qxc, qyc),
-            }
-        })
-        .reduce(R::Bits::default, |a, b| if a > b { a } else { b });
-    m < R::EXP_BITS
+    let max2 = |a: (R::Bits, R::Bits), b: (R::Bits, R::Bits)| (a.0.max(b.0), a.1.max(b.1));
+    let (m, s) = if p.advection {
+        assert!(vel_scratch.len() >= nr.div_ceil(CHUNK_ROWS) * velocity_scratch_len(nc));
+        qx_raw[..nr * (nc + 1)]
+            .par_chunks_mut(CHUNK_ROWS * (nc + 1))
+            .zip(qy_raw[..nr * nc].par_chunks_mut(CHUNK_ROWS * nc))
+            .zip(vel_scratch.par_chunks_mut(velocity_scratch_len(nc)))
+            .enumerate()
+            .map(|(ci, ((qxc, qyc), vs))| {
+                let r0 = ci * CHUNK_ROWS;
+                // The advection path always applies its own (speed-scaled) θ.
+                if q2d {
+                    flux_chunk_any::<R, true, true, true>(wide, d, k, inp, r0, qxc, qyc, vs)
+                } else {
+                    flux_chunk_any::<R, true, false, true>(wide, d, k, inp, r0, qxc, qyc, vs)
+                }
+            })
+            .reduce(<(R::Bits, R::Bits)>::default, max2)
+    } else {
+        qx_raw[..nr * (nc + 1)]
+            .par_chunks_mut(CHUNK_ROWS * (nc + 1))
+            .zip(qy_raw[..nr * nc].par_chunks_mut(CHUNK_ROWS * nc))
+            .enumerate()
+            .map(|(ci, (qxc, qyc))| {
+                let r0 = ci * CHUNK_ROWS;
+                let vs: &mut [R] = &mut [];
+                match (theta, q2d) {
+                    (false, true) => {
+                        flux_chunk_any::<R, false, true, false>(wide, d, k, inp, r0, qxc, qyc, vs)
+                    }
+                    (false, false) => {
+                        flux_chunk_any::<R, false, false, false>(wide, d, k, inp, r0, qxc, qyc, vs)
+                    }
+                    (true, true) => {
+                        flux_chunk_any::<R, true, true, false>(wide, d, k, inp, r0, qxc, qyc, vs)
+                    }
+                    (true, false) => {
+                        flux_chunk_any::<R, true, false, false>(wide, d, k, inp, r0, qxc, qyc, vs)
+                    }
+                }
+            })
+            .reduce(<(R::Bits, R::Bits)>::default, max2)
+    };
+    FluxOut {
+        finite: m < R::EXP_BITS,
+        wave_speed: if p.advection {
+            R::from_bits(s).to_f64()
+        } else {
+            0.0
+        },
+    }
 }
 
 /// Outflow-limiting factors of one row (`out` has `nc` entries).
