@@ -173,6 +173,46 @@ fn run_mini(robot: bool) -> (f64, f64, f64) {
 }
 
 #[test]
+fn live_orders_are_checked_before_they_are_queued() {
+    let s = floodrill::scenario::load(&common::mini_dir().join("mini.ron")).unwrap();
+    let mut e = Engine::new(Arc::new(s), EngineOptions::default());
+    let cmd = |t: f64, order: Order| Command {
+        t,
+        origin: Origin::Trainee,
+        kind: CommandKind::Order(order),
+        source: "console".into(),
+        id: "console".into(),
+    };
+    let err = e
+        .submit(cmd(
+            60.0,
+            Order::Dispatch {
+                unit: "T99".into(),
+                to: Location::Place("H01".into()),
+            },
+        ))
+        .unwrap_err();
+    assert!(err.contains("no team or robot has id \"T99\""), "{err}");
+    let err = e
+        .submit(cmd(
+            60.0,
+            Order::Dispatch {
+                unit: "T01".into(),
+                to: Location::Place("H99".into()),
+            },
+        ))
+        .unwrap_err();
+    assert!(err.contains("no place has id \"H99\""), "{err}");
+    e.run_until(120.0).unwrap();
+    let err = e
+        .submit(cmd(60.0, Order::Recall { unit: "T01".into() }))
+        .unwrap_err();
+    assert!(err.contains("in the past"), "{err}");
+    e.submit(cmd(120.0, Order::Recall { unit: "R01".into() }))
+        .unwrap();
+}
+
+#[test]
 fn a_robot_lowers_ponding_at_the_hotspot_and_the_balance_closes() {
     let (without, p0, _) = run_mini(false);
     let (with, p1, _) = run_mini(true);

@@ -243,6 +243,36 @@ impl Engine {
             .push(cmds);
     }
 
+    /// Submit one order or inject live (the console's API): it is checked against the
+    /// scenario like a command-stream line and must not lie in the past; it then applies
+    /// at the first tick starting at or after its time. The error says what is wrong.
+    pub fn submit(&mut self, cmd: crate::exercise::commands::Command) -> Result<(), String> {
+        use crate::exercise::commands::CommandKind;
+        let now = self.clock().t;
+        if cmd.t < now - 1e-9 {
+            return Err(format!(
+                "{}: time {} is in the past (the drill is at {})",
+                cmd.source,
+                crate::scenario::format_clock(cmd.t),
+                crate::scenario::format_clock(now)
+            ));
+        }
+        let s = self.app.world().resource::<ScenarioRes>().0.clone();
+        let problems = match &cmd.kind {
+            CommandKind::Order(o) => crate::scenario::check_order(&s, o),
+            CommandKind::Inject(e) => crate::scenario::check_inject(&s, e),
+        };
+        if !problems.is_empty() {
+            let text: Vec<String> = problems
+                .into_iter()
+                .map(|(f, m)| if f.is_empty() { m } else { format!("{f}: {m}") })
+                .collect();
+            return Err(format!("{}: {}", cmd.source, text.join("; ")));
+        }
+        self.push_commands([cmd]);
+        Ok(())
+    }
+
     /// The world (for outputs and tests).
     pub fn world_mut(&mut self) -> &mut World {
         self.app.world_mut()

@@ -1214,8 +1214,15 @@ impl Reach {
                     .filter_map(|p| env.terrain.spec.cell_at(p.0, p.1))
                     .collect();
                 // Plain Dijkstra: the times to every request must be exact.
-                BoatTree::grow(env.terrain, env.depth, tm.spec.speed_m_s, from, &goals, false)
-                    .map(Reach::Boat)
+                BoatTree::grow(
+                    env.terrain,
+                    env.depth,
+                    tm.spec.speed_m_s,
+                    from,
+                    &goals,
+                    false,
+                )
+                .map(Reach::Boat)
             }
             TeamKind::Vehicle | TeamKind::OnFoot => {
                 let mover = road_mover(tm);

@@ -396,7 +396,9 @@ impl BoatTree {
         let target = (astar && goals.len() == 1).then(|| spec.cell_centre(goals[0].0, goals[0].1));
         let vmax = boat_m_s.max(BOAT_TRAILER_M_S).max(BOAT_CARRY_M_S);
         let h = |i: usize| {
-            target.map_or(0.0, |g| dist(spec.cell_centre(i / spec.ncols, i % spec.ncols), g) / vmax)
+            target.map_or(0.0, |g| {
+                dist(spec.cell_centre(i / spec.ncols, i % spec.ncols), g) / vmax
+            })
         };
         while let Some(Item(_, u)) = heap.pop() {
             let ui = u as usize;
@@ -584,14 +586,24 @@ mod tests {
             })
             .collect();
         let depth: Vec<f64> = (0..spec.len())
-            .map(|i| if (i / 40) % 6 == 0 || i % 40 < 5 { 0.8 } else { 0.0 })
+            .map(|i| {
+                if (i / 40) % 6 == 0 || i % 40 < 5 {
+                    0.8
+                } else {
+                    0.0
+                }
+            })
             .collect();
         let t = BoatTerrain::new(spec, blocked, None);
         let (from, to) = ((3.0, 3.0), (190.0, 140.0));
         let full = BoatTree::grow(&t, &depth, 2.5, from, &[], false).unwrap();
         let directed = boat_route(&t, &depth, 2.5, from, to).unwrap();
         let a = full.path_to(&t, to).duration();
-        assert!((a - directed.duration()).abs() < 1e-9, "{a} vs {}", directed.duration());
+        assert!(
+            (a - directed.duration()).abs() < 1e-9,
+            "{a} vs {}",
+            directed.duration()
+        );
         assert_eq!(full.time_to(&t, to).is_some(), directed.gap_m == 0.0);
     }
 
