@@ -39,6 +39,7 @@ use crate::scenario::Scenario;
 pub mod capture;
 pub mod driver;
 pub mod fonts;
+pub mod forces_panel;
 pub mod map_view;
 pub use crate::report::terrain;
 pub mod top_bar;
@@ -159,6 +160,7 @@ impl Plugin for GuiPlugin {
                 map_view::MapViewPlugin,
                 top_bar::TopBarPlugin,
                 water::WaterOverlayPlugin,
+                forces_panel::ForcesPanelPlugin,
                 capture::CapturePlugin {
                     screenshot: self.opts.screenshot.clone(),
                     exit_after_frames: self.opts.exit_after_frames,
