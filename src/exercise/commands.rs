@@ -42,9 +42,9 @@ pub struct Command {
     pub id: String,
 }
 
-/// A problem in a command stream.
+/// A problem in a command stream (`line` 0: the file as a whole).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{file}:{line}:{col}: {message}")]
+#[error("{}", self.located())]
 pub struct CommandError {
     /// The file.
     pub file: String,
@@ -54,6 +54,16 @@ pub struct CommandError {
     pub col: usize,
     /// What is wrong and what was expected.
     pub message: String,
+}
+
+impl CommandError {
+    fn located(&self) -> String {
+        if self.line == 0 {
+            format!("{}: {}", self.file, self.message)
+        } else {
+            format!("{}:{}:{}: {}", self.file, self.line, self.col, self.message)
+        }
+    }
 }
 
 /// Problems in a command stream (all of them).
