@@ -15,6 +15,7 @@ pub mod forces;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod hydro;
+pub mod replay;
 pub mod report;
 pub mod rng;
 pub mod run;

@@ -58,6 +58,23 @@ enum Command {
         #[arg(long)]
         orders: Option<PathBuf>,
     },
+    /// Open a replay file (every run writes DIR/drill.replay): what it holds, or with
+    /// --verify re-simulate it and check every snapshot's state digest.
+    ///
+    /// A file cut short by a crash opens up to its last snapshot. A damaged, altered or
+    /// foreign file is an error naming the line (and the snapshot); exit 2. A
+    /// verification that diverges names the first divergent snapshot; exit 1.
+    Replay {
+        /// The replay file.
+        file: PathBuf,
+        /// Re-simulate from the recorded scenario, seed and commands and compare every
+        /// snapshot digest.
+        #[arg(long)]
+        verify: bool,
+        /// Threads for the re-simulation (results are the same on any count).
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+        threads: Option<u16>,
+    },
     /// Check scenario files: syntax, fields, referenced files and cross-references.
     ///
     /// Reports every problem with file, line:column and field. Exits 2 if any file
@@ -140,6 +157,74 @@ enum BenchWhat {
 }
 
 /// Load a scenario, printing every problem; `None` means exit 2.
+fn replay(file: &std::path::Path, verify: bool, threads: Option<usize>) -> ExitCode {
+    let r = match floodrill::replay::read(file) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let name = floodrill::scenario::parse(
+        std::path::Path::new(&r.header.scenario_path),
+        &r.header.scenario_text,
+    )
+    .map(|f| f.meta.name)
+    .unwrap_or_default();
+    println!(
+        "{}: {} — scenario {} (hash {}), seed {}, floodrill {}",
+        file.display(),
+        name,
+        r.header.scenario_path,
+        &r.header.scenario_hash[..12.min(r.header.scenario_hash.len())],
+        r.header.seed,
+        r.header.engine_version
+    );
+    let last = r.snapshots.last().map(|s| s.1.t).unwrap_or(0.0);
+    match &r.end {
+        Some(end) => println!(
+            "complete: {} to {}, {} snapshots, {} recorded commands, final digest {}",
+            end.status,
+            format_clock(end.t),
+            r.snapshots.len(),
+            r.commands.len(),
+            &end.digest[..16.min(end.digest.len())]
+        ),
+        None => println!(
+            "incomplete (the run did not close it): opens up to its last snapshot at {}; {} snapshots, {} recorded commands",
+            format_clock(last),
+            r.snapshots.len(),
+            r.commands.len()
+        ),
+    }
+    if !verify {
+        return ExitCode::SUCCESS;
+    }
+    match floodrill::replay::verify(file, threads) {
+        Ok(v) => {
+            println!(
+                "verified: {} snapshot digests{} match a re-simulation to {}",
+                v.snapshots,
+                if v.end_checked {
+                    " and the final one"
+                } else {
+                    ""
+                },
+                format_clock(v.t)
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e @ floodrill::replay::ReplayError::Diverged { .. }) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn load_or_report(path: &std::path::Path) -> Option<Arc<floodrill::scenario::Scenario>> {
     match scenario::load(path) {
         Ok(s) => Some(Arc::new(s)),
@@ -160,6 +245,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Validate { scenarios } => validate(&scenarios),
+        Command::Replay {
+            file,
+            verify,
+            threads,
+        } => replay(&file, verify, threads.map(usize::from)),
         Command::Run {
             scenario,
             out,

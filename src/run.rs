@@ -14,6 +14,9 @@ use serde::Serialize;
 use crate::engine::{Engine, EngineOptions, RunSeed};
 use crate::scenario::{Scenario, format_clock};
 
+/// The replay file every run writes into its output folder.
+pub const REPLAY_FILE: &str = "drill.replay";
+
 /// Options of a headless run.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -207,6 +210,12 @@ pub fn run(
     let end = opts
         .until
         .map_or(scenario.duration(), |u| u.min(scenario.duration()));
+    let replay_path = opts.out.join(REPLAY_FILE);
+    let replay_err = |e: crate::replay::ReplayError| RunError::Output {
+        path: replay_path.clone(),
+        source: std::io::Error::other(e.to_string()),
+    };
+    let mut recorder = crate::replay::Recorder::start(&replay_path, &engine).map_err(replay_err)?;
     let started = Instant::now();
     let mut status = RunStatus::Completed;
     let mut failure = None;
@@ -220,8 +229,15 @@ pub fn run(
             failure = Some(e.to_string());
             break;
         }
+        recorder.after_tick(&engine).map_err(replay_err)?;
         progress(engine.clock().t, end, started.elapsed().as_secs_f64());
     }
+    // Closed before the outputs are written: the end digest is the simulated state.
+    let status_text = serde_json::to_value(status)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default();
+    recorder.finish(&engine, &status_text).map_err(replay_err)?;
     let wall = started.elapsed().as_secs_f64();
     let clock = engine.clock();
     let threads = engine

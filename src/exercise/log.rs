@@ -1,10 +1,10 @@
 //! The event log: every order, inject and state change a reviewer or the scorer needs,
 //! with its sim time and origin, written as JSON lines (`events.jsonl`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Who caused an entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Origin {
     /// The contingency plan's rules.

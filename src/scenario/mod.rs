@@ -10,5 +10,5 @@ pub mod schema;
 
 pub use duration::{Duration, format_clock, format_duration, parse_duration};
 pub use error::{Diagnostic, ScenarioError};
-pub use load::{Scenario, check_inject, check_order, load, load_str};
+pub use load::{Scenario, check_inject, check_order, load, load_str, parse};
 pub use schema::ScenarioFile;

@@ -1,0 +1,197 @@
+//! Recording a run into a replay file, and verifying a replay by re-simulating it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{Header, ReplayError, Snapshot, Writer, read};
+use crate::engine::exercise::Applied;
+use crate::engine::{Engine, EngineOptions, RunSeed};
+use crate::scenario::format_clock;
+
+/// The replay of a run being written, driven tick by tick by the runner.
+pub struct Recorder {
+    writer: Writer,
+    every: f64,
+    applied_seen: usize,
+}
+
+impl Recorder {
+    /// Create the file, write the header and the snapshot at the current time.
+    pub fn start(path: &Path, engine: &Engine) -> Result<Self, ReplayError> {
+        let w = engine.world();
+        let s = &w.resource::<crate::engine::ScenarioRes>().0;
+        let scenario_path = std::fs::canonicalize(&s.path).unwrap_or_else(|_| s.path.clone());
+        let header = Header {
+            format: "floodrill-replay".into(),
+            version: super::FORMAT_VERSION,
+            engine_version: crate::ENGINE_VERSION.into(),
+            scenario_path: scenario_path.display().to_string(),
+            scenario_text: s.text.clone(),
+            scenario_hash: s.hash(),
+            seed: w.resource::<RunSeed>().0,
+            tick_s: s.file.meta.tick.secs(),
+        };
+        let every = s
+            .file
+            .outputs
+            .snapshot_interval
+            .secs()
+            .max(s.file.meta.tick.secs());
+        let mut r = Self {
+            writer: Writer::create(path, &header)?,
+            every,
+            applied_seen: 0,
+        };
+        r.writer.snapshot(&snapshot(engine))?;
+        Ok(r)
+    }
+
+    /// After a tick: record the commands applied in it, and a snapshot when an
+    /// interval boundary was passed.
+    pub fn after_tick(&mut self, engine: &Engine) -> Result<(), ReplayError> {
+        let applied = &engine.world().resource::<Applied>().0;
+        for c in &applied[self.applied_seen.min(applied.len())..] {
+            // The scenario's own injects are in its text.
+            if !c.source.starts_with("injects[") {
+                self.writer.command(c)?;
+            }
+        }
+        self.applied_seen = applied.len();
+        let clock = engine.clock();
+        let before = ((clock.t - clock.dt) / self.every + 1e-9).floor();
+        let now = (clock.t / self.every + 1e-9).floor();
+        if now > before {
+            self.writer.snapshot(&snapshot(engine))?;
+        }
+        Ok(())
+    }
+
+    /// Close the file with the end record.
+    pub fn finish(self, engine: &Engine, status: &str) -> Result<(), ReplayError> {
+        self.writer
+            .finish(engine.clock().t, status, &engine.digest())
+    }
+}
+
+/// A snapshot of the engine now: digest and key metrics.
+pub fn snapshot(engine: &Engine) -> Snapshot {
+    let w = engine.world();
+    let clock = engine.clock();
+    let mut m = serde_json::Map::new();
+    if let Some(water) = w.get_resource::<crate::engine::hydro::Water>() {
+        let b = water.0.balance();
+        m.insert("rain_m3".into(), b.rain.into());
+        m.insert("storage_m3".into(), b.storage.into());
+        m.insert("pumped_m3".into(), b.pumped.into());
+        m.insert("drained_m3".into(), b.drained.into());
+    }
+    if let Some(p) = w.get_resource::<crate::engine::people::People>() {
+        let t = p.households.counts_by_state_and_zone();
+        for st in crate::agents::HouseholdState::ALL {
+            m.insert(format!("households_{}", st.name()), t.total(st).into());
+        }
+    }
+    if let Some(f) = w.get_resource::<crate::engine::forces::ForcesRes>() {
+        m.insert("rescue_requests".into(), f.0.requests.len().into());
+        m.insert(
+            "rescue_requests_closed".into(),
+            f.0.requests
+                .iter()
+                .filter(|r| r.closed.is_some())
+                .count()
+                .into(),
+        );
+    }
+    Snapshot {
+        t: clock.t,
+        tick: clock.tick,
+        digest: engine.digest(),
+        metrics: m,
+    }
+}
+
+/// What a verification found.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// Snapshots checked.
+    pub snapshots: usize,
+    /// The end record's digest was checked too (a closed file).
+    pub end_checked: bool,
+    /// Sim time re-simulated, s.
+    pub t: f64,
+}
+
+/// Re-simulate a replay from its embedded scenario, seed and recorded commands, and
+/// check every snapshot digest (and the final one). The first difference is an error
+/// naming that snapshot.
+pub fn verify(path: &Path, threads: Option<usize>) -> Result<Verified, ReplayError> {
+    let r = read(path)?;
+    let p = path.display().to_string();
+    let h = &r.header;
+    let scenario = crate::scenario::load_str(Path::new(&h.scenario_path), h.scenario_text.clone())
+        .map_err(|e| ReplayError::Diverged {
+            path: p.clone(),
+            message: format!(
+                "the embedded scenario cannot be set up again from {} (its district files must still be there): {e}",
+                h.scenario_path
+            ),
+        })?;
+    if scenario.hash() != h.scenario_hash {
+        return Err(ReplayError::Diverged {
+            path: p,
+            message: "the embedded scenario text does not match its hash".into(),
+        });
+    }
+    let mut engine = Engine::new(
+        Arc::new(scenario),
+        EngineOptions {
+            seed: Some(h.seed),
+            threads,
+        },
+    );
+    engine.push_commands(r.engine_commands()?);
+    let diverged = |what: String| ReplayError::Diverged {
+        path: p.clone(),
+        message: what,
+    };
+    for (line, s) in &r.snapshots {
+        engine.run_until(s.t).map_err(|e| {
+            diverged(format!(
+                "re-simulation failed before the snapshot at {} (line {line}): {e}",
+                format_clock(s.t)
+            ))
+        })?;
+        let d = engine.digest();
+        if engine.clock().t != s.t || d != s.digest {
+            return Err(diverged(format!(
+                "first divergent snapshot: the snapshot at {} (line {line}, tick {}): recorded digest {}, re-simulated {} at {}",
+                format_clock(s.t),
+                s.tick,
+                &s.digest[..16.min(s.digest.len())],
+                &d[..16],
+                format_clock(engine.clock().t)
+            )));
+        }
+    }
+    let mut end_checked = false;
+    if let Some(end) = &r.end {
+        engine
+            .run_until(end.t)
+            .map_err(|e| diverged(format!("re-simulation failed before the end: {e}")))?;
+        let d = engine.digest();
+        if d != end.digest {
+            return Err(diverged(format!(
+                "the final state at {} differs: recorded digest {}, re-simulated {}",
+                format_clock(end.t),
+                &end.digest[..16.min(end.digest.len())],
+                &d[..16]
+            )));
+        }
+        end_checked = true;
+    }
+    Ok(Verified {
+        snapshots: r.snapshots.len(),
+        end_checked,
+        t: engine.clock().t,
+    })
+}
