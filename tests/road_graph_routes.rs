@@ -4,7 +4,6 @@
 //! a shelter reachable from everywhere) and identical trees on 1 and 2 threads.
 
 use std::path::PathBuf;
-use std::time::Instant;
 
 use floodrill::world::roads::{EdgeId, Mode, NodeId, RoadGraph, RoadGraphError};
 use floodrill::world::routing::{CostParams, EdgeCosts, RouteTree, needs_refresh};
@@ -367,67 +366,4 @@ fn trees_are_identical_on_one_and_two_threads() {
     let dry = EdgeCosts::new(&g, CostParams::default()).unwrap();
     let t0 = RouteTree::to_destination(&g, one[0].dest(), Mode::Drive, &dry);
     assert!(t0.times().iter().zip(one[0].times()).any(|(a, b)| b > a));
-}
-
-/// Timing on the demo district (dev profile unless run with `--release`):
-/// `cargo test --test road_graph_routes -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn demo_timing() {
-    let roads = load_roads(&demo().join("roads.geojson")).unwrap();
-    let places = load_places(&demo().join("places.geojson")).unwrap();
-    let stops: Vec<Pt> = places.iter().map(|p| p.at).collect();
-    let t = Instant::now();
-    let g = RoadGraph::build_with_stops(&roads, &stops, 1.0).unwrap();
-    let build = t.elapsed();
-    let costs = EdgeCosts::new(&g, CostParams::default()).unwrap();
-    let dests: Vec<NodeId> = g
-        .attach(&places, Mode::Drive)
-        .into_iter()
-        .filter(|(id, _)| id.starts_with('S'))
-        .map(|(_, n)| n)
-        .collect();
-    let reps = 200;
-    let t = Instant::now();
-    for _ in 0..reps {
-        std::hint::black_box(RouteTree::to_destination(&g, dests[3], Mode::Drive, &costs));
-    }
-    let one = t.elapsed() / reps;
-    let t = Instant::now();
-    for _ in 0..reps {
-        std::hint::black_box(RouteTree::for_destinations(&g, &dests, Mode::Walk, &costs));
-    }
-    let five = t.elapsed() / reps;
-    let t = Instant::now();
-    for _ in 0..reps {
-        for &d in &dests {
-            std::hint::black_box(RouteTree::to_destination(&g, d, Mode::Walk, &costs));
-        }
-    }
-    let five_seq = t.elapsed() / reps;
-    let q = 100_000u64;
-    let t = Instant::now();
-    let mut acc = 0u64;
-    for i in 0..q {
-        let p = (
-            500000.0 + (i * 7919 % 2560) as f64,
-            3350000.0 + (i * 104729 % 2560) as f64,
-        );
-        acc += g.nearest_node(p, Mode::Walk).unwrap().0 as u64;
-    }
-    let near = t.elapsed();
-    std::hint::black_box(acc);
-    let walk = g.components(Mode::Walk);
-    let drive = g.components(Mode::Drive);
-    println!(
-        "demo graph: {} nodes, {} directed edges, walk components {:?}, drive components {:?}",
-        g.node_count(),
-        g.edge_count(),
-        walk.sizes,
-        drive.sizes
-    );
-    println!(
-        "build {build:?}; one tree {one:?}; 5 trees in parallel ({} threads) {five:?}, sequentially {five_seq:?}; {q} nearest_node {near:?}",
-        rayon::current_num_threads()
-    );
 }
