@@ -169,8 +169,6 @@ pub struct Team {
     pub post: Option<(Pt, String)>,
     /// Persons aboard.
     pub aboard: u32,
-    /// Request ids aboard (rescued, not yet delivered).
-    pub aboard_requests: Vec<u32>,
     /// Recorded positions `(t, x, y)` every [`TRACK_EVERY_S`].
     pub track: Vec<(f64, f64, f64)>,
     goal: Goal,
@@ -457,7 +455,6 @@ impl Forces {
                     state: TeamState::Standby,
                     post: None,
                     aboard: 0,
-                    aboard_requests: Vec::new(),
                     track: Vec::new(),
                     goal: Goal::None,
                     path: None,
@@ -896,7 +893,6 @@ impl Forces {
                         persons: tm.aboard,
                     });
                     tm.aboard = 0;
-                    tm.aboard_requests.clear();
                 }
                 tm.state = if tm.post.is_some() {
                     TeamState::Posted
@@ -915,7 +911,6 @@ impl Forces {
                     persons: tm.aboard,
                 });
                 tm.aboard = 0;
-                tm.aboard_requests.clear();
                 self.after_delivery(k, t, env);
             }
             Goal::Requests(ids) => {
@@ -961,7 +956,6 @@ impl Forces {
                 Some(hh) => match act.rescue(hh, t) {
                     Some(p) => {
                         self.teams[k].aboard += p;
-                        self.teams[k].aboard_requests.push(i);
                         Outcome::Rescued
                     }
                     None => Outcome::Lost,
@@ -1130,7 +1124,6 @@ impl Forces {
                 r.path_s = (r.path_s + dt).min(path.duration());
                 r.pos = path.pos_at(r.path_s);
                 if r.path_s >= path.duration() - 1e-9 {
-                    let gap = path.gap_m;
                     r.path = None;
                     r.path_s = 0.0;
                     let id = r.spec.id.clone();
@@ -1153,7 +1146,6 @@ impl Forces {
                             // Deploy where it could get to (the edge of deep water).
                             r.state = RobotState::SettingUp;
                             r.work_until = t_end + r.spec.setup_s;
-                            let _ = gap;
                             self.events.push(ForceEvent::OnScene {
                                 t: t_end,
                                 unit: id,

@@ -68,12 +68,6 @@ impl Path {
         (p.0 + a * (q.0 - p.0), p.1 + a * (q.1 - p.1))
     }
 
-    /// The first vertex reached after `s` seconds of travel (or the end).
-    pub fn next_vertex(&self, s: f64) -> Pt {
-        let k = self.t.partition_point(|&x| x <= s);
-        self.pts.get(k).copied().unwrap_or_else(|| self.end())
-    }
-
     /// Where a re-plan after `s` seconds of travel should start: the next vertex, so a
     /// unit never turns back to a node behind it mid-segment. `None` at the end.
     pub fn replan_point(&self, s: f64) -> Option<Pt> {
@@ -555,7 +549,6 @@ mod tests {
         assert_eq!(p.pos_at(5.0), (5.0, 0.0));
         assert_eq!(p.pos_at(15.0), (10.0, 5.0));
         assert_eq!(p.pos_at(99.0), (10.0, 10.0));
-        assert_eq!(p.next_vertex(5.0), (10.0, 0.0));
         assert_eq!(p.duration(), 20.0);
         // Re-planning mid-segment keeps going to the next vertex first.
         let tail = Path {

@@ -623,7 +623,7 @@ fn line_chart(
             esc(label)
         );
     }
-    for (name, colour, pts) in series {
+    for (_, colour, pts) in series {
         if dots {
             for p in pts {
                 let _ = write!(
@@ -644,7 +644,6 @@ fn line_chart(
                 d.join(" ")
             );
         }
-        let _ = name;
     }
     // Legend under the axis.
     let mut x = l;

@@ -97,7 +97,7 @@ pub fn check_order(s: &Scenario, o: &Order) -> Vec<(String, String)> {
     let mut v = Validator::detached();
     let r = Refs::new(&s.file, &s.places, &s.zones, &s.roads);
     v.order(o, "", &r, Some(&s.dem.spec));
-    v.detached_problems(s)
+    v.detached_problems()
 }
 
 /// Check an inject given outside the scenario file, like [`check_order`].
@@ -105,7 +105,7 @@ pub fn check_inject(s: &Scenario, e: &InjectEvent) -> Vec<(String, String)> {
     let mut v = Validator::detached();
     let r = Refs::new(&s.file, &s.places, &s.zones, &s.roads);
     v.inject_event(e, "", &r, Some(&s.dem.spec));
-    v.detached_problems(s)
+    v.detached_problems()
 }
 
 /// Load, parse and validate a scenario file.
@@ -281,8 +281,8 @@ impl Validator {
         }
     }
 
-    /// Problems of a detached check; points on no-data cells count as outside.
-    fn detached_problems(self, _s: &Scenario) -> Vec<(String, String)> {
+    /// Problems of a detached check, fields relative to the checked item.
+    fn detached_problems(self) -> Vec<(String, String)> {
         self.diags
             .into_iter()
             .map(|d| (d.field.trim_start_matches('.').to_string(), d.message))
