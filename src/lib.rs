@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod agents;
+pub mod codec;
 pub mod engine;
 pub mod exercise;
 pub mod forces;

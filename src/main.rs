@@ -33,9 +33,20 @@ enum Command {
     /// Shows progress (sim time, × real time, ETA), prints a summary at the end and
     /// writes DIR/summary.json. Ctrl-C finishes the current tick, writes what it has
     /// and exits with 130.
+    ///
+    /// With --from REPLAY --at TIME it branches instead: it continues an earlier run
+    /// from that moment of its replay, with the orders of --orders in place of the
+    /// parent's later orders, into a new replay that records its parent.
     Run {
-        /// Scenario file (RON).
-        scenario: PathBuf,
+        /// Scenario file (RON); not with --from (the replay embeds its scenario).
+        #[arg(required_unless_present = "from", conflicts_with = "from")]
+        scenario: Option<PathBuf>,
+        /// Branch from this replay file (an earlier run's DIR/drill.replay).
+        #[arg(long, requires = "at")]
+        from: Option<PathBuf>,
+        /// The moment of --from to branch at, e.g. "1h" or "1h30m".
+        #[arg(long, requires = "from", value_parser = duration_arg)]
+        at: Option<f64>,
         /// Output folder (created if missing).
         #[arg(long, default_value = "out")]
         out: PathBuf,
@@ -43,7 +54,7 @@ enum Command {
         #[arg(long, value_parser = duration_arg)]
         until: Option<f64>,
         /// Seed for every random stream (default: the scenario's).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "from")]
         seed: Option<u64>,
         /// Threads for the numerical kernels (default: all cores). Results are
         /// bit-identical on any thread count.
@@ -71,7 +82,30 @@ enum Command {
         /// snapshot digest.
         #[arg(long)]
         verify: bool,
+        /// Open the drill at this moment ("3h20m"): restore the nearest full state
+        /// before it, re-simulate to it and show the state there (units, households,
+        /// water, the scorecard so far) and how long the seek took.
+        #[arg(long, value_parser = duration_arg, conflicts_with = "verify")]
+        at: Option<f64>,
         /// Threads for the re-simulation (results are the same on any count).
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+        threads: Option<u16>,
+    },
+    /// Compare two runs of the same district from their replays (e.g. a drill and a
+    /// branch of it): the scorecards side by side, the first moment the two diverge,
+    /// and difference maps of maximum depth and household outcomes.
+    ///
+    /// Writes DIR/compare.html (self-contained, for a browser), DIR/compare.json,
+    /// DIR/diff_max_depth.png and DIR/diff_households.png.
+    Compare {
+        /// The first replay (the baseline).
+        a: PathBuf,
+        /// The second replay (the variant).
+        b: PathBuf,
+        /// Output folder for the maps and compare.json.
+        #[arg(long, default_value = "compare")]
+        out: PathBuf,
+        /// Threads (results are the same on any count).
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
         threads: Option<u16>,
     },
@@ -154,6 +188,21 @@ enum BenchWhat {
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
         repeat: u32,
     },
+    /// Seeking in a replay: open it at a moment (default: its end) several times.
+    /// Prints each repeat and, last, the median `seek_s: X`.
+    Seek {
+        /// The replay file.
+        file: PathBuf,
+        /// The moment to open (default: the end).
+        #[arg(long, value_parser = duration_arg)]
+        at: Option<f64>,
+        /// Kernel threads (default: all cores).
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+        threads: Option<u16>,
+        /// Repeats; the median is reported.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+        repeat: u32,
+    },
 }
 
 /// Load a scenario, printing every problem; `None` means exit 2.
@@ -225,6 +274,185 @@ fn replay(file: &std::path::Path, verify: bool, threads: Option<usize>) -> ExitC
     }
 }
 
+/// Open a replay at a moment and show the drill there.
+fn seek(file: &std::path::Path, t: f64, threads: Option<usize>) -> ExitCode {
+    let started = std::time::Instant::now();
+    let (engine, r, sk) = match floodrill::replay::open_at(file, t, threads) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(match e {
+                floodrill::replay::ReplayError::Diverged { .. } => 1,
+                _ => 2,
+            });
+        }
+    };
+    let wall = started.elapsed().as_secs_f64();
+    let name = floodrill::scenario::parse(
+        std::path::Path::new(&r.header.scenario_path),
+        &r.header.scenario_text,
+    )
+    .map(|f| f.meta.name)
+    .unwrap_or_default();
+    if sk.t < t - 1e-9 {
+        println!(
+            "note: the replay ends at {}; showing that moment",
+            format_clock(sk.t)
+        );
+    }
+    println!(
+        "{}: {name} at {} (tick {}), digest {}",
+        file.display(),
+        format_clock(sk.t),
+        engine.clock().tick,
+        &engine.digest()[..16]
+    );
+    println!(
+        "seek took {wall:.2} s: read {:.2} s, restored the state at {} in {:.2} s, re-simulated {} in {:.2} s",
+        sk.read_s,
+        sk.from_state.map_or(
+            "0:00:00 (no full state before it)".to_string(),
+            format_clock
+        ),
+        sk.restore_s,
+        format_clock(sk.resimulated_s),
+        sk.simulate_s
+    );
+    let snap = floodrill::replay::snapshot(&engine);
+    let mut rows = Vec::new();
+    for (k, v) in &snap.metrics {
+        let v = match v.as_f64() {
+            Some(x) if x.fract() != 0.0 => format!("{x:.1}"),
+            _ => v.to_string(),
+        };
+        rows.push((k.clone(), v));
+    }
+    println!(
+        "{}",
+        floodrill::report::table::key_value_table("at this moment", &rows)
+    );
+    if let Some(f) = engine
+        .world()
+        .get_resource::<floodrill::engine::forces::ForcesRes>()
+    {
+        let state = |v: serde_json::Result<serde_json::Value>| {
+            v.ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default()
+        };
+        let mut units: Vec<Vec<String>> =
+            f.0.teams
+                .iter()
+                .map(|u| {
+                    vec![
+                        u.spec.id.clone(),
+                        u.spec.name.clone(),
+                        state(serde_json::to_value(u.state)),
+                        format!("({:.0}, {:.0})", u.pos.0, u.pos.1),
+                    ]
+                })
+                .collect();
+        units.extend(f.0.robots.iter().map(|u| {
+            vec![
+                u.spec.id.clone(),
+                u.spec.name.clone(),
+                state(serde_json::to_value(u.state)),
+                format!("({:.0}, {:.0})", u.pos.0, u.pos.1),
+            ]
+        }));
+        if !units.is_empty() {
+            println!(
+                "{}",
+                floodrill::report::table::grid_table(
+                    "units",
+                    &["id", "name", "state", "at (x, y)"],
+                    &units
+                )
+            );
+        }
+    }
+    let card = floodrill::engine::scoring::scorecard(engine.world());
+    println!("{}", floodrill::report::table::scorecard_table(&card, 3));
+    ExitCode::SUCCESS
+}
+
+/// `floodrill compare A B`.
+fn compare(
+    a: &std::path::Path,
+    b: &std::path::Path,
+    out: &std::path::Path,
+    threads: Option<usize>,
+) -> ExitCode {
+    let (c, maps) = match floodrill::replay::compare::compare(a, b, threads) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    println!("{}", floodrill::report::table::comparison_text(&c));
+    let write = |name: &str, bytes: &[u8]| -> Result<(), String> {
+        let p = out.join(name);
+        std::fs::write(&p, bytes).map_err(|e| format!("{}: cannot write: {e}", p.display()))?;
+        println!("wrote {}", p.display());
+        Ok(())
+    };
+    let json = serde_json::to_string_pretty(&c).unwrap_or_default() + "\n";
+    let res = std::fs::create_dir_all(out)
+        .map_err(|e| format!("{}: cannot create: {e}", out.display()))
+        .and_then(|_| write("compare.json", json.as_bytes()))
+        .and_then(|_| write("diff_max_depth.png", &maps.max_depth))
+        .and_then(|_| write("diff_households.png", &maps.households))
+        .and_then(|_| {
+            write(
+                "compare.html",
+                floodrill::report::html::comparison_html(&c, &maps).as_bytes(),
+            )
+        });
+    if let Err(e) = res {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    ExitCode::SUCCESS
+}
+
+/// `floodrill bench seek`.
+fn bench_seek(
+    file: &std::path::Path,
+    at: Option<f64>,
+    threads: Option<usize>,
+    repeat: u32,
+) -> ExitCode {
+    let t = at.unwrap_or(f64::INFINITY);
+    let mut times = Vec::new();
+    for k in 0..repeat {
+        let started = std::time::Instant::now();
+        match floodrill::replay::open_at(file, t, threads) {
+            Ok((_, _, sk)) => {
+                let wall = started.elapsed().as_secs_f64();
+                println!(
+                    "repeat {}: {wall:.3} s to {} (read {:.3} s, restore {:.3} s from {}, re-simulate {} in {:.3} s)",
+                    k + 1,
+                    format_clock(sk.t),
+                    sk.read_s,
+                    sk.restore_s,
+                    sk.from_state.map_or("the start".to_string(), format_clock),
+                    format_clock(sk.resimulated_s),
+                    sk.simulate_s
+                );
+                times.push(wall);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    println!("seek_s: {:.3}", times[times.len() / 2]);
+    ExitCode::SUCCESS
+}
+
 fn load_or_report(path: &std::path::Path) -> Option<Arc<floodrill::scenario::Scenario>> {
     match scenario::load(path) {
         Ok(s) => Some(Arc::new(s)),
@@ -248,10 +476,26 @@ fn main() -> ExitCode {
         Command::Replay {
             file,
             verify,
+            at,
             threads,
-        } => replay(&file, verify, threads.map(usize::from)),
+        } => match at {
+            Some(t) => seek(&file, t, threads.map(usize::from)),
+            None => replay(&file, verify, threads.map(usize::from)),
+        },
+        Command::Compare { a, b, out, threads } => compare(&a, &b, &out, threads.map(usize::from)),
+        Command::Bench {
+            what:
+                BenchWhat::Seek {
+                    file,
+                    at,
+                    threads,
+                    repeat,
+                },
+        } => bench_seek(&file, at, threads.map(usize::from), repeat),
         Command::Run {
             scenario,
+            from,
+            at,
             out,
             until,
             seed,
@@ -260,6 +504,7 @@ fn main() -> ExitCode {
             orders,
         } => run(
             scenario,
+            from.zip(at),
             out,
             until,
             seed,
@@ -332,8 +577,10 @@ fn validate(paths: &[PathBuf]) -> ExitCode {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run(
-    path: PathBuf,
+    path: Option<PathBuf>,
+    branch: Option<(PathBuf, f64)>,
     out: PathBuf,
     until: Option<f64>,
     seed: Option<u64>,
@@ -341,8 +588,26 @@ fn run(
     quiet: bool,
     orders: Option<PathBuf>,
 ) -> ExitCode {
-    let Some(scenario) = load_or_report(&path) else {
-        return ExitCode::from(2);
+    let scenario = match (&path, &branch) {
+        (Some(p), _) => match load_or_report(p) {
+            Some(s) => s,
+            None => return ExitCode::from(2),
+        },
+        (None, Some((from, _))) => {
+            match floodrill::replay::read(from)
+                .and_then(|r| floodrill::replay::record::scenario_of(&r))
+            {
+                Ok(s) => Arc::new(s),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        (None, None) => {
+            eprintln!("error: give a scenario file, or --from REPLAY --at TIME");
+            return ExitCode::from(2);
+        }
     };
     let commands = match &orders {
         None => Vec::new(),
@@ -362,6 +627,11 @@ fn run(
         until,
         engine: EngineOptions { seed, threads },
         commands,
+        branch: branch.map(|(from, at)| floodrill::run::Branch {
+            from,
+            at,
+            orders_file: orders.clone(),
+        }),
     };
     let bar = if quiet {
         ProgressBar::hidden()

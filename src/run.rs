@@ -28,6 +28,19 @@ pub struct RunOptions {
     pub engine: EngineOptions,
     /// Timed orders and injects to apply (a checked command stream).
     pub commands: Vec<crate::exercise::commands::Command>,
+    /// Continue from a moment of an earlier run's replay instead of starting at 0.
+    pub branch: Option<Branch>,
+}
+
+/// A run that continues from a replay moment with other orders.
+#[derive(Debug, Clone)]
+pub struct Branch {
+    /// The parent replay file.
+    pub from: PathBuf,
+    /// Sim time to branch at, s.
+    pub at: f64,
+    /// The command stream file given for the branch (for the record).
+    pub orders_file: Option<PathBuf>,
 }
 
 /// How a run ended.
@@ -183,6 +196,9 @@ pub type Progress<'a> = &'a mut dyn FnMut(f64, f64, f64);
 /// Errors a run can end with before or after simulating.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// The parent replay of a branch cannot be opened at the moment asked for.
+    #[error("{0}")]
+    Branch(String),
     /// The output folder could not be written.
     #[error("{path}: cannot write output: {source}")]
     Output {
@@ -204,9 +220,18 @@ pub fn run(
         path: opts.out.clone(),
         source,
     })?;
-    let mut engine = Engine::new(scenario.clone(), opts.engine.clone());
+    let (mut engine, parent) = match &opts.branch {
+        None => {
+            let mut e = Engine::new(scenario.clone(), opts.engine.clone());
+            e.push_commands(opts.commands.iter().cloned());
+            (e, None)
+        }
+        Some(b) => {
+            let (e, parent) = branch_engine(b, opts)?;
+            (e, Some(parent))
+        }
+    };
     engine.set_output_dir(opts.out.clone());
-    engine.push_commands(opts.commands.iter().cloned());
     let end = opts
         .until
         .map_or(scenario.duration(), |u| u.min(scenario.duration()));
@@ -215,7 +240,8 @@ pub fn run(
         path: replay_path.clone(),
         source: std::io::Error::other(e.to_string()),
     };
-    let mut recorder = crate::replay::Recorder::start(&replay_path, &engine).map_err(replay_err)?;
+    let mut recorder =
+        crate::replay::Recorder::start(&replay_path, &engine, parent).map_err(replay_err)?;
     let started = Instant::now();
     let mut status = RunStatus::Completed;
     let mut failure = None;
@@ -297,6 +323,58 @@ pub fn run(
         },
     )?;
     Ok(summary)
+}
+
+/// The engine at the branch moment of the parent replay, with the parent's orders
+/// from then on replaced by the branch's, and the parent as the new replay records it.
+fn branch_engine(
+    b: &Branch,
+    opts: &RunOptions,
+) -> Result<(Engine, crate::replay::Parent), RunError> {
+    use crate::exercise::commands::CommandKind;
+    let err = |e: crate::replay::ReplayError| RunError::Branch(e.to_string());
+    let (mut engine, replay, _) =
+        crate::replay::open_at(&b.from, b.at, opts.engine.threads).map_err(err)?;
+    let t = engine.clock().t;
+    if (t - b.at).abs() > engine.clock().dt {
+        return Err(RunError::Branch(format!(
+            "{}: the replay ends at {}, before the branch at {}",
+            b.from.display(),
+            format_clock(t),
+            format_clock(b.at)
+        )));
+    }
+    if let Some(c) = opts.commands.iter().find(|c| c.t < t - 1e-9) {
+        return Err(RunError::Branch(format!(
+            "{}: {} at {} is before the branch at {}; a branch changes only what comes after it",
+            c.source,
+            match &c.kind {
+                CommandKind::Order(_) => "the order",
+                CommandKind::Inject(_) => "the inject",
+            },
+            format_clock(c.t),
+            format_clock(t)
+        )));
+    }
+    let parent_digest = engine.digest();
+    {
+        let world = engine.world_mut();
+        let mut inbox = world.resource_mut::<crate::engine::exercise::Inbox>();
+        // The parent's own later orders give way to the branch's; the scenario's
+        // injects stay.
+        inbox.pending.retain(|c| c.source.starts_with("injects["));
+    }
+    engine.push_commands(opts.commands.iter().cloned());
+    let from = std::fs::canonicalize(&b.from).unwrap_or_else(|_| b.from.clone());
+    let parent = crate::replay::Parent {
+        file: from.display().to_string(),
+        header_hash: replay.header_hash(),
+        at: t,
+        tick: engine.clock().tick,
+        digest: parent_digest,
+        orders: b.orders_file.as_ref().map(|p| p.display().to_string()),
+    };
+    Ok((engine, parent))
 }
 
 /// Write JSON through a temporary file and a rename, so a reader never sees half.

@@ -14,7 +14,9 @@ use crate::world::roads::Mode;
 
 /// Household id: the index in the [`Households`](crate::agents::Households) arrays,
 /// assigned in building order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct HouseholdId(pub u32);
 
 impl HouseholdId {
@@ -32,7 +34,7 @@ impl fmt::Display for HouseholdId {
 }
 
 /// Something that happened to a household or zone.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum AgentEvent {
     /// A warning reached the household (its earliest reception over channels).
     WarningReceived {

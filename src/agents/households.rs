@@ -38,7 +38,9 @@ pub(crate) const NONE: u32 = u32::MAX;
 pub(crate) const CHUNK: usize = 2048;
 
 /// Where a household is in its evacuation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[repr(u8)]
 pub enum HouseholdState {
     /// No warning received yet (one may be on its way).
@@ -111,7 +113,7 @@ impl std::fmt::Display for HouseholdState {
 
 /// Households by state, per zone: row `z` for zone index `z`, the last row for
 /// households outside every zone. Columns follow [`HouseholdState::ALL`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StateTable {
     /// Household counts.
     pub households: Vec<[u32; HouseholdState::COUNT]>,
@@ -132,7 +134,7 @@ impl StateTable {
 }
 
 /// Static attributes, one entry per household.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Attrs {
     pub building: Vec<u32>,
     pub zone: Vec<u32>,
@@ -152,7 +154,7 @@ pub(crate) struct Attrs {
 }
 
 /// Dynamic state, one entry per household.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Dyn {
     pub state: Vec<HouseholdState>,
     /// Scheduled (earliest) reception, `INFINITY` when none.
@@ -174,7 +176,7 @@ pub(crate) struct Dyn {
 }
 
 /// Per-zone warning state.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ZoneState {
     pub first_recv: Vec<f64>,
     pub ack_t: Vec<f64>,
@@ -183,7 +185,7 @@ pub(crate) struct ZoneState {
 }
 
 /// All households of a drill, their shelters and warning state (see the module docs).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Households {
     pub(crate) seed: u64,
     pub(crate) params: AgentParams,

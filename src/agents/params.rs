@@ -83,7 +83,7 @@ fn non_negative(name: &'static str, v: f64) -> Result<(), AgentError> {
 }
 
 /// Household make-up.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PopulationParams {
     /// Mean persons per household (≥ 1); a building's `residents / households` wins
     /// when the building gives residents.
@@ -114,7 +114,7 @@ impl From<&schema::Population> for PopulationParams {
 }
 
 /// Mobilisation after reception: lognormal delay by time of day, and compliance.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MobilisationParams {
     /// Median delay from reception to departure by day (07:00–21:00), seconds.
     pub median_day_s: f64,
@@ -203,7 +203,7 @@ impl ChannelParams {
 
 /// Walking speeds on dry ground (the depth curve and congestion come from the routing
 /// [`CostParams`](crate::world::routing::CostParams) of the `EdgeCosts` in use).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MovementParams {
     /// Walking speed, m/s (default 1.2).
     pub walk_speed: f64,
@@ -226,7 +226,7 @@ impl Default for MovementParams {
 
 /// Casualty rule: a trapped household whose hazard rating stays above `hr_above` for
 /// longer than `for_s` becomes a casualty.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CasualtyRule {
     /// Hazard rating threshold (e.g. 2.5, "danger for all").
     pub hr_above: f64,
@@ -235,7 +235,7 @@ pub struct CasualtyRule {
 }
 
 /// Hazard to people: UK hazard rating `HR = d·(v + 0.5) + DF` (DOMAIN.md §6).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HazardParams {
     /// A moving household in water with HR above this is trapped (default 1.25,
     /// "danger for most").
@@ -285,7 +285,7 @@ impl HazardParams {
 }
 
 /// Everything the household kernel needs besides the district and the water.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct AgentParams {
     /// Household make-up.
     pub population: PopulationParams,

@@ -14,7 +14,7 @@ use crate::world::roads::{Mode, RoadGraph};
 use crate::world::routing::{EdgeCosts, RouteTree, needs_refresh};
 
 /// Trees per shelter and mode, with the costs they were built from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ShelterRoutes {
     trees: [Vec<RouteTree>; 2],
     basis: EdgeCosts,

@@ -27,7 +27,7 @@ pub struct ShelterSpec {
 }
 
 /// The shelters of a drill (sim state: occupancy and open flags change).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Shelters {
     ids: Vec<String>,
     pos: Vec<Pt>,

@@ -152,7 +152,7 @@ impl AgentEnv<'_> {
 }
 
 /// Compact per-edge geometry for the hot loop (one cache line instead of three).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 struct EdgeGeo {
     ax: f64,
     ay: f64,
@@ -177,7 +177,7 @@ impl EdgeGeo {
 }
 
 /// Derived per-edge work arrays (rebuilt freely; not part of the state).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Scratch {
     pub load: [Vec<u32>; 2],
     loaded: [Vec<u32>; 2],

@@ -9,7 +9,7 @@
 use bevy::prelude::*;
 
 use super::hydro::Water;
-use super::{RunSeed, ScenarioRes, register_digest};
+use super::{RunSeed, ScenarioRes, register_digest, state_fns};
 use crate::exercise::commands::{Command, CommandKind, scenario_injects};
 use crate::exercise::log::{EventLog, Origin};
 use crate::exercise::plan::{PlanState, PlanView};
@@ -18,19 +18,19 @@ use crate::exercise::{SimClock, SimSet, SimTick};
 use crate::scenario::schema::{InjectEvent, Order, SensorKind};
 
 /// The virtual sensors, in scenario order.
-#[derive(Resource, Debug, Clone, Default)]
+#[derive(Resource, Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Sensors(pub Vec<Sensor>);
 
 /// The plan rules' firing state.
-#[derive(Resource, Debug, Clone, Default)]
+#[derive(Resource, Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Plan(pub PlanState);
 
 /// The run's event log.
-#[derive(Resource, Debug, Clone, Default)]
+#[derive(Resource, Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Log(pub EventLog);
 
 /// An order issued this tick.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct IssuedOrder {
     /// Sim time, s.
     pub t: f64,
@@ -43,17 +43,17 @@ pub struct IssuedOrder {
 }
 
 /// Orders issued this tick, for the domains to carry out in `SimSet::Inputs`.
-#[derive(Resource, Debug, Clone, Default)]
+#[derive(Resource, Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct IssuedOrders(pub Vec<IssuedOrder>);
 
 /// A rescue request is waiting for a team: raised since the plan last looked (set by
 /// the people and forces adapters), or still unassigned at a minute boundary.
-#[derive(Resource, Debug, Clone, Copy, Default)]
+#[derive(Resource, Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 pub struct RescueRequested(pub bool);
 
 /// Commands from outside the plan, in time order: the scenario's injects, a command
 /// stream, and whatever the live API pushes. Applied when due in `SimSet::Inputs`.
-#[derive(Resource, Debug, Clone, Default)]
+#[derive(Resource, Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Inbox {
     /// Pending commands, sorted by time (stable).
     pub pending: std::collections::VecDeque<Command>,
@@ -71,11 +71,11 @@ impl Inbox {
 
 /// Status of pump stations and robots by id, for `PumpStatus` sensors: 0 failed,
 /// 1 in working order (idle or travelling), 2 pumping.
-#[derive(Resource, Debug, Clone, Default)]
+#[derive(Resource, Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct UnitStatus(pub std::collections::BTreeMap<String, f64>);
 
 /// An inject due this tick.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DueInject {
     /// Sim time, s.
     pub t: f64,
@@ -86,12 +86,12 @@ pub struct DueInject {
 }
 
 /// Injects due this tick, for the domains to carry out in `SimSet::Inputs`.
-#[derive(Resource, Debug, Clone, Default)]
+#[derive(Resource, Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct DueInjects(pub Vec<DueInject>);
 
 /// Every order and inject applied so far with its time and origin (for the replay and
 /// the report).
-#[derive(Resource, Debug, Clone, Default)]
+#[derive(Resource, Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Applied(pub Vec<Command>);
 
 /// Adds sensors, plan evaluation and the log to `SimTick`.
@@ -125,6 +125,19 @@ impl Plugin for ExercisePlugin {
                 ))
             })
             .collect();
+        for (name, save, load) in [
+            state_fns::<Sensors>("sensors"),
+            state_fns::<Plan>("plan"),
+            state_fns::<Log>("log"),
+            state_fns::<IssuedOrders>("issued_orders"),
+            state_fns::<RescueRequested>("rescue_requested"),
+            state_fns::<DueInjects>("due_injects"),
+            state_fns::<Applied>("applied"),
+            state_fns::<UnitStatus>("unit_status"),
+            state_fns::<Inbox>("inbox"),
+        ] {
+            super::register_state(app, name, save, load);
+        }
         app.insert_resource(Sensors(sensors))
             .init_resource::<Plan>()
             .init_resource::<Log>()

@@ -27,8 +27,13 @@ use crate::scenario::schema::{InjectEvent, Order, TeamKind as SchemaKind};
 use crate::world::roads::EdgeId;
 
 /// The forces of the run.
-#[derive(Resource, Debug, Clone)]
+#[derive(Resource, Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ForcesRes(pub Forces);
+
+/// Requests left waiting at the last minute boundary (the dispatch re-fires when this
+/// changes).
+#[derive(Resource, Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
+pub struct LastUnserved(pub usize);
 
 /// Static terrain the forces route over.
 #[derive(Resource, Debug, Clone)]
@@ -112,6 +117,9 @@ impl Plugin for ForcesPlugin {
         for r in &s.file.forces.robots {
             status.0.insert(r.id.clone(), 1.0);
         }
+        app.init_resource::<LastUnserved>();
+        super::register_state_resource::<ForcesRes>(app, "forces");
+        super::register_state_resource::<LastUnserved>(app, "last_unserved");
         app.insert_resource(ForcesRes(forces))
             .insert_resource(ForceTerrain { boat, river })
             .add_systems(
@@ -216,7 +224,7 @@ fn apply_force_orders(
     mut forces: ResMut<ForcesRes>,
     mut log: ResMut<Log>,
     mut status: ResMut<UnitStatus>,
-    mut last_unserved: Local<usize>,
+    mut last_unserved: ResMut<LastUnserved>,
 ) {
     let mine = issued.0.iter().any(|o| {
         matches!(
@@ -284,7 +292,7 @@ fn apply_force_orders(
                 f.dispatch_to_rescues(clock.t, &env);
                 let waiting = f.waiting_requests();
                 // Logged when the backlog changes, not every minute.
-                if waiting > 0 && waiting != *last_unserved {
+                if waiting > 0 && waiting != last_unserved.0 {
                     log.0.push(
                         clock.t,
                         Origin::Sim,
@@ -292,7 +300,7 @@ fn apply_force_orders(
                         serde_json::json!({ "waiting_requests": waiting }),
                     );
                 }
-                *last_unserved = waiting;
+                last_unserved.0 = waiting;
                 Ok(())
             }
             _ => continue,

@@ -27,7 +27,7 @@ use crate::world::{Grid, rasterize_zones};
 pub struct Water(pub HydroModel);
 
 /// Totals over the run's `step_until` calls.
-#[derive(Resource, Debug, Default, Clone, Copy, serde::Serialize)]
+#[derive(Resource, Debug, Default, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub struct WaterStats {
     /// Sub-steps.
     pub substeps: u64,
@@ -42,11 +42,11 @@ pub struct WaterStats {
 }
 
 /// Levee breaches under way (from injects), applied at the start of each tick.
-#[derive(Resource, Debug, Default, Clone)]
+#[derive(Resource, Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Breaches(pub Vec<(String, crate::hydro::Breach)>);
 
 /// A pump station out of service: its zone's drainage is off until `until`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct StationFailure {
     /// Pump station place id.
     pub station: String,
@@ -57,12 +57,23 @@ pub struct StationFailure {
 }
 
 /// Pump stations out of service.
-#[derive(Resource, Debug, Default, Clone)]
+#[derive(Resource, Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct StationFailures(pub Vec<StationFailure>);
 
 /// The water-balance series, one row per `outputs.series_interval`.
-#[derive(Resource, Debug, Default, Clone)]
+#[derive(Resource, Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct BalanceSeries(pub Vec<crate::hydro::WaterBalance>);
+
+fn save_water(w: &World) -> Result<Vec<u8>, String> {
+    let m = &w.get_resource::<Water>().ok_or("no water model")?.0;
+    rmp_serde::to_vec_named(&m.save_state()).map_err(|e| e.to_string())
+}
+
+fn load_water(w: &mut World, b: &[u8]) -> Result<(), String> {
+    let st: crate::hydro::ModelState = rmp_serde::from_slice(b).map_err(|e| e.to_string())?;
+    let mut water = w.get_resource_mut::<Water>().ok_or("no water model")?;
+    water.0.restore_state(&st).map_err(|e| e.to_string())
+}
 
 /// Adds the water systems to `SimTick`.
 pub struct HydroPlugin;
@@ -91,6 +102,11 @@ impl Plugin for HydroPlugin {
                 }
             }
         }
+        super::register_state(app, "water", save_water, load_water);
+        super::register_state_resource::<BalanceSeries>(app, "water_series");
+        super::register_state_resource::<WaterStats>(app, "water_stats");
+        super::register_state_resource::<Breaches>(app, "breaches");
+        super::register_state_resource::<StationFailures>(app, "station_failures");
         app.insert_resource(Water(model))
             .insert_resource(series)
             .init_resource::<WaterStats>()

@@ -42,7 +42,7 @@ pub struct OutputDir(pub std::path::PathBuf);
 
 /// Set by a system when the simulation cannot go on (numerical failure); the runner
 /// stops after the tick and keeps what was written.
-#[derive(Resource, Debug, Default, Clone)]
+#[derive(Resource, Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SimHealth {
     /// Why the run stopped, with the cell, time and values where known.
     pub failure: Option<String>,
@@ -57,6 +57,70 @@ pub type DigestFn = fn(&World, &mut blake3::Hasher);
 /// The parts of the state that go into the digest, by name (sorted when hashed).
 #[derive(Resource, Default)]
 pub struct DigestParts(pub Vec<(&'static str, DigestFn)>);
+
+/// Saves one part of the state (MessagePack bytes).
+pub type SaveFn = fn(&World) -> Result<Vec<u8>, String>;
+/// Restores one part of the state from what [`SaveFn`] wrote, onto an engine freshly
+/// built from the same scenario and seed.
+pub type LoadFn = fn(&mut World, &[u8]) -> Result<(), String>;
+
+/// The parts of the full state a snapshot holds, by name: everything that changes as
+/// the drill runs. What does not change (terrain, road graph, specs) is rebuilt from
+/// the scenario on restore.
+#[derive(Resource, Default)]
+pub struct StateParts(pub Vec<(&'static str, SaveFn, LoadFn)>);
+
+/// Register a part of the full state with its own save and load.
+pub fn register_state(app: &mut App, name: &'static str, save: SaveFn, load: LoadFn) {
+    app.world_mut()
+        .resource_mut::<StateParts>()
+        .0
+        .push((name, save, load));
+}
+
+/// Register a whole resource as a part of the full state.
+pub fn register_state_resource<T: Resource + serde::Serialize + serde::de::DeserializeOwned>(
+    app: &mut App,
+    name: &'static str,
+) {
+    register_state(app, name, save_resource::<T>, load_resource::<T>);
+}
+
+/// The save and load of a whole resource, for [`register_state`].
+pub fn state_fns<T: Resource + serde::Serialize + serde::de::DeserializeOwned>(
+    name: &'static str,
+) -> (&'static str, SaveFn, LoadFn) {
+    (name, save_resource::<T>, load_resource::<T>)
+}
+
+fn save_resource<T: Resource + serde::Serialize>(w: &World) -> Result<Vec<u8>, String> {
+    let r = w
+        .get_resource::<T>()
+        .ok_or_else(|| "the resource is missing".to_string())?;
+    rmp_serde::to_vec_named(r).map_err(|e| e.to_string())
+}
+
+fn load_resource<T: Resource + serde::de::DeserializeOwned>(
+    w: &mut World,
+    b: &[u8],
+) -> Result<(), String> {
+    let v: T = rmp_serde::from_slice(b).map_err(|e| e.to_string())?;
+    w.insert_resource(v);
+    Ok(())
+}
+
+/// The full state of an engine: every registered part, by name.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct FullState {
+    /// Sim time, s.
+    pub t: f64,
+    /// Ticks done.
+    pub tick: u64,
+    /// The state digest at this moment (hex), checked after a restore.
+    pub digest: String,
+    /// Parts: name and MessagePack bytes.
+    pub parts: Vec<(String, crate::codec::Bytes)>,
+}
 
 /// Options of a run that are not in the scenario.
 #[derive(Debug, Clone, Default)]
@@ -116,7 +180,10 @@ impl Plugin for SimPlugin {
             .insert_resource(SimThreads(Arc::new(pool)))
             .insert_resource(SimClock::new(s.file.meta.tick.secs(), s.duration()))
             .init_resource::<SimHealth>()
-            .init_resource::<DigestParts>();
+            .init_resource::<DigestParts>()
+            .init_resource::<StateParts>();
+        register_state_resource::<SimClock>(app, "clock");
+        register_state_resource::<SimHealth>(app, "health");
         register_digest(app, "clock", |w, h| {
             let c = w.resource::<SimClock>();
             h.update(&c.tick.to_le_bytes());
@@ -270,6 +337,56 @@ impl Engine {
             return Err(format!("{}: {}", cmd.source, text.join("; ")));
         }
         self.push_commands([cmd]);
+        Ok(())
+    }
+
+    /// The full state now: every registered part (see [`StateParts`]).
+    pub fn save_state(&self) -> Result<FullState, String> {
+        let w = self.app.world();
+        let mut parts = Vec::new();
+        for (name, save, _) in &w.resource::<StateParts>().0 {
+            let b = save(w).map_err(|e| format!("saving the {name} state: {e}"))?;
+            parts.push((name.to_string(), crate::codec::Bytes(b)));
+        }
+        let c = self.clock();
+        Ok(FullState {
+            t: c.t,
+            tick: c.tick,
+            digest: self.digest(),
+            parts,
+        })
+    }
+
+    /// Restore a full state saved by an engine built from the same scenario and seed.
+    /// Every registered part must be present; afterwards the state digest must equal
+    /// the saved one, else the error says so and the engine must not be used.
+    pub fn restore_state(&mut self, st: &FullState) -> Result<(), String> {
+        let parts: Vec<(&'static str, LoadFn)> = self
+            .app
+            .world()
+            .resource::<StateParts>()
+            .0
+            .iter()
+            .map(|(n, _, l)| (*n, *l))
+            .collect();
+        for (name, load) in parts {
+            let b = st
+                .parts
+                .iter()
+                .find(|(n, _)| n == name)
+                .ok_or_else(|| format!("the snapshot has no `{name}` state"))?;
+            load(self.app.world_mut(), &b.1.0)
+                .map_err(|e| format!("restoring the {name} state: {e}"))?;
+        }
+        let d = self.digest();
+        if d != st.digest {
+            return Err(format!(
+                "the restored state at {} does not match its digest (saved {}, restored {})",
+                crate::scenario::format_clock(st.t),
+                &st.digest[..16.min(st.digest.len())],
+                &d[..16]
+            ));
+        }
         Ok(())
     }
 

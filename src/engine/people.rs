@@ -46,7 +46,7 @@ pub struct People {
 }
 
 /// A household trapped this tick: a rescue request for the forces.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub struct Trapped {
     /// Sim time, s.
     pub t: f64,
@@ -61,11 +61,11 @@ pub struct Trapped {
 }
 
 /// Households trapped since the forces last looked.
-#[derive(Resource, Debug, Clone, Default)]
+#[derive(Resource, Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct NewTrapped(pub Vec<Trapped>);
 
 /// A warning as issued: when, to which zones, on which channel, by whom.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct WarningIssue {
     /// Sim time, s.
     pub t: f64,
@@ -80,12 +80,52 @@ pub struct WarningIssue {
 }
 
 /// Every warning issued in the run, in order.
-#[derive(Resource, Debug, Clone, Default)]
+#[derive(Resource, Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Warnings(pub Vec<WarningIssue>);
 
 /// Households by state and zone, one table per series interval.
-#[derive(Resource, Debug, Default, Clone)]
+#[derive(Resource, Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PeopleSeries(pub Vec<(f64, StateTable)>);
+
+/// The evolving part of [`People`] (the graph and zone tables are rebuilt).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PeopleState {
+    households: Households,
+    costs: EdgeCosts,
+    routes: ShelterRoutes,
+}
+
+fn save_people(w: &World) -> Result<Vec<u8>, String> {
+    let p = w.get_resource::<People>().ok_or("no people")?;
+    #[derive(serde::Serialize)]
+    struct Ref<'a> {
+        households: &'a Households,
+        costs: &'a EdgeCosts,
+        routes: &'a ShelterRoutes,
+    }
+    rmp_serde::to_vec_named(&Ref {
+        households: &p.households,
+        costs: &p.costs,
+        routes: &p.routes,
+    })
+    .map_err(|e| e.to_string())
+}
+
+fn load_people(w: &mut World, b: &[u8]) -> Result<(), String> {
+    let st: PeopleState = rmp_serde::from_slice(b).map_err(|e| e.to_string())?;
+    let mut p = w.get_resource_mut::<People>().ok_or("no people")?;
+    if st.households.len() != p.households.len() {
+        return Err(format!(
+            "the saved state has {} households, the scenario {}",
+            st.households.len(),
+            p.households.len()
+        ));
+    }
+    p.households = st.households;
+    p.costs = st.costs;
+    p.routes = st.routes;
+    Ok(())
+}
 
 /// Build the people of a scenario.
 pub fn build_people(s: &Scenario, seed: u64) -> Result<People, String> {
@@ -191,6 +231,18 @@ impl Plugin for PeoplePlugin {
         series
             .0
             .push((0.0, people.households.counts_by_state_and_zone()));
+        for (name, save, load) in [
+            (
+                "people",
+                save_people as super::SaveFn,
+                load_people as super::LoadFn,
+            ),
+            super::state_fns::<PeopleSeries>("people_series"),
+            super::state_fns::<NewTrapped>("new_trapped"),
+            super::state_fns::<Warnings>("warnings"),
+        ] {
+            super::register_state(app, name, save, load);
+        }
         app.insert_resource(people)
             .insert_resource(series)
             .init_resource::<NewTrapped>()

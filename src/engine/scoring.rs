@@ -36,7 +36,7 @@ type HotspotCell = (String, String, Option<(usize, usize)>);
 type OpenFailure = (FailureFacts, Option<(f64, f64)>, Vec<usize>);
 
 /// Facts gathered as the drill runs.
-#[derive(Resource, Debug, Clone, Default)]
+#[derive(Resource, Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ScoreTracker {
     /// Zone index of each road edge (none: outside every zone).
     edge_zone: Vec<Option<u32>>,
@@ -113,6 +113,7 @@ impl Plugin for ScoringPlugin {
         }
         tr.hotspots_max = vec![0.0; tr.hotspot_cells.len()];
         tr.hotspots_after = vec![Vec::new(); tr.hotspot_cells.len()];
+        super::register_state_resource::<ScoreTracker>(app, "score_tracker");
         app.insert_resource(RubricRes(rubric))
             .insert_resource(tr)
             .add_systems(SimTick, track_score.in_set(SimSet::Score));

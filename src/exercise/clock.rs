@@ -46,7 +46,7 @@ pub enum SimSet {
 }
 
 /// Simulation time.
-#[derive(Resource, Debug, Clone, Copy, PartialEq)]
+#[derive(Resource, Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SimClock {
     /// Start of the current tick, seconds since scenario start.
     pub t: f64,

@@ -19,7 +19,7 @@ use crate::scenario::schema::{InjectEvent, Order};
 use crate::scenario::{Scenario, parse_duration};
 
 /// What a command does.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum CommandKind {
     /// An order to the forces, warnings, shelters or roads.
     Order(Order),
@@ -28,7 +28,7 @@ pub enum CommandKind {
 }
 
 /// A timed command.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Command {
     /// Sim time it applies at, s.
     pub t: f64,

@@ -18,7 +18,7 @@ pub enum Origin {
 }
 
 /// One entry.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct LogEntry {
     /// Sim time, s.
     pub t: f64,
@@ -31,7 +31,7 @@ pub struct LogEntry {
 }
 
 /// The run's event log, in the order entries were made (sim time order).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct EventLog {
     /// Entries.
     pub entries: Vec<LogEntry>,

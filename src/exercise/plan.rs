@@ -18,7 +18,7 @@ pub struct PlanView<'a> {
 }
 
 /// Firing state of the rules.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct PlanState {
     fired: Vec<bool>,
     was_true: Vec<bool>,

@@ -13,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::rng::stream;
 
 /// What a sensor measures, resolved to a map position.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Measure {
     /// Water depth at the point, m.
     WaterDepth,
@@ -24,7 +24,7 @@ pub enum Measure {
 }
 
 /// One reading.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Reading {
     /// When it was taken, s.
     pub t_sample: f64,
@@ -37,7 +37,7 @@ pub struct Reading {
 }
 
 /// A sensor at run time.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Sensor {
     /// Id from the scenario.
     pub id: String,

@@ -42,7 +42,7 @@ pub const FALSE_REPORT_SEARCH_S: f64 = 600.0;
 pub const TRACK_EVERY_S: f64 = 60.0;
 
 /// How a team moves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum TeamKind {
     /// Road vehicle.
     Vehicle,
@@ -53,7 +53,7 @@ pub enum TeamKind {
 }
 
 /// A rescue team as configured.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TeamSpec {
     /// Id (`T01`).
     pub id: String,
@@ -76,7 +76,7 @@ pub struct TeamSpec {
 }
 
 /// A drainage robot or mobile pump as configured.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RobotSpec {
     /// Id (`R01`).
     pub id: String,
@@ -99,7 +99,7 @@ pub struct RobotSpec {
 }
 
 /// Where a team is in its work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TeamState {
     /// At its depot, free.
@@ -119,7 +119,7 @@ pub enum TeamState {
 }
 
 /// Where a robot is in its work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RobotState {
     /// At its depot.
@@ -141,7 +141,7 @@ pub enum RobotState {
 }
 
 /// What a unit is travelling for.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 enum Goal {
     None,
     /// An ordered location (with a label for the log).
@@ -157,7 +157,7 @@ enum Goal {
 }
 
 /// A rescue team at run time.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Team {
     /// Configuration.
     pub spec: TeamSpec,
@@ -181,7 +181,7 @@ pub struct Team {
 }
 
 /// A robot at run time.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Robot {
     /// Configuration.
     pub spec: RobotSpec,
@@ -208,7 +208,7 @@ pub struct Robot {
 }
 
 /// How a rescue request ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The people were rescued.
@@ -220,7 +220,7 @@ pub enum Outcome {
 }
 
 /// A rescue request.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct RescueRequest {
     /// Id (creation order).
     pub id: u32,
@@ -229,7 +229,6 @@ pub struct RescueRequest {
     /// Where, map metres.
     pub at: Pt,
     /// The trapped household (none for a false report).
-    #[serde(skip)]
     pub household: Option<HouseholdId>,
     /// Persons reported.
     pub persons: u32,
@@ -285,7 +284,7 @@ pub trait Actions {
 }
 
 /// Something a unit did, for the log and the scorer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ForceEvent {
     /// A unit set off.
@@ -432,7 +431,7 @@ pub enum OrderError {
 }
 
 /// All forces and requests.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Forces {
     /// Teams, scenario order.
     pub teams: Vec<Team>,

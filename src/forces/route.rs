@@ -28,7 +28,7 @@ pub const BOAT_TRAILER_M_S: f64 = 20.0 / 3.6;
 pub const BOAT_CARRY_M_S: f64 = 2.0 / 3.6;
 
 /// A route: a polyline with the time at which each vertex is reached.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Path {
     /// Vertices, map metres.
     pub pts: Vec<Pt>,

@@ -93,7 +93,7 @@ impl EdgeSegment {
 }
 
 /// A boundary condition.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Boundary {
     /// Free (normal-depth) outflow with the given bed slope.
     FreeOutflow {
@@ -143,7 +143,7 @@ impl Boundary {
 }
 
 /// Cumulative flow through one boundary.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BoundaryFlow {
     /// Volume in, m³.
     pub inflow_m3: f64,

@@ -13,7 +13,7 @@ use super::real::Real;
 use crate::world::GridSpec;
 
 /// A levee breach in progress (or yet to start).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Breach {
     /// Cells `(row, col)` of the breach.
     pub cells: Vec<(usize, usize)>,

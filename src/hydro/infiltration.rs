@@ -218,6 +218,18 @@ struct ClassK {
     scs: Option<(f64, f64)>, // (S m, Ia m)
 }
 
+/// The evolving part of [`Losses`]: cumulative infiltration and rain, drainage out of
+/// service.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct LossState {
+    #[serde(with = "crate::codec::f64s")]
+    f_cum: Vec<f64>,
+    #[serde(with = "crate::codec::f64s")]
+    p_cum: Vec<f64>,
+    #[serde(with = "crate::codec::bools")]
+    drain_off: Vec<bool>,
+}
+
 /// Loss state: the class of every cell and per-cell cumulative state.
 #[derive(Debug, Clone)]
 pub struct Losses {
@@ -307,6 +319,34 @@ impl Losses {
                 *c = off;
             }
         }
+    }
+
+    /// The evolving part, for a snapshot.
+    pub fn save_state(&self) -> LossState {
+        LossState {
+            f_cum: self.f_cum.clone(),
+            p_cum: self.p_cum.clone(),
+            drain_off: self.drain_off.clone(),
+        }
+    }
+
+    /// Put back a saved loss state (same grid and classes); the error says what does
+    /// not fit.
+    pub fn restore_state(&mut self, st: &LossState) -> Result<(), String> {
+        if st.f_cum.len() != self.f_cum.len() || st.p_cum.len() != self.p_cum.len() {
+            return Err(format!(
+                "has {} cells of infiltration, this model {}",
+                st.f_cum.len(),
+                self.f_cum.len()
+            ));
+        }
+        if !st.drain_off.is_empty() && st.drain_off.len() != self.f_cum.len() {
+            return Err("has a drainage map of another grid size".into());
+        }
+        self.f_cum.clone_from(&st.f_cum);
+        self.p_cum.clone_from(&st.p_cum);
+        self.drain_off.clone_from(&st.drain_off);
+        Ok(())
     }
 
     /// Per-cell state as little-endian bytes (for state digests).

@@ -40,8 +40,8 @@ pub use balance::WaterBalance;
 pub use bench::{BenchResult, surface_bench};
 pub use boundary::{Boundary, BoundaryFlow, Edge, EdgeSegment};
 pub use breach::Breach;
-pub use infiltration::{Horton, Infiltration, LossClass, Losses, Scs};
-pub use model::{HealthEvent, HydroConfig, HydroError, Model, ModelBuilder, StepStats};
+pub use infiltration::{Horton, Infiltration, LossClass, LossState, Losses, Scs};
+pub use model::{HealthEvent, HydroConfig, HydroError, Model, ModelBuilder, ModelState, StepStats};
 pub use outputs::{MaxOutputs, Probe, ProbeSample};
 pub use rain::{
     ChicagoStorm, GriddedFrames, IdfParams, MM_PER_H, MovingCell, RainField, RainSource,

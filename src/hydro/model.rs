@@ -142,7 +142,7 @@ pub enum HydroError {
 }
 
 /// One failed (and retried) sub-step.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HealthEvent {
     /// Model time at the start of the sub-step, s.
     pub t: f64,
@@ -228,6 +228,29 @@ pub struct Model<R: Real> {
     health: Vec<HealthEvent>,
     partials: Vec<f64>,
     debug_nan: Option<(usize, u32)>,
+    /// Bed elevations changed since the build (breaches), by cell, m.
+    bed_edits: std::collections::BTreeMap<usize, f64>,
+}
+
+/// The evolving state of a [`Model`]: what a snapshot saves and a restore puts back
+/// onto a model built from the same inputs. Depths and discharges keep their bits.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ModelState {
+    t: f64,
+    wave_speed: f64,
+    balance: WaterBalance,
+    /// Bytes per value of `h`, `qx`, `qy` (4: f32, 8: f64).
+    real_bytes: u8,
+    h: crate::codec::Bytes,
+    qx: crate::codec::Bytes,
+    qy: crate::codec::Bytes,
+    bed_edits: Vec<(usize, f64)>,
+    rain: RainField,
+    losses: Option<super::infiltration::LossState>,
+    boundary_flows: Vec<BoundaryFlow>,
+    outputs: MaxOutputs,
+    probe_samples: Vec<Vec<super::outputs::ProbeSample>>,
+    health: Vec<HealthEvent>,
 }
 
 /// Builder of a [`Model`]; see the module example.
@@ -448,6 +471,7 @@ impl<R: Real> ModelBuilder<R> {
             probes: Vec::new(),
             health: Vec::new(),
             partials: Vec::new(),
+            bed_edits: Default::default(),
             debug_nan: None,
         };
         m.set_rain(self.rain)?;
@@ -638,6 +662,7 @@ impl<R: Real> Model<R> {
     pub fn set_bed_elevation(&mut self, row: usize, col: usize, z: f64) {
         let i = row * self.d.nc + col;
         self.z_map[i] = z;
+        self.bed_edits.insert(i, z);
         if !self.blocked[i] {
             self.z[i] = R::from_f64(z - self.z_ref);
         }
@@ -786,6 +811,115 @@ impl<R: Real> Model<R> {
             l.extend_state_bytes(&mut buf);
         }
         out.write_all(&buf)
+    }
+
+    /// The evolving state (see [`ModelState`]).
+    pub fn save_state(&self) -> ModelState {
+        let bytes = |v: &[R]| {
+            let mut b = Vec::with_capacity(std::mem::size_of_val(v));
+            for x in v {
+                x.extend_le(&mut b);
+            }
+            crate::codec::Bytes(crate::codec::shuffle(&b, std::mem::size_of::<R>()))
+        };
+        ModelState {
+            t: self.t,
+            wave_speed: self.wave_speed,
+            balance: self.balance,
+            real_bytes: std::mem::size_of::<R>() as u8,
+            h: bytes(&self.h),
+            qx: bytes(&self.qx),
+            qy: bytes(&self.qy),
+            bed_edits: self.bed_edits.iter().map(|(&i, &z)| (i, z)).collect(),
+            rain: self.rain.clone(),
+            losses: self.losses.as_ref().map(|l| l.save_state()),
+            boundary_flows: self.boundaries.iter().map(|b| b.flow).collect(),
+            outputs: self.outputs.clone(),
+            probe_samples: self.probes.iter().map(|p| p.samples.clone()).collect(),
+            health: self.health.clone(),
+        }
+    }
+
+    /// Put back a state saved by a model built from the same inputs. The error names
+    /// what does not fit (grid size, precision, boundaries, probes).
+    pub fn restore_state(&mut self, st: &ModelState) -> Result<(), HydroError> {
+        let bad = |what: String| HydroError::Setup(format!("the saved water state {what}"));
+        if st.real_bytes as usize != std::mem::size_of::<R>() {
+            return Err(bad(format!(
+                "has {}-byte values, this model {}-byte",
+                st.real_bytes,
+                std::mem::size_of::<R>()
+            )));
+        }
+        let values =
+            |b: &crate::codec::Bytes, n: usize, name: &str| -> Result<Vec<R>, HydroError> {
+                let w = std::mem::size_of::<R>();
+                if b.0.len() != n * w {
+                    return Err(bad(format!(
+                        "has {} values of {name}, this grid needs {n}",
+                        b.0.len() / w
+                    )));
+                }
+                Ok(crate::codec::unshuffle(&b.0, w)
+                    .chunks_exact(w)
+                    .map(|c| {
+                        if w == 4 {
+                            R::from_f64(f32::from_le_bytes(c.try_into().expect("4 bytes")) as f64)
+                        } else {
+                            R::from_f64(f64::from_le_bytes(c.try_into().expect("8 bytes")))
+                        }
+                    })
+                    .collect())
+            };
+        let h = values(&st.h, self.h.len(), "depth")?;
+        let qx = values(&st.qx, self.qx.len(), "qx")?;
+        let qy = values(&st.qy, self.qy.len(), "qy")?;
+        if st.boundary_flows.len() != self.boundaries.len() {
+            return Err(bad(format!(
+                "has {} boundaries, this model {}",
+                st.boundary_flows.len(),
+                self.boundaries.len()
+            )));
+        }
+        if st.probe_samples.len() != self.probes.len() {
+            return Err(bad(format!(
+                "has {} probes, this model {}",
+                st.probe_samples.len(),
+                self.probes.len()
+            )));
+        }
+        if st.outputs.max_depth.len() != self.h.len() {
+            return Err(bad("has maxima of another grid size".into()));
+        }
+        if let Some(&(i, _)) = st.bed_edits.iter().find(|(i, _)| *i >= self.h.len()) {
+            return Err(bad(format!("edits the bed of cell {i}, outside the grid")));
+        }
+        match (&mut self.losses, &st.losses) {
+            (Some(l), Some(ls)) => l.restore_state(ls).map_err(bad)?,
+            (None, None) => {}
+            _ => return Err(bad("does not match the model's losses".into())),
+        }
+        self.set_rain(st.rain.clone())?;
+        for &(i, z) in &st.bed_edits {
+            self.set_bed_elevation(i / self.d.nc, i % self.d.nc, z);
+        }
+        self.h = h;
+        self.h_next.clone_from(&self.h);
+        self.qx = qx;
+        self.qy = qy;
+        self.t = st.t;
+        self.wave_speed = st.wave_speed;
+        self.balance = st.balance;
+        for (b, f) in self.boundaries.iter_mut().zip(&st.boundary_flows) {
+            b.flow = *f;
+        }
+        self.outputs = st.outputs.clone();
+        for (p, s) in self.probes.iter_mut().zip(&st.probe_samples) {
+            p.samples.clone_from(s);
+        }
+        self.health.clone_from(&st.health);
+        self.hmax_dirty = true;
+        Ok(())
     }
 
     /// Test hook: poison the next `attempts` sub-step attempts with a NaN discharge on

@@ -12,17 +12,21 @@
 use crate::world::{Grid, GridSpec};
 
 /// Per-cell maxima and flood timing. Stored as f32 (output precision).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MaxOutputs {
     /// Grid of the outputs.
     pub spec: GridSpec,
     /// Maximum depth, m.
+    #[serde(with = "crate::codec::f32s")]
     pub max_depth: Vec<f32>,
     /// Maximum speed, m/s.
+    #[serde(with = "crate::codec::f32s")]
     pub max_speed: Vec<f32>,
     /// Maximum hazard `d·(v + 0.5)`, m²/s.
+    #[serde(with = "crate::codec::f32s")]
     pub max_hazard: Vec<f32>,
     /// Time (s) the depth first exceeded `flood_depth`; NaN if never.
+    #[serde(with = "crate::codec::f64s")]
     pub first_flooded: Vec<f64>,
     /// Depth threshold of `first_flooded`, m (default 0.15).
     pub flood_depth: f64,
@@ -77,7 +81,7 @@ impl MaxOutputs {
 }
 
 /// One probe sample.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProbeSample {
     /// Model time, s.
     pub t: f64,
@@ -88,7 +92,7 @@ pub struct ProbeSample {
 }
 
 /// A point where depth and speed are recorded at the end of every `step_until`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Probe {
     /// Name.
     pub name: String,

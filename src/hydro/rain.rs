@@ -224,7 +224,7 @@ impl MovingCell {
 
 /// Rain rasters (mm/h), each held from its time until the next frame's. Before the
 /// first frame it does not rain; the last frame holds until a frame of zeros follows.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GriddedFrames {
     frames: Vec<(f64, Grid<f64>)>,
 }
@@ -297,7 +297,7 @@ impl GriddedFrames {
 
 /// Per-zone rain factors: a zone-id raster and a factor per zone (zones not listed get
 /// 1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ZoneScaling {
     /// Zone id per cell.
     pub zones: Grid<i64>,
@@ -317,7 +317,7 @@ impl ZoneScaling {
 }
 
 /// One rain source.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum RainSource {
     /// The same intensity everywhere, mm/h (a gauge series, a Chicago storm's
     /// [`ChicagoStorm::series`], a LISFLOOD `rain.txt`).
@@ -329,7 +329,7 @@ pub enum RainSource {
 }
 
 /// All rain on the model: the sum of its sources, times an optional per-zone factor.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RainField {
     /// The sources (summed).
     pub sources: Vec<RainSource>,

@@ -48,6 +48,7 @@ impl SeriesError {
 
 /// A time series of `(time_s, value)` points.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "SeriesPoints")]
 pub struct Series {
     /// Name (from the file's name line, or empty).
     pub name: String,
@@ -57,6 +58,29 @@ pub struct Series {
     /// Integral from `t[0]` to `t[k]`.
     #[serde(skip)]
     cum: Vec<f64>,
+}
+
+/// What a saved [`Series`] holds; the integrals are rebuilt on load.
+#[derive(serde::Deserialize)]
+struct SeriesPoints {
+    name: String,
+    t: Vec<f64>,
+    v: Vec<f64>,
+    interp: Interp,
+}
+
+impl From<SeriesPoints> for Series {
+    fn from(p: SeriesPoints) -> Self {
+        let mut s = Self {
+            name: p.name,
+            t: p.t,
+            v: p.v,
+            interp: p.interp,
+            cum: Vec::new(),
+        };
+        s.build_cum();
+        s
+    }
 }
 
 impl Series {

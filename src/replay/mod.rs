@@ -15,6 +15,7 @@
 //! out of place or a wrong version is an error naming the line and, for a snapshot,
 //! its time.
 
+pub mod compare;
 pub mod record;
 
 use std::io::Write;
@@ -24,10 +25,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::exercise::commands::{Command, CommandKind};
 use crate::exercise::log::Origin;
-pub use record::{Recorder, Verified, snapshot, verify};
+pub use record::{Recorder, Seek, Verified, open_at, snapshot, verify};
 
-/// The format version this engine writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this engine writes.
+pub const FORMAT_VERSION: u32 = 2;
+/// The format versions this engine reads (version 1 has no full states: seeking and
+/// branching re-simulate from the start).
+pub const READS_VERSIONS: [u32; 2] = [1, 2];
+/// zstd level of the full states (fast, and several times smaller than plain).
+pub const STATE_ZSTD_LEVEL: i32 = 3;
+/// How a `state` record encodes the full state.
+pub const STATE_ENCODING: &str = "msgpack+zstd+base64";
 /// First word of every replay file's first line.
 pub const MAGIC: &str = "header";
 
@@ -50,6 +58,59 @@ pub struct Header {
     pub seed: u64,
     /// Tick length, s.
     pub tick_s: f64,
+    /// The replay this run branched from (none: a run from the start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<Parent>,
+}
+
+/// Where a branch came from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Parent {
+    /// The parent replay file (absolute).
+    pub file: String,
+    /// blake3 of the parent file's header record (hex), to recognise it.
+    pub header_hash: String,
+    /// Sim time of the branch, s.
+    pub at: f64,
+    /// Ticks done at the branch.
+    pub tick: u64,
+    /// State digest at the branch (the parent's, and this run's first snapshot).
+    pub digest: String,
+    /// The command stream that replaced the parent's orders from the branch on (none:
+    /// no new orders; the parent's later external orders are dropped either way).
+    pub orders: Option<String>,
+}
+
+/// A `state` record: the full state of the drill at a snapshot, for seeking and
+/// branching without re-simulating from the start.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StateRecord {
+    /// Sim time, s.
+    pub t: f64,
+    /// Ticks done.
+    pub tick: u64,
+    /// State digest (hex); a restore must reproduce it.
+    pub digest: String,
+    /// [`STATE_ENCODING`].
+    pub encoding: String,
+    /// Size of the MessagePack before compression, bytes.
+    pub raw_bytes: usize,
+    /// blake3 of the MessagePack before compression (hex): a damaged state is
+    /// refused, even in parts the state digest does not cover.
+    pub raw_blake3: String,
+    /// The encoded state.
+    pub data: String,
+}
+
+/// Where a `state` record is, read without decoding it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateRef {
+    /// 1-based line.
+    pub line: usize,
+    /// Sim time, s.
+    pub t: f64,
+    /// Byte range of the record's line in the file (without its newline).
+    range: (u64, u64),
 }
 
 /// A recorded command.
@@ -93,6 +154,13 @@ pub struct End {
     pub digest: String,
     /// Index: snapshot time and line number.
     pub snapshots: Vec<(f64, usize)>,
+    /// Index: full-state time and line number.
+    #[serde(default)]
+    pub states: Vec<(f64, usize)>,
+    /// Index: byte range of each full state's line, so a seek reads only the header,
+    /// this record and the state it needs.
+    #[serde(default)]
+    pub state_ranges: Vec<(u64, u64)>,
 }
 
 /// A replay as read.
@@ -106,6 +174,12 @@ pub struct Replay {
     pub commands: Vec<CommandRecord>,
     /// Snapshots in order, with their line numbers.
     pub snapshots: Vec<(usize, Snapshot)>,
+    /// Full states in order (decoded on demand with [`Replay::load_state`]).
+    pub states: Vec<StateRef>,
+    /// Where the states are read from.
+    source: Source,
+    /// blake3 of the header record's line (hex).
+    header_line_hash: String,
     /// The end record (none: the run did not close the file — it crashed or is still
     /// running).
     pub end: Option<End>,
@@ -156,7 +230,11 @@ pub struct Writer {
     out: std::io::BufWriter<std::fs::File>,
     path: PathBuf,
     line: usize,
+    offset: u64,
+    last_range: (u64, u64),
     snapshots: Vec<(f64, usize)>,
+    states: Vec<(f64, usize)>,
+    state_ranges: Vec<(u64, u64)>,
 }
 
 impl Writer {
@@ -171,7 +249,11 @@ impl Writer {
             out: std::io::BufWriter::new(f),
             path: path.to_path_buf(),
             line: 0,
+            offset: 0,
+            last_range: (0, 0),
             snapshots: Vec::new(),
+            states: Vec::new(),
+            state_ranges: Vec::new(),
         };
         w.record("header", header)?;
         w.flush()?;
@@ -183,12 +265,14 @@ impl Writer {
             path: self.path.display().to_string(),
             source: std::io::Error::other(e),
         })?;
-        writeln!(self.out, "{kind} {} {json}", check(kind, &json)).map_err(|source| {
-            ReplayError::Io {
-                path: self.path.display().to_string(),
-                source,
-            }
+        let sum = check(kind, &json);
+        writeln!(self.out, "{kind} {sum} {json}").map_err(|source| ReplayError::Io {
+            path: self.path.display().to_string(),
+            source,
         })?;
+        let len = (kind.len() + sum.len() + json.len() + 2) as u64;
+        self.last_range = (self.offset, self.offset + len);
+        self.offset += len + 1;
         self.line += 1;
         Ok(self.line)
     }
@@ -224,6 +308,30 @@ impl Writer {
         self.flush()
     }
 
+    /// Record the full state and flush.
+    pub fn state(&mut self, st: &crate::engine::FullState) -> Result<(), ReplayError> {
+        let io = |e: String| ReplayError::Io {
+            path: self.path.display().to_string(),
+            source: std::io::Error::other(e),
+        };
+        let raw = rmp_serde::to_vec_named(st).map_err(|e| io(e.to_string()))?;
+        let packed = zstd::bulk::compress(&raw, STATE_ZSTD_LEVEL).map_err(|e| io(e.to_string()))?;
+        use base64::Engine as _;
+        let rec = StateRecord {
+            t: st.t,
+            tick: st.tick,
+            digest: st.digest.clone(),
+            encoding: STATE_ENCODING.into(),
+            raw_bytes: raw.len(),
+            raw_blake3: blake3::hash(&raw).to_hex().to_string(),
+            data: base64::engine::general_purpose::STANDARD.encode(packed),
+        };
+        let line = self.record("state", &rec)?;
+        self.states.push((st.t, line));
+        self.state_ranges.push(self.last_range);
+        self.flush()
+    }
+
     /// Close with the end record.
     pub fn finish(mut self, t: f64, status: &str, digest: &str) -> Result<(), ReplayError> {
         let end = End {
@@ -231,6 +339,8 @@ impl Writer {
             status: status.into(),
             digest: digest.into(),
             snapshots: std::mem::take(&mut self.snapshots),
+            states: std::mem::take(&mut self.states),
+            state_ranges: std::mem::take(&mut self.state_ranges),
         };
         self.record("end", &end)?;
         self.flush()
@@ -254,11 +364,24 @@ pub fn read(path: &Path) -> Result<Replay, ReplayError> {
         path: p.clone(),
         source,
     })?;
-    parse(&p, &bytes)
+    parse_owned(&p, bytes)
 }
 
 /// Parse replay bytes (`path` names them in errors).
 pub fn parse(path: &str, bytes: &[u8]) -> Result<Replay, ReplayError> {
+    parse_owned(path, bytes.to_vec())
+}
+
+/// What a `state` record says of itself, without its data.
+#[derive(Deserialize)]
+struct StateHead {
+    t: f64,
+    #[allow(dead_code)]
+    data: serde::de::IgnoredAny,
+}
+
+fn parse_owned(path: &str, owned: Vec<u8>) -> Result<Replay, ReplayError> {
+    let bytes = &owned[..];
     let bad = |line: usize, message: String| ReplayError::Bad {
         path: path.to_string(),
         line,
@@ -284,20 +407,28 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Replay, ReplayError> {
     let mut commands = Vec::new();
     let mut snapshots: Vec<(usize, Snapshot)> = Vec::new();
     let mut end = None;
+    let mut states: Vec<StateRef> = Vec::new();
+    let mut offset = 0usize;
     for (k, raw) in complete.lines().enumerate() {
         let line = k + 1;
+        let start = offset;
+        offset += raw.len() + 1;
         let mut parts = raw.splitn(3, ' ');
         let (kind, sum, json) = match (parts.next(), parts.next(), parts.next()) {
             (Some(a), Some(b), Some(c)) => (a, b, c),
             _ => return Err(bad(line, "expected a record `KIND CHECK JSON`".into())),
         };
         // Name the snapshot even when its checksum fails, if its time is readable.
-        let what = if kind == "snapshot" {
-            serde_json::from_str::<serde_json::Value>(json)
+        let what = if kind == "snapshot" || kind == "state" {
+            let noun = if kind == "state" {
+                "full state"
+            } else {
+                "snapshot"
+            };
+            serde_json::from_str::<StateTime>(json)
                 .ok()
-                .and_then(|v| v["t"].as_f64())
-                .map_or("a snapshot".to_string(), |t| {
-                    format!("the snapshot at {}", crate::scenario::format_clock(t))
+                .map_or(format!("a {noun}"), |v| {
+                    format!("the {noun} at {}", crate::scenario::format_clock(v.t))
                 })
         } else {
             format!("a `{kind}` record")
@@ -321,11 +452,11 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Replay, ReplayError> {
                         format!("format \"{}\", expected \"floodrill-replay\"", h.format),
                     ));
                 }
-                if h.version != FORMAT_VERSION {
+                if !READS_VERSIONS.contains(&h.version) {
                     return Err(bad(
                         line,
                         format!(
-                            "replay format version {} written by floodrill {}; this floodrill reads version {FORMAT_VERSION}",
+                            "replay format version {} written by floodrill {}; this floodrill reads versions {READS_VERSIONS:?}",
                             h.version, h.engine_version
                         ),
                     ));
@@ -349,11 +480,27 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Replay, ReplayError> {
                 }
                 snapshots.push((line, s));
             }
+            ("state", Some(_)) => {
+                let s: StateHead = serde_json::from_str(json).map_err(de)?;
+                if states.last().is_some_and(|l| l.t > s.t) {
+                    return Err(bad(
+                        line,
+                        format!("{what} is earlier than the one before it"),
+                    ));
+                }
+                states.push(StateRef {
+                    line,
+                    t: s.t,
+                    range: (start as u64, (start + raw.len()) as u64),
+                });
+            }
             ("end", Some(_)) => end = Some(serde_json::from_str::<End>(json).map_err(de)?),
             (other, Some(_)) => {
                 return Err(bad(
                     line,
-                    format!("unknown record kind `{other}` (expected command, snapshot or end)"),
+                    format!(
+                        "unknown record kind `{other}` (expected command, snapshot, state or end)"
+                    ),
                 ));
             }
         }
@@ -369,11 +516,189 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Replay, ReplayError> {
         header,
         commands,
         snapshots,
+        states,
         end,
+        header_line_hash: blake3::hash(complete.lines().next().unwrap_or("").as_bytes())
+            .to_hex()
+            .to_string(),
+        source: Source::Memory(std::sync::Arc::new(owned)),
     })
 }
 
+/// Where a replay's states are read from: the bytes read whole, or the file itself
+/// (opened through its index).
+#[derive(Clone)]
+enum Source {
+    Memory(std::sync::Arc<Vec<u8>>),
+    Disk(PathBuf),
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Memory(b) => write!(f, "<{} bytes>", b.len()),
+            Self::Disk(p) => write!(f, "<{}>", p.display()),
+        }
+    }
+}
+
+impl Source {
+    fn line(&self, (a, b): (u64, u64)) -> std::io::Result<Vec<u8>> {
+        match self {
+            Self::Memory(bytes) => bytes
+                .get(a as usize..b as usize)
+                .map(<[u8]>::to_vec)
+                .ok_or_else(|| std::io::Error::other("the record lies outside the file")),
+            Self::Disk(p) => {
+                use std::io::{Read, Seek};
+                let mut f = std::fs::File::open(p)?;
+                f.seek(std::io::SeekFrom::Start(a))?;
+                let mut out = vec![0u8; b.saturating_sub(a) as usize];
+                f.read_exact(&mut out)?;
+                Ok(out)
+            }
+        }
+    }
+}
+
+/// Open a closed replay through the index in its `end` record: only the header, the
+/// end record and (later) the states asked for are read. `None` when the file has no
+/// usable index (cut short, version 1): read it whole instead.
+pub fn read_indexed(path: &Path) -> Result<Option<Replay>, ReplayError> {
+    use std::io::{BufRead, Read, Seek};
+    let p = path.display().to_string();
+    let io = |source| ReplayError::Io {
+        path: p.clone(),
+        source,
+    };
+    let mut f = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
+    let mut first = Vec::new();
+    f.read_until(b'\n', &mut first).map_err(io)?;
+    let len = f.get_ref().metadata().map_err(io)?.len();
+    let tail_from = len.saturating_sub(1 << 20);
+    f.seek(std::io::SeekFrom::Start(tail_from)).map_err(io)?;
+    let mut tail = Vec::new();
+    f.read_to_end(&mut tail).map_err(io)?;
+    let Some(body) = tail.strip_suffix(b"\n") else {
+        return Ok(None);
+    };
+    let last = body.rsplit(|&b| b == b'\n').next().unwrap_or(body);
+    if !last.starts_with(b"end ") || !first.ends_with(b"\n") {
+        return Ok(None);
+    }
+    // Both records go through the full parser (checksums, version, order).
+    let mut two = first.clone();
+    two.extend_from_slice(last);
+    two.push(b'\n');
+    let Ok(mut r) = parse_owned(&p, two) else {
+        return Ok(None);
+    };
+    let Some(end) = &r.end else {
+        return Ok(None);
+    };
+    if end.state_ranges.len() != end.states.len()
+        || end.state_ranges.iter().any(|&(a, b)| a > b || b > len)
+    {
+        return Ok(None);
+    }
+    r.states = end
+        .states
+        .iter()
+        .zip(&end.state_ranges)
+        .map(|(&(t, line), &range)| StateRef { line, t, range })
+        .collect();
+    r.source = Source::Disk(path.to_path_buf());
+    Ok(Some(r))
+}
+
+/// The time of a snapshot or state record (to name it in errors).
+#[derive(Deserialize)]
+struct StateTime {
+    t: f64,
+}
+
 impl Replay {
+    /// blake3 of the header record's line (hex): names this file in a branch.
+    pub fn header_hash(&self) -> String {
+        self.header_line_hash.clone()
+    }
+
+    /// Decode the `k`-th full state. The error names the line and time.
+    pub fn load_state(&self, k: usize) -> Result<crate::engine::FullState, ReplayError> {
+        let r = self.states.get(k).ok_or_else(|| ReplayError::Bad {
+            path: self.path.display().to_string(),
+            line: 0,
+            message: format!("there is no full state number {}", k + 1),
+        })?;
+        let bad = |message: String| ReplayError::Bad {
+            path: self.path.display().to_string(),
+            line: r.line,
+            message: format!(
+                "the full state at {}: {message}",
+                crate::scenario::format_clock(r.t)
+            ),
+        };
+        let line = self
+            .source
+            .line(r.range)
+            .map_err(|e| bad(format!("cannot be read: {e}")))?;
+        let line = std::str::from_utf8(&line).map_err(|_| bad("not UTF-8".into()))?;
+        let mut parts = line.splitn(3, ' ');
+        let (kind, sum, json) = match (parts.next(), parts.next(), parts.next()) {
+            (Some(a), Some(b), Some(c)) => (a, b, c),
+            _ => return Err(bad("expected a record `state CHECK JSON`".into())),
+        };
+        if kind != "state" || check(kind, json) != sum {
+            return Err(bad(
+                "does not match its checksum: the record was altered or damaged".into(),
+            ));
+        }
+        let rec: StateRecord =
+            serde_json::from_str(json).map_err(|e| bad(format!("cannot be read: {e}")))?;
+        if rec.encoding != STATE_ENCODING {
+            return Err(bad(format!(
+                "encoding \"{}\", expected \"{STATE_ENCODING}\"",
+                rec.encoding
+            )));
+        }
+        use base64::Engine as _;
+        let packed = base64::engine::general_purpose::STANDARD
+            .decode(rec.data.as_bytes())
+            .map_err(|e| bad(format!("bad base64: {e}")))?;
+        // The recorded size bounds the allocation (1 GiB at most).
+        if rec.raw_bytes > 1 << 30 {
+            return Err(bad(format!(
+                "claims {} bytes, more than 1 GiB",
+                rec.raw_bytes
+            )));
+        }
+        let raw = zstd::bulk::decompress(&packed, rec.raw_bytes)
+            .map_err(|e| bad(format!("cannot be decompressed: {e}")))?;
+        if raw.len() != rec.raw_bytes {
+            return Err(bad(format!(
+                "decompresses to {} bytes, the record says {}",
+                raw.len(),
+                rec.raw_bytes
+            )));
+        }
+        if blake3::hash(&raw).to_hex().as_str() != rec.raw_blake3 {
+            return Err(bad(
+                "its contents do not match their checksum: the state is damaged".into(),
+            ));
+        }
+        let st: crate::engine::FullState =
+            rmp_serde::from_slice(&raw).map_err(|e| bad(format!("cannot be decoded: {e}")))?;
+        if st.t != rec.t || st.digest != rec.digest {
+            return Err(bad("its time or digest does not match its contents".into()));
+        }
+        Ok(st)
+    }
+
+    /// The latest full state at or before `t` (index), if any.
+    pub fn state_before(&self, t: f64) -> Option<usize> {
+        self.states.iter().rposition(|s| s.t <= t + 1e-9)
+    }
+
     /// The recorded commands as engine commands (parsed back from their notation).
     pub fn engine_commands(&self) -> Result<Vec<Command>, ReplayError> {
         self.commands

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{Header, ReplayError, Snapshot, Writer, read};
+use super::{Header, Parent, Replay, ReplayError, Snapshot, Writer, read};
 use crate::engine::exercise::Applied;
 use crate::engine::{Engine, EngineOptions, RunSeed};
 use crate::scenario::format_clock;
@@ -13,11 +13,18 @@ pub struct Recorder {
     writer: Writer,
     every: f64,
     applied_seen: usize,
+    last_state: f64,
 }
 
 impl Recorder {
-    /// Create the file, write the header and the snapshot at the current time.
-    pub fn start(path: &Path, engine: &Engine) -> Result<Self, ReplayError> {
+    /// Create the file, write the header and the snapshot at the current time. A
+    /// branch names its parent; the external commands it inherited (applied before the
+    /// branch) are recorded first, so the file re-simulates from the start on its own.
+    pub fn start(
+        path: &Path,
+        engine: &Engine,
+        parent: Option<Parent>,
+    ) -> Result<Self, ReplayError> {
         let w = engine.world();
         let s = &w.resource::<crate::engine::ScenarioRes>().0;
         let scenario_path = std::fs::canonicalize(&s.path).unwrap_or_else(|_| s.path.clone());
@@ -30,6 +37,7 @@ impl Recorder {
             scenario_hash: s.hash(),
             seed: w.resource::<RunSeed>().0,
             tick_s: s.file.meta.tick.secs(),
+            parent,
         };
         let every = s
             .file
@@ -41,14 +49,15 @@ impl Recorder {
             writer: Writer::create(path, &header)?,
             every,
             applied_seen: 0,
+            last_state: f64::NAN,
         };
+        r.record_applied(engine)?;
         r.writer.snapshot(&snapshot(engine))?;
+        r.state(engine)?;
         Ok(r)
     }
 
-    /// After a tick: record the commands applied in it, and a snapshot when an
-    /// interval boundary was passed.
-    pub fn after_tick(&mut self, engine: &Engine) -> Result<(), ReplayError> {
+    fn record_applied(&mut self, engine: &Engine) -> Result<(), ReplayError> {
         let applied = &engine.world().resource::<Applied>().0;
         for c in &applied[self.applied_seen.min(applied.len())..] {
             // The scenario's own injects are in its text.
@@ -57,17 +66,38 @@ impl Recorder {
             }
         }
         self.applied_seen = applied.len();
+        Ok(())
+    }
+
+    fn state(&mut self, engine: &Engine) -> Result<(), ReplayError> {
+        let st = engine.save_state().map_err(|e| ReplayError::Io {
+            path: self.writer.path.display().to_string(),
+            source: std::io::Error::other(e),
+        })?;
+        self.last_state = st.t;
+        self.writer.state(&st)
+    }
+
+    /// After a tick: record the commands applied in it, and a snapshot when an
+    /// interval boundary was passed.
+    pub fn after_tick(&mut self, engine: &Engine) -> Result<(), ReplayError> {
+        self.record_applied(engine)?;
         let clock = engine.clock();
         let before = ((clock.t - clock.dt) / self.every + 1e-9).floor();
         let now = (clock.t / self.every + 1e-9).floor();
         if now > before {
             self.writer.snapshot(&snapshot(engine))?;
+            self.state(engine)?;
         }
         Ok(())
     }
 
-    /// Close the file with the end record.
-    pub fn finish(self, engine: &Engine, status: &str) -> Result<(), ReplayError> {
+    /// Close the file with the full state at the end (if not just written) and the end
+    /// record.
+    pub fn finish(mut self, engine: &Engine, status: &str) -> Result<(), ReplayError> {
+        if self.last_state != engine.clock().t {
+            self.state(engine)?;
+        }
         self.writer
             .finish(engine.clock().t, status, &engine.digest())
     }
@@ -127,28 +157,7 @@ pub struct Verified {
 pub fn verify(path: &Path, threads: Option<usize>) -> Result<Verified, ReplayError> {
     let r = read(path)?;
     let p = path.display().to_string();
-    let h = &r.header;
-    let scenario = crate::scenario::load_str(Path::new(&h.scenario_path), h.scenario_text.clone())
-        .map_err(|e| ReplayError::Diverged {
-            path: p.clone(),
-            message: format!(
-                "the embedded scenario cannot be set up again from {} (its district files must still be there): {e}",
-                h.scenario_path
-            ),
-        })?;
-    if scenario.hash() != h.scenario_hash {
-        return Err(ReplayError::Diverged {
-            path: p,
-            message: "the embedded scenario text does not match its hash".into(),
-        });
-    }
-    let mut engine = Engine::new(
-        Arc::new(scenario),
-        EngineOptions {
-            seed: Some(h.seed),
-            threads,
-        },
-    );
+    let mut engine = fresh_engine(&r, threads)?;
     engine.push_commands(r.engine_commands()?);
     let diverged = |what: String| ReplayError::Diverged {
         path: p.clone(),
@@ -194,4 +203,142 @@ pub fn verify(path: &Path, threads: Option<usize>) -> Result<Verified, ReplayErr
         end_checked,
         t: engine.clock().t,
     })
+}
+
+/// The scenario a replay embeds, set up again (its district files must still be where
+/// they were).
+pub fn scenario_of(r: &Replay) -> Result<crate::scenario::Scenario, ReplayError> {
+    let h = &r.header;
+    let p = r.path.display().to_string();
+    let scenario = crate::scenario::load_str(Path::new(&h.scenario_path), h.scenario_text.clone())
+        .map_err(|e| ReplayError::Diverged {
+            path: p.clone(),
+            message: format!(
+                "the embedded scenario cannot be set up again from {} (its district files must still be there): {e}",
+                h.scenario_path
+            ),
+        })?;
+    if scenario.hash() != h.scenario_hash {
+        return Err(ReplayError::Diverged {
+            path: p,
+            message: "the embedded scenario text does not match its hash".into(),
+        });
+    }
+    Ok(scenario)
+}
+
+/// An engine at time 0 for the replay's scenario and seed (no commands pushed).
+fn fresh_engine(r: &Replay, threads: Option<usize>) -> Result<Engine, ReplayError> {
+    Ok(Engine::new(
+        Arc::new(scenario_of(r)?),
+        EngineOptions {
+            seed: Some(r.header.seed),
+            threads,
+        },
+    ))
+}
+
+/// How a seek got to its moment.
+#[derive(Debug, Clone)]
+pub struct Seek {
+    /// The moment reached, s.
+    pub t: f64,
+    /// The full state it started from, s (none: from the start, version-1 file or no
+    /// state before `t`).
+    pub from_state: Option<f64>,
+    /// Sim seconds re-simulated after the state.
+    pub resimulated_s: f64,
+    /// Wall-clock seconds: reading the file, restoring, re-simulating.
+    pub read_s: f64,
+    /// Restoring the state.
+    pub restore_s: f64,
+    /// Re-simulating.
+    pub simulate_s: f64,
+}
+
+/// Open a replay at sim time `t` (clamped to what the file holds): restore the latest
+/// full state at or before `t`, then re-simulate to `t` with the recorded commands.
+/// The restored state must reproduce its digest; a file read whole also has every
+/// snapshot passed on the way checked. The returned [`Replay`] of a closed file holds
+/// only its header, end record and state index (read it whole for the rest).
+pub fn open_at(
+    path: &Path,
+    t: f64,
+    threads: Option<usize>,
+) -> Result<(Engine, Replay, Seek), ReplayError> {
+    let started = std::time::Instant::now();
+    // A closed file opens through its index (header, end record, one state); a file
+    // cut short, or without full states, is read whole.
+    let r = match super::read_indexed(path)? {
+        Some(r)
+            if r.state_before(t.min(r.end.as_ref().map_or(0.0, |e| e.t)))
+                .is_some() =>
+        {
+            r
+        }
+        _ => read(path)?,
+    };
+    let read_s = started.elapsed().as_secs_f64();
+    let last = r
+        .end
+        .as_ref()
+        .map(|e| e.t)
+        .or_else(|| r.snapshots.last().map(|s| s.1.t))
+        .unwrap_or(0.0);
+    let t = t.clamp(0.0, last);
+    let p = path.display().to_string();
+    let mut engine = fresh_engine(&r, threads)?;
+    let t0 = std::time::Instant::now();
+    let from_state = match r.state_before(t) {
+        Some(k) => {
+            let st = r.load_state(k)?;
+            engine
+                .restore_state(&st)
+                .map_err(|e| ReplayError::Diverged {
+                    path: p.clone(),
+                    message: format!("line {}: {e}", r.states[k].line),
+                })?;
+            Some(st.t)
+        }
+        None => {
+            engine.push_commands(r.engine_commands()?);
+            None
+        }
+    };
+    let restore_s = t0.elapsed().as_secs_f64();
+    let t1 = std::time::Instant::now();
+    let start_t = engine.clock().t;
+    for (line, s) in r.snapshots.iter().filter(|s| s.1.t > start_t && s.1.t <= t) {
+        engine.run_until(s.t).map_err(|e| ReplayError::Diverged {
+            path: p.clone(),
+            message: format!("re-simulation failed before {}: {e}", format_clock(s.t)),
+        })?;
+        if engine.digest() != s.digest {
+            return Err(ReplayError::Diverged {
+                path: p,
+                message: format!(
+                    "the re-simulated state differs from the snapshot at {} (line {line})",
+                    format_clock(s.t)
+                ),
+            });
+        }
+    }
+    engine.run_until(t).map_err(|e| ReplayError::Diverged {
+        path: p.clone(),
+        message: format!("re-simulation failed before {}: {e}", format_clock(t)),
+    })?;
+    let simulate_s = t1.elapsed().as_secs_f64();
+    let reached = engine.clock().t;
+    Ok((
+        engine,
+        r,
+        Seek {
+            t: reached,
+            from_state,
+            resimulated_s: reached - start_t,
+            read_s,
+            restore_s,
+            simulate_s,
+        },
+    ))
 }

@@ -121,9 +121,16 @@ pub fn write_report(
 }
 
 fn head(h: &mut String, s: &Scenario) {
+    head_titled(
+        h,
+        &format!("{} — 演练复盘报告 after-action report", s.file.meta.name),
+    );
+}
+
+fn head_titled(h: &mut String, title: &str) {
     let _ = write!(
         h,
-        r#"<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{} — 演练复盘报告 after-action report</title>
+        r#"<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{}</title>
 <style>
 body{{font-family:"Noto Sans CJK SC","WenQuanYi Micro Hei","Microsoft YaHei","PingFang SC",sans-serif;margin:24px auto;max-width:1180px;color:#1d2733;background:#fbfbf8;line-height:1.45}}
 h1{{font-size:26px;margin:0 0 4px}} h2{{font-size:20px;margin:28px 0 8px;border-bottom:2px solid #2c5d8f;padding-bottom:3px}}
@@ -140,8 +147,165 @@ figure img{{width:100%;image-rendering:pixelated}} figcaption{{font-weight:bold;
 .origin-plan{{color:#2c5d8f}} .origin-trainer{{color:#b3541e;font-weight:bold}} .origin-trainee{{color:#6b3fa0}}
 </style></head><body>
 "#,
-        esc(&s.file.meta.name)
+        esc(title)
     );
+}
+
+/// The comparison of two runs as one self-contained `compare.html`: where they part,
+/// the scorecards side by side, persons by final state, and the difference maps.
+pub fn comparison_html(
+    c: &crate::replay::compare::Comparison,
+    maps: &crate::replay::compare::DiffMaps,
+) -> String {
+    use crate::replay::compare::{
+        BETTER_RGBA, DEEPER_RGBA, DEPTH_TOLERANCE_M, SHALLOWER_RGBA, WORSE_RGBA,
+    };
+    let mut h = String::with_capacity(1 << 18);
+    head_titled(
+        &mut h,
+        &format!("{} — 对比 comparison of two runs", c.scenario_name),
+    );
+    let d = &c.divergence;
+    let _ = writeln!(
+        h,
+        "<h1>{} — 两次演练对比 comparison</h1><p>A (baseline): {}<br>B (variant): {}</p>",
+        esc(&c.scenario_name),
+        esc(&c.a),
+        esc(&c.b)
+    );
+    let mut facts = Vec::new();
+    if let (Some(t), Some(who)) = (d.branch_at, &d.branch_of) {
+        let (child, parent) = if who == "b" { ("B", "A") } else { ("A", "B") };
+        facts.push(format!(
+            "{child} branches from {parent} at {}",
+            format_clock(t)
+        ));
+    }
+    match (d.same_until, d.differ_at) {
+        (_, None) => facts.push("the runs do not diverge at any shared snapshot".into()),
+        (Some(t0), Some(t1)) => facts.push(format!(
+            "identical up to {}, different at the snapshot at {}{}",
+            format_clock(t0),
+            format_clock(t1),
+            d.first_tick.map_or(String::new(), |(k, t)| format!(
+                "; first different state after tick {k} ({})",
+                format_clock(t)
+            ))
+        )),
+        (None, Some(t1)) => facts.push(format!(
+            "different from the first shared snapshot, at {}",
+            format_clock(t1)
+        )),
+    }
+    if let Some((t, x, y)) = &d.first_input {
+        facts.push(format!(
+            "first different input at {}: A {} · B {}",
+            format_clock(*t),
+            x,
+            y
+        ));
+    }
+    if !c.same_scenario {
+        facts.push("the two replays embed different scenario texts".into());
+    }
+    let _ = writeln!(h, "<h2>分歧 Where the runs part</h2><ul>");
+    for f in &facts {
+        let _ = writeln!(h, "<li>{}</li>", esc(f));
+    }
+    let _ = writeln!(h, "</ul>");
+    let (a, b) = (&c.scorecard_a, &c.scorecard_b);
+    let _ = writeln!(
+        h,
+        "<h2>四到位评分 Scorecards</h2><table><tr><th>criterion</th><th>A</th><th>B</th><th>B − A</th><th>B: account</th></tr>"
+    );
+    for ca in &a.criteria {
+        let cb = b.criteria.iter().find(|x| x.id == ca.id);
+        let _ = writeln!(
+            h,
+            "<tr><td><b>{}</b></td><td>{:.1} {}</td><td>{}</td><td>{}</td><td class=note>{}</td></tr>",
+            esc(&ca.name),
+            ca.score,
+            verdict(ca.pass),
+            cb.map_or("-".into(), |x| format!(
+                "{:.1} {}",
+                x.score,
+                verdict(x.pass)
+            )),
+            cb.map_or("-".into(), |x| format!("{:+.1}", x.score - ca.score)),
+            cb.map_or(String::new(), |x| esc(&x.summary))
+        );
+    }
+    let _ = writeln!(
+        h,
+        "<tr><td><b>总分 overall</b></td><td>{:.1} {}</td><td>{:.1} {}</td><td>{:+.1}</td><td></td></tr></table>",
+        a.overall,
+        verdict(a.pass),
+        b.overall,
+        verdict(b.pass),
+        b.overall - a.overall
+    );
+    let o = &c.households;
+    let _ = writeln!(
+        h,
+        "<h2>人员 Persons by final state</h2><table><tr><th>state</th><th>A</th><th>B</th><th>B − A</th></tr>"
+    );
+    for (k, va) in &o.persons_a {
+        let x = va.as_i64().unwrap_or(0);
+        let y = o.persons_b.get(k).and_then(Value::as_i64).unwrap_or(0);
+        if x != 0 || y != 0 {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{x}</td><td>{y}</td><td>{:+}</td></tr>",
+                esc(k),
+                y - x
+            );
+        }
+    }
+    let _ = writeln!(h, "</table>");
+    let m = &c.max_depth;
+    let _ = writeln!(h, "<h2>差异地图 Difference maps</h2><div class=maps>");
+    for (title, png, legend_items, note) in [
+        (
+            "最大水深差 Maximum depth, B − A",
+            &maps.max_depth,
+            vec![
+                (format!("deeper in B ({} cells)", m.deeper_cells), DEEPER_RGBA),
+                (
+                    format!("shallower in B ({} cells)", m.shallower_cells),
+                    SHALLOWER_RGBA,
+                ),
+            ],
+            format!(
+                "cells changed by at least {:.2} m; stronger colour for larger changes, full at 0.5 m; largest increase {:.2} m, largest decrease {:.2} m",
+                DEPTH_TOLERANCE_M, m.max_increase_m, m.max_decrease_m
+            ),
+        ),
+        (
+            "住户结果变化 Household outcomes, B against A",
+            &maps.households,
+            vec![
+                (format!("better in B ({})", o.better_in_b), BETTER_RGBA),
+                (format!("worse in B ({})", o.worse_in_b), WORSE_RGBA),
+            ],
+            "at each household's home; outcomes ranked sheltered, at home, moving, rescued, trapped, casualty".to_string(),
+        ),
+    ] {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(png);
+        let _ = writeln!(
+            h,
+            "<figure><figcaption>{}</figcaption><img alt=\"{}\" src=\"data:image/png;base64,{b64}\"><div class=legend>{}</div><div class=note>{}</div></figure>",
+            esc(title),
+            esc(title),
+            legend(&legend_items),
+            esc(&note)
+        );
+    }
+    let _ = writeln!(
+        h,
+        "</div><footer>floodrill {}</footer></body></html>",
+        esc(crate::ENGINE_VERSION)
+    );
+    h
 }
 
 fn fig(label: &str, value: String) -> String {

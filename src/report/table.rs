@@ -214,6 +214,113 @@ pub fn evidence_line(e: &serde_json::Value) -> String {
     }
 }
 
+/// What `floodrill compare` prints: where the runs part, the scorecards side by side,
+/// and what changed on the ground.
+pub fn comparison_text(c: &crate::replay::compare::Comparison) -> String {
+    use crate::scenario::format_clock;
+    let d = &c.divergence;
+    let mut out = format!("A: {}\nB: {}\n", c.a, c.b);
+    if !c.same_scenario {
+        out.push_str("note: the two replays embed different scenario texts\n");
+    }
+    if let (Some(t), Some(who)) = (d.branch_at, &d.branch_of) {
+        let (child, parent) = if who == "b" { ("B", "A") } else { ("A", "B") };
+        out.push_str(&format!(
+            "{child} branches from {parent} at {}\n",
+            format_clock(t)
+        ));
+    }
+    match (d.same_until, d.differ_at) {
+        (_, None) => out.push_str("the two runs do not diverge at any shared snapshot\n"),
+        (Some(t0), Some(t1)) => {
+            out.push_str(&format!(
+                "diverge: identical up to {}, different at the snapshot at {}",
+                format_clock(t0),
+                format_clock(t1)
+            ));
+            if let Some((tick, t)) = d.first_tick {
+                out.push_str(&format!(
+                    "; the first different state is after tick {tick} ({})",
+                    format_clock(t)
+                ));
+            }
+            out.push('\n');
+        }
+        (None, Some(t1)) => out.push_str(&format!(
+            "diverge: different from the first shared snapshot, at {}\n",
+            format_clock(t1)
+        )),
+    }
+    if let Some((t, x, y)) = &d.first_input {
+        out.push_str(&format!(
+            "first different input at {}:\n  A: {x}\n  B: {y}\n",
+            format_clock(*t)
+        ));
+    }
+    let (a, b) = (&c.scorecard_a, &c.scorecard_b);
+    let verdict = |p: bool| if p { "pass" } else { "FAIL" };
+    let mut rows: Vec<Vec<String>> = a
+        .criteria
+        .iter()
+        .map(|ca| {
+            let cb = b.criteria.iter().find(|x| x.id == ca.id);
+            vec![
+                ca.name.clone(),
+                format!("{:.1} {}", ca.score, verdict(ca.pass)),
+                cb.map_or("-".into(), |x| {
+                    format!("{:.1} {}", x.score, verdict(x.pass))
+                }),
+                cb.map_or("-".into(), |x| format!("{:+.1}", x.score - ca.score)),
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        "总分 overall".into(),
+        format!("{:.1} {}", a.overall, verdict(a.pass)),
+        format!("{:.1} {}", b.overall, verdict(b.pass)),
+        format!("{:+.1}", b.overall - a.overall),
+    ]);
+    out.push_str(&grid_table(
+        "四到位 scorecards at the end",
+        &["criterion", "A", "B", "B − A"],
+        &rows,
+    ));
+    out.push('\n');
+    let h = &c.households;
+    let mut rows = Vec::new();
+    for (k, va) in &h.persons_a {
+        let vb = h.persons_b.get(k).cloned().unwrap_or_default();
+        let (x, y) = (va.as_i64().unwrap_or(0), vb.as_i64().unwrap_or(0));
+        if x != 0 || y != 0 {
+            rows.push(vec![
+                k.clone(),
+                x.to_string(),
+                y.to_string(),
+                format!("{:+}", y - x),
+            ]);
+        }
+    }
+    out.push_str(&grid_table(
+        "persons by final state",
+        &["state", "A", "B", "B − A"],
+        &rows,
+    ));
+    out.push('\n');
+    let m = &c.max_depth;
+    out.push_str(&format!(
+        "households: {} fare better in B, {} worse (diff_households.png: green better, red worse)\n\
+         maximum depth: {} cells deeper in B by ≥ {:.2} m (up to {:.2} m), {} shallower (up to {:.2} m) (diff_max_depth.png: red deeper, blue shallower)",
+        h.better_in_b,
+        h.worse_in_b,
+        m.deeper_cells,
+        crate::replay::compare::DEPTH_TOLERANCE_M,
+        m.max_increase_m,
+        m.shallower_cells,
+        m.max_decrease_m
+    ));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

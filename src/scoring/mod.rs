@@ -74,7 +74,7 @@ pub struct WarningFacts {
 }
 
 /// A pre-position order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct PostFacts {
     /// Unit id.
     pub unit: String,
@@ -119,7 +119,7 @@ pub struct HotspotFacts {
 }
 
 /// A pump station or robot failure.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct FailureFacts {
     /// Unit id.
     pub unit: String,

@@ -38,7 +38,9 @@ use crate::world::vector::{Place, Pt, Road};
 pub const DEFAULT_SNAP_M: f64 = 1.0;
 
 /// Node index in a [`RoadGraph`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct NodeId(pub u32);
 
 impl NodeId {
@@ -74,7 +76,9 @@ impl fmt::Display for EdgeId {
 }
 
 /// A travel mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Mode {
     /// By car (or any road vehicle).
     Drive,

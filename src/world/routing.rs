@@ -74,7 +74,7 @@ pub enum CostError {
 }
 
 /// Water depth above which a mode may not use an edge, metres.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModeLimits {
     /// Cars: default 0.3 m (DOMAIN.md §6).
     pub drive_m: f64,
@@ -106,7 +106,7 @@ impl ModeLimits {
 /// `points` are `(depth m, factor)` with increasing depths. Below the first depth the
 /// first factor applies; between points the factor is interpolated; **beyond the last
 /// depth the factor is 0** (the water stops the mode).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SpeedCurve {
     /// `(depth m, speed factor)`, depths strictly increasing, factors ≥ 0.
     pub points: Vec<(f64, f64)>,
@@ -164,7 +164,7 @@ impl SpeedCurve {
 
 /// BPR-style congestion: `factor = 1 / (1 + alpha (load / capacity)^beta)`, with
 /// `capacity = lanes × length × critical_per_lane_m`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Congestion {
     /// α (BPR default 0.15).
     pub alpha: f64,
@@ -224,7 +224,7 @@ impl Congestion {
 }
 
 /// Everything that turns an edge and its water into a travel time.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CostParams {
     /// Closure depths per mode.
     pub limits: ModeLimits,
@@ -298,7 +298,7 @@ impl CostParams {
 /// Travel time per directed edge and mode, from water depth, orders and load.
 ///
 /// Derived state: rebuild it from the graph, the water and the orders after a load.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EdgeCosts {
     params: CostParams,
     length: Vec<f64>,
@@ -563,7 +563,7 @@ const NO_EDGE: u32 = u32::MAX;
 /// to the destination and the edge to take next.
 ///
 /// Derived state (rebuild after the water or orders change; see [`needs_refresh`]).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RouteTree {
     dest: NodeId,
     mode: Mode,

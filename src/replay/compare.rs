@@ -1,0 +1,361 @@
+//! Comparing two runs from their replays: the scorecards side by side, the first moment
+//! the two diverge, and difference maps of maximum depth and household outcomes.
+//!
+//! How it works: both replays are opened at their ends from their last full states (no
+//! re-simulation), so the scorecards, maxima and household states are those the runs
+//! ended with. The divergence comes from the snapshot digests the two files share by
+//! time; where both hold full states at the last shared moment, the two drills are
+//! restored there and stepped tick by tick in lockstep to name the first tick whose
+//! states differ.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::{ReplayError, open_at};
+use crate::agents::HouseholdState;
+use crate::engine::Engine;
+use crate::scenario::format_clock;
+use crate::scoring::Scorecard;
+
+/// Depth differences below this are "the same", m.
+pub const DEPTH_TOLERANCE_M: f64 = 0.05;
+
+/// How the two runs relate and where they part.
+#[derive(Debug, Clone, Serialize)]
+pub struct Divergence {
+    /// B branches from A (or A from B), at this time, s.
+    pub branch_at: Option<f64>,
+    /// Which file is the branch (`a` or `b`).
+    pub branch_of: Option<String>,
+    /// The last shared snapshot whose digests agree, s.
+    pub same_until: Option<f64>,
+    /// The first shared snapshot whose digests differ, s.
+    pub differ_at: Option<f64>,
+    /// The first tick whose states differ (found by stepping both), and its end time.
+    pub first_tick: Option<(u64, f64)>,
+    /// The first input (command) that differs: time and what, in A and in B.
+    pub first_input: Option<(f64, String, String)>,
+}
+
+/// Household outcomes at the end, A against B.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OutcomeChange {
+    /// Households whose outcome is better in B.
+    pub better_in_b: u32,
+    /// Households whose outcome is worse in B.
+    pub worse_in_b: u32,
+    /// Persons by final state in A.
+    pub persons_a: serde_json::Map<String, serde_json::Value>,
+    /// Persons by final state in B.
+    pub persons_b: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Maximum depth, A against B.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DepthChange {
+    /// Cells at least [`DEPTH_TOLERANCE_M`] deeper in B.
+    pub deeper_cells: usize,
+    /// Cells at least [`DEPTH_TOLERANCE_M`] shallower in B.
+    pub shallower_cells: usize,
+    /// Largest increase, m.
+    pub max_increase_m: f64,
+    /// Largest decrease, m.
+    pub max_decrease_m: f64,
+}
+
+/// What `floodrill compare` finds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    /// Scenario name (of A).
+    pub scenario_name: String,
+    /// File A.
+    pub a: String,
+    /// File B.
+    pub b: String,
+    /// The two embed the same scenario text.
+    pub same_scenario: bool,
+    /// Where they part.
+    pub divergence: Divergence,
+    /// Scorecard of A at its end.
+    pub scorecard_a: Scorecard,
+    /// Scorecard of B at its end.
+    pub scorecard_b: Scorecard,
+    /// Maximum depth.
+    pub max_depth: DepthChange,
+    /// Households.
+    pub households: OutcomeChange,
+}
+
+/// The maps of a comparison, as PNG bytes.
+pub struct DiffMaps {
+    /// Maximum depth B − A.
+    pub max_depth: Vec<u8>,
+    /// Households whose outcome changed.
+    pub households: Vec<u8>,
+}
+
+/// Colour of a household that fared better in B.
+pub const BETTER_RGBA: [u8; 4] = [30, 150, 60, 255];
+/// Colour of a household that fared worse in B.
+pub const WORSE_RGBA: [u8; 4] = [215, 40, 40, 255];
+/// Colour of water deeper in B.
+pub const DEEPER_RGBA: [u8; 4] = [200, 30, 40, 255];
+/// Colour of water shallower in B.
+pub const SHALLOWER_RGBA: [u8; 4] = [30, 80, 210, 255];
+
+/// How bad an outcome is, for "better" and "worse" (lower is better).
+fn badness(s: HouseholdState) -> u8 {
+    match s {
+        HouseholdState::Sheltered => 0,
+        HouseholdState::Unaware
+        | HouseholdState::Warned
+        | HouseholdState::Preparing
+        | HouseholdState::Staying => 1,
+        HouseholdState::Moving => 2,
+        HouseholdState::Rescued => 3,
+        HouseholdState::Trapped => 4,
+        HouseholdState::Casualty => 5,
+    }
+}
+
+/// Compare two replays. Both must be of the same district (grid and households).
+pub fn compare(
+    a: &Path,
+    b: &Path,
+    threads: Option<usize>,
+) -> Result<(Comparison, DiffMaps), ReplayError> {
+    let (ea, _, _) = open_at(a, f64::INFINITY, threads)?;
+    let (eb, _, _) = open_at(b, f64::INFINITY, threads)?;
+    let (ra, rb) = (super::read(a)?, super::read(b)?);
+    let pa = a.display().to_string();
+    let misfit = |what: String| ReplayError::Diverged {
+        path: b.display().to_string(),
+        message: format!("cannot be compared with {pa}: {what}"),
+    };
+    let wa = &ea.world().resource::<crate::engine::hydro::Water>().0;
+    let wb = &eb.world().resource::<crate::engine::hydro::Water>().0;
+    if wa.spec() != wb.spec() {
+        return Err(misfit("the two runs are on different grids".into()));
+    }
+    let hha = &ea
+        .world()
+        .resource::<crate::engine::people::People>()
+        .households;
+    let hhb = &eb
+        .world()
+        .resource::<crate::engine::people::People>()
+        .households;
+    if hha.len() != hhb.len() {
+        return Err(misfit(format!(
+            "{} households against {}",
+            hha.len(),
+            hhb.len()
+        )));
+    }
+    // Divergence.
+    let mut d = Divergence {
+        branch_at: None,
+        branch_of: None,
+        same_until: None,
+        differ_at: None,
+        first_tick: None,
+        first_input: None,
+    };
+    for (who, child, parent) in [("b", &rb, &ra), ("a", &ra, &rb)] {
+        if let Some(p) = &child.header.parent
+            && p.header_hash == parent.header_hash()
+        {
+            d.branch_at = Some(p.at);
+            d.branch_of = Some(who.into());
+        }
+    }
+    let sa: std::collections::BTreeMap<u64, (f64, &str)> = ra
+        .snapshots
+        .iter()
+        .map(|(_, s)| (s.tick, (s.t, s.digest.as_str())))
+        .collect();
+    for (_, s) in &rb.snapshots {
+        if let Some(&(t, dg)) = sa.get(&s.tick) {
+            if dg == s.digest {
+                if d.differ_at.is_none() {
+                    d.same_until = Some(t);
+                }
+            } else if d.differ_at.is_none() {
+                d.differ_at = Some(t);
+            }
+        }
+    }
+    // A branch shares its parent's past even where it holds no snapshot of it.
+    if let (Some(t), None) = (d.branch_at, d.same_until) {
+        d.same_until = Some(t);
+    }
+    if let (Some(t0), Some(t1)) = (d.same_until, d.differ_at) {
+        d.first_tick = first_divergent_tick(a, b, t0, t1, threads)?;
+    }
+    let ca = ra
+        .commands
+        .iter()
+        .map(|c| (c.t, format!("{} {}", c.kind, c.what)));
+    let cb: Vec<(f64, String)> = rb
+        .commands
+        .iter()
+        .map(|c| (c.t, format!("{} {}", c.kind, c.what)))
+        .collect();
+    let ca: Vec<(f64, String)> = ca.collect();
+    let n = ca.len().max(cb.len());
+    for k in 0..n {
+        let (x, y) = (ca.get(k), cb.get(k));
+        if x != y {
+            let t = match (x, y) {
+                (Some(x), Some(y)) => x.0.min(y.0),
+                (Some(x), None) | (None, Some(x)) => x.0,
+                (None, None) => 0.0,
+            };
+            let show = |c: Option<&(f64, String)>| {
+                c.map_or("(none)".to_string(), |c| {
+                    format!("{} {}", format_clock(c.0), c.1)
+                })
+            };
+            d.first_input = Some((t, show(x), show(y)));
+            break;
+        }
+    }
+    // Scorecards.
+    let card_a = crate::engine::scoring::scorecard(ea.world());
+    let card_b = crate::engine::scoring::scorecard(eb.world());
+    // Depth maxima.
+    let (ma, mb) = (&wa.outputs().max_depth, &wb.outputs().max_depth);
+    let mut dc = DepthChange::default();
+    for (x, y) in ma.iter().zip(mb) {
+        let diff = *y as f64 - *x as f64;
+        if diff >= DEPTH_TOLERANCE_M {
+            dc.deeper_cells += 1;
+        } else if diff <= -DEPTH_TOLERANCE_M {
+            dc.shallower_cells += 1;
+        }
+        dc.max_increase_m = dc.max_increase_m.max(diff);
+        dc.max_decrease_m = dc.max_decrease_m.max(-diff);
+    }
+    // Households.
+    let mut oc = OutcomeChange::default();
+    let (sta, stb) = (hha.states(), hhb.states());
+    let mut changed = Vec::new();
+    for (i, (x, y)) in sta.iter().zip(stb).enumerate() {
+        match badness(*y).cmp(&badness(*x)) {
+            std::cmp::Ordering::Less => {
+                oc.better_in_b += 1;
+                changed.push((i, true));
+            }
+            std::cmp::Ordering::Greater => {
+                oc.worse_in_b += 1;
+                changed.push((i, false));
+            }
+            std::cmp::Ordering::Equal => {}
+        }
+    }
+    let ta = hha.counts_by_state_and_zone();
+    let tb = hhb.counts_by_state_and_zone();
+    for st in HouseholdState::ALL {
+        oc.persons_a
+            .insert(st.name().into(), ta.total_persons(st).into());
+        oc.persons_b
+            .insert(st.name().into(), tb.total_persons(st).into());
+    }
+    let maps = diff_maps(&ea, ma, mb, &changed).map_err(|e| ReplayError::Io {
+        path: b.display().to_string(),
+        source: std::io::Error::other(e),
+    })?;
+    Ok((
+        Comparison {
+            scenario_name: ea
+                .world()
+                .resource::<crate::engine::ScenarioRes>()
+                .0
+                .file
+                .meta
+                .name
+                .clone(),
+            a: pa,
+            b: b.display().to_string(),
+            same_scenario: ra.header.scenario_hash == rb.header.scenario_hash,
+            divergence: d,
+            scorecard_a: card_a,
+            scorecard_b: card_b,
+            max_depth: dc,
+            households: oc,
+        },
+        maps,
+    ))
+}
+
+/// Restore both drills at `t0` and step them in lockstep until their states differ
+/// (at most to `t1`). None when either file has no full state at `t0`.
+fn first_divergent_tick(
+    a: &Path,
+    b: &Path,
+    t0: f64,
+    t1: f64,
+    threads: Option<usize>,
+) -> Result<Option<(u64, f64)>, ReplayError> {
+    let (mut ea, ra, sa) = open_at(a, t0, threads)?;
+    let (mut eb, _, sb) = open_at(b, t0, threads)?;
+    if sa.from_state != Some(t0) || sb.from_state != Some(t0) || ra.states.is_empty() {
+        return Ok(None);
+    }
+    while ea.clock().t < t1 - 1e-9 && !ea.finished() && !eb.finished() {
+        let fail = |e: crate::engine::TickFailure| ReplayError::Diverged {
+            path: a.display().to_string(),
+            message: e.to_string(),
+        };
+        ea.tick().map_err(fail)?;
+        eb.tick().map_err(fail)?;
+        if ea.digest() != eb.digest() {
+            let c = ea.clock();
+            return Ok(Some((c.tick, c.t)));
+        }
+    }
+    Ok(None)
+}
+
+fn diff_maps(
+    e: &Engine,
+    ma: &[f32],
+    mb: &[f32],
+    changed: &[(usize, bool)],
+) -> Result<DiffMaps, String> {
+    use crate::report::maps::Canvas;
+    let s = &e.world().resource::<crate::engine::ScenarioRes>().0;
+    let mut c = Canvas::terrain(s, 0.55);
+    c.cells(|i| {
+        let diff = *mb.get(i)? as f64 - *ma.get(i)? as f64;
+        if diff.abs() < DEPTH_TOLERANCE_M {
+            return None;
+        }
+        // Stronger colour for larger changes, full at 0.5 m.
+        let a = (80.0 + 175.0 * (diff.abs() / 0.5).min(1.0)) as u8;
+        let mut col = if diff > 0.0 {
+            DEEPER_RGBA
+        } else {
+            SHALLOWER_RGBA
+        };
+        col[3] = a;
+        Some(col)
+    });
+    let max_depth = c.png()?;
+    let p = e.world().resource::<crate::engine::people::People>();
+    let mut c = Canvas::terrain(s, 0.55);
+    let r = (c.scale as f64 * 0.6).clamp(2.0, 4.0);
+    for &(i, better) in changed {
+        let hh = crate::agents::HouseholdId(i as u32);
+        let Some(n) = p.households.home_node(hh) else {
+            continue;
+        };
+        let col = if better { BETTER_RGBA } else { WORSE_RGBA };
+        c.dot(p.graph.pos(n), r, col, Some([255, 255, 255, 200]));
+    }
+    Ok(DiffMaps {
+        max_depth,
+        households: c.png()?,
+    })
+}
