@@ -123,9 +123,19 @@ enum Command {
     /// A window with the district map and a top bar: scenario name, sim clock, speed
     /// (×1 … ×600), pause and single step. It drives the same tick as `run`. Needs a
     /// display; on a machine without one, run under `xvfb-run`.
+    ///
+    /// With --replay FILE it reviews a recorded drill instead: a review window scrubs
+    /// it (seek to any moment, then play on as recorded).
     Gui {
-        /// Scenario file (RON).
-        scenario: PathBuf,
+        /// Scenario file (RON); not with --replay (the replay embeds its scenario).
+        #[arg(required_unless_present = "replay", conflicts_with = "replay")]
+        scenario: Option<PathBuf>,
+        /// Review this replay file (DIR/drill.replay of an earlier run).
+        #[arg(long)]
+        replay: Option<PathBuf>,
+        /// With --replay: open it at this moment, e.g. "2h30m".
+        #[arg(long, requires = "replay", value_parser = duration_arg)]
+        at: Option<f64>,
         /// Save a PNG of the window once the map has rendered and a few ticks have run,
         /// then exit (for CI and documentation).
         #[arg(long)]
@@ -514,6 +524,8 @@ fn main() -> ExitCode {
         ),
         Command::Gui {
             scenario,
+            replay,
+            at,
             screenshot,
             exit_after_frames,
             speed,
@@ -521,6 +533,7 @@ fn main() -> ExitCode {
             threads,
         } => gui(
             scenario,
+            replay.map(|r| (r, at)),
             screenshot,
             exit_after_frames,
             speed,
@@ -755,20 +768,54 @@ fn speed_arg(s: &str) -> Result<f64, String> {
 
 #[cfg(feature = "gui")]
 fn gui(
-    path: PathBuf,
+    path: Option<PathBuf>,
+    replay: Option<(PathBuf, Option<f64>)>,
     screenshot: Option<PathBuf>,
     exit_after_frames: Option<u32>,
     speed: f64,
     engine: EngineOptions,
 ) -> ExitCode {
-    let Some(scenario) = load_or_report(&path) else {
-        return ExitCode::from(2);
+    let (scenario, engine) = match (&path, &replay) {
+        (Some(p), _) => match load_or_report(p) {
+            Some(s) => (s, engine),
+            None => return ExitCode::from(2),
+        },
+        (None, Some((file, _))) => {
+            match floodrill::replay::read_indexed(file)
+                .and_then(|r| r.map_or_else(|| floodrill::replay::read(file), Ok))
+                .and_then(|r| {
+                    let seed = r.header.seed;
+                    floodrill::replay::record::scenario_of(&r).map(|s| (s, seed))
+                }) {
+                Ok((s, seed)) => (
+                    Arc::new(s),
+                    EngineOptions {
+                        seed: Some(seed),
+                        ..engine
+                    },
+                ),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        (None, None) => {
+            eprintln!("error: give a scenario file, or --replay FILE");
+            return ExitCode::from(2);
+        }
+    };
+    let (replay, review_at) = match replay {
+        Some((f, at)) => (Some(f), at),
+        None => (None, None),
     };
     let opts = floodrill::gui::GuiOptions {
         screenshot,
         exit_after_frames,
         speed,
         engine,
+        replay,
+        review_at,
     };
     match floodrill::gui::run_gui(scenario, opts) {
         Ok(()) => ExitCode::SUCCESS,
@@ -781,7 +828,8 @@ fn gui(
 
 #[cfg(not(feature = "gui"))]
 fn gui(
-    _path: PathBuf,
+    _path: Option<PathBuf>,
+    _replay: Option<(PathBuf, Option<f64>)>,
     _screenshot: Option<PathBuf>,
     _exit_after_frames: Option<u32>,
     _speed: f64,

@@ -220,6 +220,37 @@ pub fn state_digest(world: &World) -> String {
     h.finalize().to_hex().to_string()
 }
 
+/// Restore a full state onto a world built by [`SimPlugin`] from the same scenario and
+/// seed (a headless engine or the console). Every registered part must be present;
+/// afterwards the state digest must equal the saved one, else the error says so and the
+/// world must not be used.
+pub fn restore_world(world: &mut World, st: &FullState) -> Result<(), String> {
+    let parts: Vec<(&'static str, LoadFn)> = world
+        .resource::<StateParts>()
+        .0
+        .iter()
+        .map(|(n, _, l)| (*n, *l))
+        .collect();
+    for (name, load) in parts {
+        let b = st
+            .parts
+            .iter()
+            .find(|(n, _)| n == name)
+            .ok_or_else(|| format!("the snapshot has no `{name}` state"))?;
+        load(world, &b.1.0).map_err(|e| format!("restoring the {name} state: {e}"))?;
+    }
+    let d = state_digest(world);
+    if d != st.digest {
+        return Err(format!(
+            "the restored state at {} does not match its digest (saved {}, restored {})",
+            crate::scenario::format_clock(st.t),
+            &st.digest[..16.min(st.digest.len())],
+            &d[..16]
+        ));
+    }
+    Ok(())
+}
+
 /// Why a tick could not complete.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("simulation stopped at {time}: {reason}")]
@@ -357,37 +388,10 @@ impl Engine {
         })
     }
 
-    /// Restore a full state saved by an engine built from the same scenario and seed.
-    /// Every registered part must be present; afterwards the state digest must equal
-    /// the saved one, else the error says so and the engine must not be used.
+    /// Restore a full state saved by an engine built from the same scenario and seed
+    /// (see [`restore_world`]).
     pub fn restore_state(&mut self, st: &FullState) -> Result<(), String> {
-        let parts: Vec<(&'static str, LoadFn)> = self
-            .app
-            .world()
-            .resource::<StateParts>()
-            .0
-            .iter()
-            .map(|(n, _, l)| (*n, *l))
-            .collect();
-        for (name, load) in parts {
-            let b = st
-                .parts
-                .iter()
-                .find(|(n, _)| n == name)
-                .ok_or_else(|| format!("the snapshot has no `{name}` state"))?;
-            load(self.app.world_mut(), &b.1.0)
-                .map_err(|e| format!("restoring the {name} state: {e}"))?;
-        }
-        let d = self.digest();
-        if d != st.digest {
-            return Err(format!(
-                "the restored state at {} does not match its digest (saved {}, restored {})",
-                crate::scenario::format_clock(st.t),
-                &st.digest[..16.min(st.digest.len())],
-                &d[..16]
-            ));
-        }
-        Ok(())
+        restore_world(self.app.world_mut(), st)
     }
 
     /// The world (for outputs and tests).

@@ -18,6 +18,9 @@
 //!   classes (refreshed at most twice a second of wall time), with a legend.
 //! - [`capture::CapturePlugin`] — the CI screenshot (`--screenshot`) and the frame limit
 //!   (`--exit-after-frames`).
+//! - [`review::ReviewPlugin`] (with `--replay FILE`) — a review window whose time
+//!   slider seeks in a recorded drill: restore the nearest full state, re-simulate to
+//!   the moment, show it.
 //! - [`fonts`] — a bundled CJK font registered as egui's fallback, so Chinese names render.
 //!
 //! Later panels (sensors, orders) are further plugins reading the same
@@ -41,6 +44,7 @@ pub mod driver;
 pub mod fonts;
 pub mod forces_panel;
 pub mod map_view;
+pub mod review;
 pub use crate::report::terrain;
 pub mod top_bar;
 pub mod water;
@@ -58,6 +62,11 @@ pub struct GuiOptions {
     pub speed: f64,
     /// Seed and threads, as for a headless run.
     pub engine: EngineOptions,
+    /// Review this replay (its scenario and seed) instead of a fresh drill, opened at
+    /// `review_at` (default: the start).
+    pub replay: Option<PathBuf>,
+    /// The moment to open the replay at, s.
+    pub review_at: Option<f64>,
 }
 
 impl Default for GuiOptions {
@@ -67,6 +76,8 @@ impl Default for GuiOptions {
             exit_after_frames: None,
             speed: 60.0,
             engine: EngineOptions::default(),
+            replay: None,
+            review_at: None,
         }
     }
 }
@@ -166,5 +177,11 @@ impl Plugin for GuiPlugin {
                     exit_after_frames: self.opts.exit_after_frames,
                 },
             ));
+        if let Some(path) = &self.opts.replay {
+            app.add_plugins(review::ReviewPlugin {
+                path: path.clone(),
+                at: self.opts.review_at,
+            });
+        }
     }
 }

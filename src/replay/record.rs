@@ -285,7 +285,10 @@ pub fn open_at(
         .map(|e| e.t)
         .or_else(|| r.snapshots.last().map(|s| s.1.t))
         .unwrap_or(0.0);
-    let t = t.clamp(0.0, last);
+    // The engine stops at the first tick boundary at or after `t`: a state there
+    // serves as well.
+    let dt = r.header.tick_s.max(1e-9);
+    let t = ((t.clamp(0.0, last) / dt - 1e-9).ceil() * dt).min(last);
     let p = path.display().to_string();
     let mut engine = fresh_engine(&r, threads)?;
     let t0 = std::time::Instant::now();
