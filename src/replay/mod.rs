@@ -225,6 +225,23 @@ pub fn check(kind: &str, json: &str) -> String {
     h.finalize().to_hex()[..16].to_string()
 }
 
+/// Encode a full state for a `state` record: MessagePack, zstd, base64 (the costly
+/// part of recording; the recorder runs it beside the simulation).
+pub fn encode_state(st: &crate::engine::FullState) -> Result<StateRecord, String> {
+    let raw = rmp_serde::to_vec_named(st).map_err(|e| e.to_string())?;
+    let packed = zstd::bulk::compress(&raw, STATE_ZSTD_LEVEL).map_err(|e| e.to_string())?;
+    use base64::Engine as _;
+    Ok(StateRecord {
+        t: st.t,
+        tick: st.tick,
+        digest: st.digest.clone(),
+        encoding: STATE_ENCODING.into(),
+        raw_bytes: raw.len(),
+        raw_blake3: blake3::hash(&raw).to_hex().to_string(),
+        data: base64::engine::general_purpose::STANDARD.encode(packed),
+    })
+}
+
 /// Writes a replay as the run goes.
 pub struct Writer {
     out: std::io::BufWriter<std::fs::File>,
@@ -310,24 +327,17 @@ impl Writer {
 
     /// Record the full state and flush.
     pub fn state(&mut self, st: &crate::engine::FullState) -> Result<(), ReplayError> {
-        let io = |e: String| ReplayError::Io {
+        let rec = encode_state(st).map_err(|e| ReplayError::Io {
             path: self.path.display().to_string(),
             source: std::io::Error::other(e),
-        };
-        let raw = rmp_serde::to_vec_named(st).map_err(|e| io(e.to_string()))?;
-        let packed = zstd::bulk::compress(&raw, STATE_ZSTD_LEVEL).map_err(|e| io(e.to_string()))?;
-        use base64::Engine as _;
-        let rec = StateRecord {
-            t: st.t,
-            tick: st.tick,
-            digest: st.digest.clone(),
-            encoding: STATE_ENCODING.into(),
-            raw_bytes: raw.len(),
-            raw_blake3: blake3::hash(&raw).to_hex().to_string(),
-            data: base64::engine::general_purpose::STANDARD.encode(packed),
-        };
-        let line = self.record("state", &rec)?;
-        self.states.push((st.t, line));
+        })?;
+        self.state_record(&rec)
+    }
+
+    /// Record a full state already encoded (see [`encode_state`]) and flush.
+    pub fn state_record(&mut self, rec: &StateRecord) -> Result<(), ReplayError> {
+        let line = self.record("state", rec)?;
+        self.states.push((rec.t, line));
         self.state_ranges.push(self.last_range);
         self.flush()
     }

@@ -14,6 +14,9 @@ pub struct Recorder {
     every: f64,
     applied_seen: usize,
     last_state: f64,
+    /// A full state being encoded beside the simulation; written before the next
+    /// snapshot (or at the end).
+    encoding: Option<std::thread::JoinHandle<Result<super::StateRecord, String>>>,
 }
 
 impl Recorder {
@@ -50,6 +53,7 @@ impl Recorder {
             every,
             applied_seen: 0,
             last_state: f64::NAN,
+            encoding: None,
         };
         r.record_applied(engine)?;
         r.writer.snapshot(&snapshot(engine))?;
@@ -69,13 +73,33 @@ impl Recorder {
         Ok(())
     }
 
+    /// Save the full state now and encode it on a thread of its own, so the drill
+    /// runs on while it is compressed (written by [`Self::write_encoded`]).
     fn state(&mut self, engine: &Engine) -> Result<(), ReplayError> {
-        let st = engine.save_state().map_err(|e| ReplayError::Io {
+        self.write_encoded()?;
+        let st = engine.save_state().map_err(|e| self.io(e))?;
+        self.last_state = st.t;
+        self.encoding = Some(std::thread::spawn(move || super::encode_state(&st)));
+        Ok(())
+    }
+
+    /// Write the state being encoded, if any (waits for it).
+    fn write_encoded(&mut self) -> Result<(), ReplayError> {
+        if let Some(h) = self.encoding.take() {
+            let rec = h
+                .join()
+                .map_err(|_| self.io("the state encoder stopped".into()))?
+                .map_err(|e| self.io(e))?;
+            self.writer.state_record(&rec)?;
+        }
+        Ok(())
+    }
+
+    fn io(&self, e: String) -> ReplayError {
+        ReplayError::Io {
             path: self.writer.path.display().to_string(),
             source: std::io::Error::other(e),
-        })?;
-        self.last_state = st.t;
-        self.writer.state(&st)
+        }
     }
 
     /// After a tick: record the commands applied in it, and a snapshot when an
@@ -86,6 +110,7 @@ impl Recorder {
         let before = ((clock.t - clock.dt) / self.every + 1e-9).floor();
         let now = (clock.t / self.every + 1e-9).floor();
         if now > before {
+            self.write_encoded()?;
             self.writer.snapshot(&snapshot(engine))?;
             self.state(engine)?;
         }
@@ -98,6 +123,7 @@ impl Recorder {
         if self.last_state != engine.clock().t {
             self.state(engine)?;
         }
+        self.write_encoded()?;
         self.writer
             .finish(engine.clock().t, status, &engine.digest())
     }
