@@ -97,6 +97,8 @@ pub struct RunSummary {
     pub not_yet_simulated: Vec<String>,
     /// The four-in-place scorecard (also in `scorecard.json`).
     pub scorecard: Option<crate::scoring::Scorecard>,
+    /// The replay this run branched from (`run --from`), if any.
+    pub parent: Option<crate::replay::Parent>,
 }
 
 /// Sections of the scenario present in the file whose behaviour is not simulated by
@@ -240,8 +242,8 @@ pub fn run(
         path: replay_path.clone(),
         source: std::io::Error::other(e.to_string()),
     };
-    let mut recorder =
-        crate::replay::Recorder::start(&replay_path, &engine, parent).map_err(replay_err)?;
+    let mut recorder = crate::replay::Recorder::start(&replay_path, &engine, parent.clone())
+        .map_err(replay_err)?;
     let started = Instant::now();
     let mut status = RunStatus::Completed;
     let mut failure = None;
@@ -314,6 +316,7 @@ pub fn run(
         diagnostics,
         not_yet_simulated: not_yet_simulated(&scenario),
         scorecard: Some(scorecard.clone()),
+        parent,
     };
     write_json(&opts.out.join("summary.json"), &summary)?;
     crate::report::html::write_report(&opts.out, engine.world(), &summary, &scorecard).map_err(

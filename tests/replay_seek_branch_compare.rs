@@ -69,6 +69,12 @@ fn a_branch_with_an_earlier_dispatch_changes_the_scorecard_and_compare_names_the
         floodrill::replay::read(&parent).unwrap().header_hash()
     );
     assert!(p.orders.as_deref().unwrap().ends_with("alt.txt"));
+    // Its summary and report say whose branch it is.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(b.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["parent"]["at"], 600.0);
+    let report = std::fs::read_to_string(b.join("report.html")).unwrap();
+    assert!(report.contains("分支 branch") && report.contains("0:10:00"));
     // The branch re-simulates from the start on its own.
     let (code, o, e) = run(&["replay", s(&child), "--verify"]);
     assert_eq!(code, 0, "{o}{e}");

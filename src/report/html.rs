@@ -325,6 +325,21 @@ fn drill(h: &mut String, s: &Scenario, summary: &RunSummary, world: &World) {
         summary.status,
         esc(&m.description)
     );
+    if let Some(p) = &summary.parent {
+        let _ = writeln!(
+            h,
+            "<p><b>分支 branch</b> of {} at {}{}; compare the two with <code>floodrill compare {} drill.replay</code>.</p>",
+            esc(&p.file),
+            format_clock(p.at),
+            p.orders
+                .as_ref()
+                .map_or(" with no new orders".to_string(), |o| format!(
+                    " with the orders of {}",
+                    esc(o)
+                )),
+            esc(&p.file)
+        );
+    }
     let f = &summary.figures;
     let num = |k: &str| f.get(k).and_then(Value::as_f64);
     let mut figs = vec![
