@@ -17,6 +17,9 @@ pub struct Recorder {
     /// A full state being encoded beside the simulation; written before the next
     /// snapshot (or at the end).
     encoding: Option<std::thread::JoinHandle<Result<super::StateRecord, String>>>,
+    /// Encode beside the simulation: only when the kernels leave a core free (a
+    /// thread more than cores stalls their fork-join steps and costs more than it saves).
+    beside: bool,
 }
 
 impl Recorder {
@@ -54,6 +57,12 @@ impl Recorder {
             applied_seen: 0,
             last_state: f64::NAN,
             encoding: None,
+            beside: std::thread::available_parallelism().map_or(1, |n| n.get())
+                > engine
+                    .world()
+                    .resource::<crate::engine::SimThreads>()
+                    .0
+                    .current_num_threads(),
         };
         r.record_applied(engine)?;
         r.writer.snapshot(&snapshot(engine))?;
@@ -73,14 +82,19 @@ impl Recorder {
         Ok(())
     }
 
-    /// Save the full state now and encode it on a thread of its own, so the drill
-    /// runs on while it is compressed (written by [`Self::write_encoded`]).
+    /// Save the full state now and encode it: on a thread of its own when a core is
+    /// free, so the drill runs on while it is compressed (written by
+    /// [`Self::write_encoded`]), else at once.
     fn state(&mut self, engine: &Engine) -> Result<(), ReplayError> {
         self.write_encoded()?;
         let st = engine.save_state().map_err(|e| self.io(e))?;
         self.last_state = st.t;
-        self.encoding = Some(std::thread::spawn(move || super::encode_state(&st)));
-        Ok(())
+        if self.beside {
+            self.encoding = Some(std::thread::spawn(move || super::encode_state(&st)));
+            Ok(())
+        } else {
+            self.writer.state(&st)
+        }
     }
 
     /// Write the state being encoded, if any (waits for it).
