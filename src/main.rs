@@ -463,6 +463,19 @@ fn bench_seek(
     ExitCode::SUCCESS
 }
 
+/// The scenario a replay embeds, set up again, and its seed (through the replay's
+/// index when it has one, so a big file is not read whole).
+fn scenario_of_replay(
+    file: &std::path::Path,
+) -> Result<(Arc<floodrill::scenario::Scenario>, u64), floodrill::replay::ReplayError> {
+    let r = match floodrill::replay::read_indexed(file)? {
+        Some(r) => r,
+        None => floodrill::replay::read(file)?,
+    };
+    let s = floodrill::replay::record::scenario_of(&r)?;
+    Ok((Arc::new(s), r.header.seed))
+}
+
 fn load_or_report(path: &std::path::Path) -> Option<Arc<floodrill::scenario::Scenario>> {
     match scenario::load(path) {
         Ok(s) => Some(Arc::new(s)),
@@ -606,17 +619,13 @@ fn run(
             Some(s) => s,
             None => return ExitCode::from(2),
         },
-        (None, Some((from, _))) => {
-            match floodrill::replay::read(from)
-                .and_then(|r| floodrill::replay::record::scenario_of(&r))
-            {
-                Ok(s) => Arc::new(s),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(2);
-                }
+        (None, Some((from, _))) => match scenario_of_replay(from) {
+            Ok((s, _)) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
             }
-        }
+        },
         (None, None) => {
             eprintln!("error: give a scenario file, or --from REPLAY --at TIME");
             return ExitCode::from(2);
@@ -780,26 +789,19 @@ fn gui(
             Some(s) => (s, engine),
             None => return ExitCode::from(2),
         },
-        (None, Some((file, _))) => {
-            match floodrill::replay::read_indexed(file)
-                .and_then(|r| r.map_or_else(|| floodrill::replay::read(file), Ok))
-                .and_then(|r| {
-                    let seed = r.header.seed;
-                    floodrill::replay::record::scenario_of(&r).map(|s| (s, seed))
-                }) {
-                Ok((s, seed)) => (
-                    Arc::new(s),
-                    EngineOptions {
-                        seed: Some(seed),
-                        ..engine
-                    },
-                ),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(2);
-                }
+        (None, Some((file, _))) => match scenario_of_replay(file) {
+            Ok((s, seed)) => (
+                s,
+                EngineOptions {
+                    seed: Some(seed),
+                    ..engine
+                },
+            ),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
             }
-        }
+        },
         (None, None) => {
             eprintln!("error: give a scenario file, or --replay FILE");
             return ExitCode::from(2);

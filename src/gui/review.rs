@@ -95,15 +95,14 @@ impl Plugin for ReviewPlugin {
 /// Restore the nearest full state and re-simulate to the moment asked for.
 fn seek(world: &mut World, t: f64) -> Result<String, String> {
     let started = Instant::now();
-    let (k, st) = {
+    let st = {
         let review = world.resource::<Review>();
         let k = review
             .replay
             .state_before(t)
             .ok_or_else(|| format!("no full state at or before {}", format_clock(t)))?;
-        (k, review.replay.load_state(k).map_err(|e| e.to_string())?)
+        review.replay.load_state(k).map_err(|e| e.to_string())?
     };
-    let _ = k;
     crate::engine::restore_world(world, &st)?;
     let restored = started.elapsed().as_secs_f64();
     while world.resource::<SimClock>().t < t - 1e-9 && !world.resource::<SimClock>().finished() {

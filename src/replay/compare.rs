@@ -87,6 +87,48 @@ pub struct Comparison {
     pub households: OutcomeChange,
 }
 
+impl Comparison {
+    /// Where the runs part, one sentence a line: the branch relation, the divergence
+    /// and the first different input (for the terminal and `compare.html`).
+    pub fn divergence_lines(&self) -> Vec<String> {
+        let d = &self.divergence;
+        let mut out = Vec::new();
+        if !self.same_scenario {
+            out.push("note: the two replays embed different scenario texts".into());
+        }
+        if let (Some(t), Some(who)) = (d.branch_at, &d.branch_of) {
+            let (child, parent) = if who == "b" { ("B", "A") } else { ("A", "B") };
+            out.push(format!(
+                "{child} branches from {parent} at {}",
+                format_clock(t)
+            ));
+        }
+        out.push(match (d.same_until, d.differ_at) {
+            (_, None) => "the two runs do not diverge at any shared snapshot".into(),
+            (Some(t0), Some(t1)) => format!(
+                "diverge: identical up to {}, different at the snapshot at {}{}",
+                format_clock(t0),
+                format_clock(t1),
+                d.first_tick.map_or(String::new(), |(tick, t)| format!(
+                    "; the first different state is after tick {tick} ({})",
+                    format_clock(t)
+                ))
+            ),
+            (None, Some(t1)) => format!(
+                "diverge: different from the first shared snapshot, at {}",
+                format_clock(t1)
+            ),
+        });
+        if let Some((t, x, y)) = &d.first_input {
+            out.push(format!(
+                "first different input at {}:\n  A: {x}\n  B: {y}",
+                format_clock(*t)
+            ));
+        }
+        out
+    }
+}
+
 /// The maps of a comparison, as PNG bytes.
 pub struct DiffMaps {
     /// Maximum depth B − A.

@@ -165,7 +165,6 @@ pub fn comparison_html(
         &mut h,
         &format!("{} — 对比 comparison of two runs", c.scenario_name),
     );
-    let d = &c.divergence;
     let _ = writeln!(
         h,
         "<h1>{} — 两次演练对比 comparison</h1><p>A (baseline): {}<br>B (variant): {}</p>",
@@ -173,41 +172,7 @@ pub fn comparison_html(
         esc(&c.a),
         esc(&c.b)
     );
-    let mut facts = Vec::new();
-    if let (Some(t), Some(who)) = (d.branch_at, &d.branch_of) {
-        let (child, parent) = if who == "b" { ("B", "A") } else { ("A", "B") };
-        facts.push(format!(
-            "{child} branches from {parent} at {}",
-            format_clock(t)
-        ));
-    }
-    match (d.same_until, d.differ_at) {
-        (_, None) => facts.push("the runs do not diverge at any shared snapshot".into()),
-        (Some(t0), Some(t1)) => facts.push(format!(
-            "identical up to {}, different at the snapshot at {}{}",
-            format_clock(t0),
-            format_clock(t1),
-            d.first_tick.map_or(String::new(), |(k, t)| format!(
-                "; first different state after tick {k} ({})",
-                format_clock(t)
-            ))
-        )),
-        (None, Some(t1)) => facts.push(format!(
-            "different from the first shared snapshot, at {}",
-            format_clock(t1)
-        )),
-    }
-    if let Some((t, x, y)) = &d.first_input {
-        facts.push(format!(
-            "first different input at {}: A {} · B {}",
-            format_clock(*t),
-            x,
-            y
-        ));
-    }
-    if !c.same_scenario {
-        facts.push("the two replays embed different scenario texts".into());
-    }
+    let facts = c.divergence_lines();
     let _ = writeln!(h, "<h2>分歧 Where the runs part</h2><ul>");
     for f in &facts {
         let _ = writeln!(h, "<li>{}</li>", esc(f));

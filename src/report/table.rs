@@ -217,45 +217,10 @@ pub fn evidence_line(e: &serde_json::Value) -> String {
 /// What `floodrill compare` prints: where the runs part, the scorecards side by side,
 /// and what changed on the ground.
 pub fn comparison_text(c: &crate::replay::compare::Comparison) -> String {
-    use crate::scenario::format_clock;
-    let d = &c.divergence;
     let mut out = format!("A: {}\nB: {}\n", c.a, c.b);
-    if !c.same_scenario {
-        out.push_str("note: the two replays embed different scenario texts\n");
-    }
-    if let (Some(t), Some(who)) = (d.branch_at, &d.branch_of) {
-        let (child, parent) = if who == "b" { ("B", "A") } else { ("A", "B") };
-        out.push_str(&format!(
-            "{child} branches from {parent} at {}\n",
-            format_clock(t)
-        ));
-    }
-    match (d.same_until, d.differ_at) {
-        (_, None) => out.push_str("the two runs do not diverge at any shared snapshot\n"),
-        (Some(t0), Some(t1)) => {
-            out.push_str(&format!(
-                "diverge: identical up to {}, different at the snapshot at {}",
-                format_clock(t0),
-                format_clock(t1)
-            ));
-            if let Some((tick, t)) = d.first_tick {
-                out.push_str(&format!(
-                    "; the first different state is after tick {tick} ({})",
-                    format_clock(t)
-                ));
-            }
-            out.push('\n');
-        }
-        (None, Some(t1)) => out.push_str(&format!(
-            "diverge: different from the first shared snapshot, at {}\n",
-            format_clock(t1)
-        )),
-    }
-    if let Some((t, x, y)) = &d.first_input {
-        out.push_str(&format!(
-            "first different input at {}:\n  A: {x}\n  B: {y}\n",
-            format_clock(*t)
-        ));
+    for line in c.divergence_lines() {
+        out.push_str(&line);
+        out.push('\n');
     }
     let (a, b) = (&c.scorecard_a, &c.scorecard_b);
     let verdict = |p: bool| if p { "pass" } else { "FAIL" };
