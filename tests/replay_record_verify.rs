@@ -118,7 +118,7 @@ fn truncated_and_foreign_files_are_clear_errors_or_open_to_the_last_snapshot() {
         .splitn(3, ' ')
         .nth(2)
         .unwrap()
-        .replace("\"version\":2", "\"version\":9");
+        .replace("\"version\":3", "\"version\":9");
     let v9 = d.path().join("v9.replay");
     std::fs::write(&v9, format!("header {} {json}\n", check("header", &json))).unwrap();
     let (code, _, e) = common::floodrill(&["replay", v9.to_str().unwrap()]);

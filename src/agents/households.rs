@@ -196,6 +196,10 @@ pub struct Households {
     pub(crate) channels: Vec<String>,
     pub(crate) channel_issues: Vec<u32>,
     pub(crate) events: Vec<AgentEvent>,
+    /// Derived work arrays of the step, not state: never saved (one field of it was
+    /// keyed on a heap address, so identical runs wrote different replay bytes) and
+    /// rebuilt by the first step after a restore.
+    #[serde(skip)]
     pub(crate) scratch: crate::agents::step::Scratch,
 }
 

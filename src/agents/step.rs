@@ -152,7 +152,7 @@ impl AgentEnv<'_> {
 }
 
 /// Compact per-edge geometry for the hot loop (one cache line instead of three).
-#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default)]
 struct EdgeGeo {
     ax: f64,
     ay: f64,
@@ -176,8 +176,9 @@ impl EdgeGeo {
     }
 }
 
-/// Derived per-edge work arrays (rebuilt freely; not part of the state).
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+/// Derived per-edge work arrays (rebuilt freely; not part of the state, and not
+/// serialisable: `geo_key` holds a heap address).
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Scratch {
     pub load: [Vec<u32>; 2],
     loaded: [Vec<u32>; 2],

@@ -38,6 +38,53 @@ pub struct Divergence {
     pub first_input: Option<(f64, String, String)>,
 }
 
+/// The stretch of the drill a replay covers.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Span {
+    /// Sim time it ends at (its scorecard is that of this moment), s.
+    pub end_t: f64,
+    /// How it ended: `completed`, `interrupted`, `failed`, or `cut short` (the run did
+    /// not close the file: killed, or still running).
+    pub status: String,
+    /// The scenario's duration, s.
+    pub duration_s: f64,
+}
+
+impl Span {
+    fn of(r: &super::Replay, e: &Engine) -> Self {
+        let duration_s = e
+            .world()
+            .resource::<crate::engine::ScenarioRes>()
+            .0
+            .duration();
+        Self {
+            end_t: e.clock().t,
+            status: r
+                .end
+                .as_ref()
+                .map_or("cut short".to_string(), |e| e.status.clone()),
+            duration_s,
+        }
+    }
+
+    fn describe(&self) -> String {
+        let whole = if self.end_t + 1e-9 >= self.duration_s {
+            "the whole drill".to_string()
+        } else {
+            format!(
+                "{} of {}",
+                format_clock(self.end_t),
+                format_clock(self.duration_s)
+            )
+        };
+        format!(
+            "ends at {} ({}, {whole})",
+            format_clock(self.end_t),
+            self.status
+        )
+    }
+}
+
 /// Household outcomes at the end, A against B.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct OutcomeChange {
@@ -77,6 +124,10 @@ pub struct Comparison {
     pub same_scenario: bool,
     /// Where they part.
     pub divergence: Divergence,
+    /// What each run covers: where it ends and how (each is scored at its own end).
+    pub span_a: Span,
+    /// What run B covers.
+    pub span_b: Span,
     /// Scorecard of A at its end.
     pub scorecard_a: Scorecard,
     /// Scorecard of B at its end.
@@ -103,8 +154,35 @@ impl Comparison {
                 format_clock(t)
             ));
         }
+        let (ea, eb) = (self.span_a.end_t, self.span_b.end_t);
+        let shorter = ea.min(eb);
+        if (ea - eb).abs() > 1e-9 {
+            let (who, other) = if ea < eb { ("A", "B") } else { ("B", "A") };
+            out.push(format!(
+                "the runs cover different spans: A {}; B {}. {who} ends {} before {other}: each is scored at its own end, so the scorecards are of different moments, and they are compared only up to {}",
+                self.span_a.describe(),
+                self.span_b.describe(),
+                crate::scenario::format_duration((ea - eb).abs()),
+                format_clock(shorter)
+            ));
+        } else if self.span_a.status != "completed" || self.span_b.status != "completed" {
+            out.push(format!(
+                "both runs end at {} (A {}, B {})",
+                format_clock(ea),
+                self.span_a.status,
+                self.span_b.status
+            ));
+        }
         out.push(match (d.same_until, d.differ_at) {
-            (_, None) => "the two runs do not diverge at any shared snapshot".into(),
+            (_, None) => format!(
+                "the two runs do not diverge at any shared snapshot up to {}{}",
+                format_clock(d.same_until.map_or(shorter, |t| t.min(shorter))),
+                if (ea - eb).abs() > 1e-9 {
+                    " (nothing is known of the longer run's rest)"
+                } else {
+                    ""
+                }
+            ),
             (Some(t0), Some(t1)) => format!(
                 "diverge: identical up to {}, different at the snapshot at {}{}",
                 format_clock(t0),
@@ -170,6 +248,7 @@ pub fn compare(
     let (ea, _, _) = open_at(a, f64::INFINITY, threads)?;
     let (eb, _, _) = open_at(b, f64::INFINITY, threads)?;
     let (ra, rb) = (super::read(a)?, super::read(b)?);
+    let (span_a, span_b) = (Span::of(&ra, &ea), Span::of(&rb, &eb));
     let pa = a.display().to_string();
     let misfit = |what: String| ReplayError::Diverged {
         path: b.display().to_string(),
@@ -322,6 +401,8 @@ pub fn compare(
             b: b.display().to_string(),
             same_scenario: ra.header.scenario_hash == rb.header.scenario_hash,
             divergence: d,
+            span_a,
+            span_b,
             scorecard_a: card_a,
             scorecard_b: card_b,
             max_depth: dc,

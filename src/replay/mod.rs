@@ -28,10 +28,11 @@ use crate::exercise::log::Origin;
 pub use record::{Recorder, Seek, Verified, open_at, snapshot, verify};
 
 /// The format version this engine writes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// The format versions this engine reads (version 1 has no full states: seeking and
-/// branching re-simulate from the start).
-pub const READS_VERSIONS: [u32; 2] = [1, 2];
+/// branching re-simulate from the start; versions 1 and 2 find their district files
+/// only at the scenario's absolute path).
+pub const READS_VERSIONS: [u32; 3] = [1, 2, 3];
 /// zstd level of the full states (the fastest: level 3 takes 1.7× as long for 2 %
 /// less on the demo's water grids).
 pub const STATE_ZSTD_LEVEL: i32 = 1;
@@ -51,6 +52,15 @@ pub struct Header {
     pub engine_version: String,
     /// The scenario file (absolute), for resolving its relative paths.
     pub scenario_path: String,
+    /// The scenario file relative to the replay's folder (`/`-separated), where the
+    /// district files are looked for when they are not at `scenario_path` (a project
+    /// folder moved whole). Version 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario_rel: Option<String>,
+    /// Every file the scenario refers to, with its hash: a replay opens only with the
+    /// very files it was recorded with. Version 3.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileRef>,
     /// The scenario text, embedded.
     pub scenario_text: String,
     /// blake3 of the text (hex).
@@ -62,6 +72,17 @@ pub struct Header {
     /// The replay this run branched from (none: a run from the start).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<Parent>,
+}
+
+/// A file the scenario refers to (DEM, land use, a GeoJSON layer, a series file).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FileRef {
+    /// Its path as the scenario writes it (relative to the scenario's folder).
+    pub path: String,
+    /// Size, bytes.
+    pub bytes: u64,
+    /// blake3 of its contents (hex).
+    pub blake3: String,
 }
 
 /// Where a branch came from.
@@ -181,6 +202,8 @@ pub struct Replay {
     source: Source,
     /// blake3 of the header record's line (hex).
     header_line_hash: String,
+    /// Line of each command.
+    command_lines: Vec<usize>,
     /// The end record (none: the run did not close the file — it crashed or is still
     /// running).
     pub end: Option<End>,
@@ -205,6 +228,15 @@ pub enum ReplayError {
         /// 1-based line.
         line: usize,
         /// What is wrong and what was expected.
+        message: String,
+    },
+    /// The replay is readable but cannot be used: its scenario or district files
+    /// are missing, changed or do not load.
+    #[error("{path}: {message}")]
+    Input {
+        /// The replay file.
+        path: String,
+        /// What is wrong.
         message: String,
     },
     /// Verification found a difference.
@@ -384,18 +416,53 @@ impl Writer {
     }
 }
 
-/// Read a replay file. A file cut short (no `end` record, or a last line without its
-/// newline) opens up to its last complete record.
+/// Read a replay file, streaming (a full state is decoded only when asked for with
+/// [`Replay::load_state`]). Every record's checksum is checked, and the `end` record's
+/// index against the file: every command that opens a replay reads it this way, so
+/// none accepts a file another refuses. A file cut short (no `end` record, or a last
+/// line without its newline) opens up to its last complete record.
 pub fn read(path: &Path) -> Result<Replay, ReplayError> {
+    use std::io::BufRead;
     let p = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| ReplayError::Io {
+    let io = |source| ReplayError::Io {
         path: p.clone(),
         source,
-    })?;
-    parse_owned(&p, bytes)
+    };
+    let mut f = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
+    // A foreign file is refused on its first bytes (not read whole looking for a line).
+    let head = f.fill_buf().map_err(io)?;
+    let magic = format!("{MAGIC} ");
+    if head.len() < magic.len() || !head.starts_with(magic.as_bytes()) {
+        let n = head.len().min(magic.len());
+        if head.len() < magic.len() && magic.as_bytes().starts_with(&head[..n]) {
+            return Err(Parser::new(&p).empty());
+        }
+        return Err(Parser::new(&p).foreign(1));
+    }
+    let mut parser = Parser::new(&p);
+    let mut buf = Vec::new();
+    let mut offset = 0usize;
+    let mut line = 0usize;
+    loop {
+        buf.clear();
+        let n = f.read_until(b'\n', &mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        line += 1;
+        let text = std::str::from_utf8(&buf)
+            .map_err(|_| parser.bad(line, "not UTF-8 text: the file is corrupted".into()))?;
+        // A last line without its newline was being written when the run stopped.
+        let Some(raw) = text.strip_suffix('\n') else {
+            break;
+        };
+        parser.feed(line, offset, raw)?;
+        offset += n;
+    }
+    parser.finish(Source::Disk(path.to_path_buf()))
 }
 
-/// Parse replay bytes (`path` names them in errors).
+/// Parse replay bytes (`path` names them in errors), with the checks of [`read`].
 pub fn parse(path: &str, bytes: &[u8]) -> Result<Replay, ReplayError> {
     parse_owned(path, bytes.to_vec())
 }
@@ -409,21 +476,16 @@ struct StateHead {
 }
 
 fn parse_owned(path: &str, owned: Vec<u8>) -> Result<Replay, ReplayError> {
-    let bytes = &owned[..];
-    let bad = |line: usize, message: String| ReplayError::Bad {
-        path: path.to_string(),
-        line,
-        message,
-    };
-    let text = match std::str::from_utf8(bytes) {
+    let mut parser = Parser::new(path);
+    let text = match std::str::from_utf8(&owned) {
         Ok(t) => t,
         Err(e) => {
-            let line = bytes[..e.valid_up_to()]
+            let line = owned[..e.valid_up_to()]
                 .iter()
                 .filter(|&&b| b == b'\n')
                 .count()
                 + 1;
-            return Err(bad(line, "not UTF-8 text: the file is corrupted".into()));
+            return Err(parser.bad(line, "not UTF-8 text: the file is corrupted".into()));
         }
     };
     // A last line without its newline was being written when the run stopped.
@@ -431,20 +493,71 @@ fn parse_owned(path: &str, owned: Vec<u8>) -> Result<Replay, ReplayError> {
         Some(i) => &text[..=i],
         None => "",
     };
-    let mut header: Option<Header> = None;
-    let mut commands = Vec::new();
-    let mut snapshots: Vec<(usize, Snapshot)> = Vec::new();
-    let mut end = None;
-    let mut states: Vec<StateRef> = Vec::new();
     let mut offset = 0usize;
-    for (k, raw) in complete.lines().enumerate() {
-        let line = k + 1;
-        let start = offset;
+    for (k, raw) in complete.split_terminator('\n').enumerate() {
+        parser.feed(k + 1, offset, raw)?;
         offset += raw.len() + 1;
+    }
+    parser.finish(Source::Memory(std::sync::Arc::new(owned)))
+}
+
+/// The records of a replay as they are read, line by line: checksums, order, version.
+struct Parser<'p> {
+    path: &'p str,
+    header: Option<Header>,
+    header_line_hash: String,
+    commands: Vec<CommandRecord>,
+    command_lines: Vec<usize>,
+    snapshots: Vec<(usize, Snapshot)>,
+    states: Vec<StateRef>,
+    end: Option<(usize, End)>,
+}
+
+impl<'p> Parser<'p> {
+    fn new(path: &'p str) -> Self {
+        Self {
+            path,
+            header: None,
+            header_line_hash: String::new(),
+            commands: Vec::new(),
+            command_lines: Vec::new(),
+            snapshots: Vec::new(),
+            states: Vec::new(),
+            end: None,
+        }
+    }
+
+    fn bad(&self, line: usize, message: String) -> ReplayError {
+        ReplayError::Bad {
+            path: self.path.to_string(),
+            line,
+            message,
+        }
+    }
+
+    fn foreign(&self, line: usize) -> ReplayError {
+        self.bad(
+            line,
+            "expected the `header` record first: not a floodrill replay".into(),
+        )
+    }
+
+    fn empty(&self) -> ReplayError {
+        self.bad(
+            1,
+            "empty or cut before its header: not a floodrill replay".into(),
+        )
+    }
+
+    /// One complete line (without its newline) starting at byte `start`.
+    fn feed(&mut self, line: usize, start: usize, raw: &str) -> Result<(), ReplayError> {
         let mut parts = raw.splitn(3, ' ');
         let (kind, sum, json) = match (parts.next(), parts.next(), parts.next()) {
             (Some(a), Some(b), Some(c)) => (a, b, c),
-            _ => return Err(bad(line, "expected a record `KIND CHECK JSON`".into())),
+            _ if self.header.is_none() => return Err(self.foreign(line)),
+            _ => {
+                return Err(self.bad(line, "expected a record `KIND CHECK JSON`".into()));
+            }
         };
         // Name the snapshot even when its checksum fails, if its time is readable.
         let what = if kind == "snapshot" || kind == "state" {
@@ -461,27 +574,34 @@ fn parse_owned(path: &str, owned: Vec<u8>) -> Result<Replay, ReplayError> {
         } else {
             format!("a `{kind}` record")
         };
+        if self.header.is_none() && (line != 1 || kind != "header") {
+            return Err(self.foreign(line));
+        }
         if check(kind, json) != sum {
-            return Err(bad(
+            return Err(self.bad(
                 line,
                 format!("{what} does not match its checksum: the record was altered or damaged"),
             ));
         }
-        if end.is_some() {
-            return Err(bad(line, "a record after the `end` record".into()));
+        if self.end.is_some() {
+            return Err(self.bad(line, "a record after the `end` record".into()));
         }
-        let de = |e: serde_json::Error| bad(line, format!("{what} cannot be read: {e}"));
-        match (kind, &header) {
-            ("header", None) if line == 1 => {
+        let de = |e: serde_json::Error| ReplayError::Bad {
+            path: self.path.to_string(),
+            line,
+            message: format!("{what} cannot be read: {e}"),
+        };
+        match kind {
+            "header" if self.header.is_none() => {
                 let h: Header = serde_json::from_str(json).map_err(de)?;
                 if h.format != "floodrill-replay" {
-                    return Err(bad(
+                    return Err(self.bad(
                         line,
                         format!("format \"{}\", expected \"floodrill-replay\"", h.format),
                     ));
                 }
                 if !READS_VERSIONS.contains(&h.version) {
-                    return Err(bad(
+                    return Err(self.bad(
                         line,
                         format!(
                             "replay format version {} written by floodrill {}; this floodrill reads versions {READS_VERSIONS:?}",
@@ -489,42 +609,63 @@ fn parse_owned(path: &str, owned: Vec<u8>) -> Result<Replay, ReplayError> {
                         ),
                     ));
                 }
-                header = Some(h);
+                if blake3::hash(h.scenario_text.as_bytes()).to_hex().as_str() != h.scenario_hash {
+                    return Err(self.bad(
+                        line,
+                        "the embedded scenario text does not match its hash".into(),
+                    ));
+                }
+                self.header_line_hash = blake3::hash(raw.as_bytes()).to_hex().to_string();
+                self.header = Some(h);
             }
-            (_, None) => {
-                return Err(bad(
-                    line,
-                    "expected the `header` record first: not a floodrill replay".into(),
-                ));
+            "command" => {
+                let c: CommandRecord = serde_json::from_str(json).map_err(de)?;
+                // The command must read back as what it says it is.
+                let back = match c.kind.as_str() {
+                    "inject" => ron::from_str::<crate::scenario::schema::InjectEvent>(&c.what)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string()),
+                    "order" => ron::from_str::<crate::scenario::schema::Order>(&c.what)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string()),
+                    other => Err(format!("kind `{other}`, expected `order` or `inject`")),
+                };
+                if let Err(e) = back {
+                    return Err(self.bad(
+                        line,
+                        format!("the command ({}) cannot be read: {e}", c.source),
+                    ));
+                }
+                if self.commands.last().is_some_and(|l| l.t > c.t) {
+                    return Err(self.bad(line, format!("{what} is earlier than the one before it")));
+                }
+                self.commands.push(c);
+                self.command_lines.push(line);
             }
-            ("command", Some(_)) => commands.push(serde_json::from_str(json).map_err(de)?),
-            ("snapshot", Some(_)) => {
+            "snapshot" => {
                 let s: Snapshot = serde_json::from_str(json).map_err(de)?;
-                if snapshots.last().is_some_and(|l| l.1.t > s.t) {
-                    return Err(bad(
-                        line,
-                        format!("{what} is earlier than the one before it"),
-                    ));
+                if self.snapshots.last().is_some_and(|l| l.1.t > s.t) {
+                    return Err(self.bad(line, format!("{what} is earlier than the one before it")));
                 }
-                snapshots.push((line, s));
+                self.snapshots.push((line, s));
             }
-            ("state", Some(_)) => {
+            "state" => {
                 let s: StateHead = serde_json::from_str(json).map_err(de)?;
-                if states.last().is_some_and(|l| l.t > s.t) {
-                    return Err(bad(
-                        line,
-                        format!("{what} is earlier than the one before it"),
-                    ));
+                if self.states.last().is_some_and(|l| l.t > s.t) {
+                    return Err(self.bad(line, format!("{what} is earlier than the one before it")));
                 }
-                states.push(StateRef {
+                self.states.push(StateRef {
                     line,
                     t: s.t,
                     range: (start as u64, (start + raw.len()) as u64),
                 });
             }
-            ("end", Some(_)) => end = Some(serde_json::from_str::<End>(json).map_err(de)?),
-            (other, Some(_)) => {
-                return Err(bad(
+            "end" => {
+                let e: End = serde_json::from_str(json).map_err(de)?;
+                self.end = Some((line, e));
+            }
+            other => {
+                return Err(self.bad(
                     line,
                     format!(
                         "unknown record kind `{other}` (expected command, snapshot, state or end)"
@@ -532,25 +673,48 @@ fn parse_owned(path: &str, owned: Vec<u8>) -> Result<Replay, ReplayError> {
                 ));
             }
         }
+        Ok(())
     }
-    let Some(header) = header else {
-        return Err(bad(
-            1,
-            "empty or cut before its header: not a floodrill replay".into(),
-        ));
-    };
-    Ok(Replay {
-        path: PathBuf::from(path),
-        header,
-        commands,
-        snapshots,
-        states,
-        end,
-        header_line_hash: blake3::hash(complete.lines().next().unwrap_or("").as_bytes())
-            .to_hex()
-            .to_string(),
-        source: Source::Memory(std::sync::Arc::new(owned)),
-    })
+
+    /// The replay read; the `end` record's index must describe the file.
+    fn finish(self, source: Source) -> Result<Replay, ReplayError> {
+        let Some(header) = self.header.clone() else {
+            return Err(self.empty());
+        };
+        if let Some((line, e)) = &self.end {
+            let snaps: Vec<(f64, usize)> = self.snapshots.iter().map(|(l, s)| (s.t, *l)).collect();
+            let states: Vec<(f64, usize)> = self.states.iter().map(|s| (s.t, s.line)).collect();
+            let ranges: Vec<(u64, u64)> = self.states.iter().map(|s| s.range).collect();
+            let problem = if e.snapshots != snaps {
+                Some("snapshots")
+            } else if e.states != states {
+                Some("full states")
+            } else if !e.state_ranges.is_empty() && e.state_ranges != ranges {
+                Some("full states' byte ranges")
+            } else {
+                None
+            };
+            if let Some(what) = problem {
+                return Err(self.bad(
+                    *line,
+                    format!(
+                        "the `end` record's index of {what} does not match the file: records were added, removed or moved"
+                    ),
+                ));
+            }
+        }
+        Ok(Replay {
+            path: PathBuf::from(self.path),
+            header,
+            commands: self.commands,
+            command_lines: self.command_lines,
+            snapshots: self.snapshots,
+            states: self.states,
+            end: self.end.map(|e| e.1),
+            header_line_hash: self.header_line_hash,
+            source,
+        })
+    }
 }
 
 /// Where a replay's states are read from: the bytes read whole, or the file itself
@@ -589,54 +753,12 @@ impl Source {
     }
 }
 
-/// Open a closed replay through the index in its `end` record: only the header, the
-/// end record and (later) the states asked for are read. `None` when the file has no
-/// usable index (cut short, version 1): read it whole instead.
+/// Open a replay for seeking: [`read`] (every record checked, the state index
+/// verified against the file). `None` when the file has no `end` record (cut short):
+/// kept for callers that fall back to [`read`], which opens such a file as well.
 pub fn read_indexed(path: &Path) -> Result<Option<Replay>, ReplayError> {
-    use std::io::{BufRead, Read, Seek};
-    let p = path.display().to_string();
-    let io = |source| ReplayError::Io {
-        path: p.clone(),
-        source,
-    };
-    let mut f = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
-    let mut first = Vec::new();
-    f.read_until(b'\n', &mut first).map_err(io)?;
-    let len = f.get_ref().metadata().map_err(io)?.len();
-    let tail_from = len.saturating_sub(1 << 20);
-    f.seek(std::io::SeekFrom::Start(tail_from)).map_err(io)?;
-    let mut tail = Vec::new();
-    f.read_to_end(&mut tail).map_err(io)?;
-    let Some(body) = tail.strip_suffix(b"\n") else {
-        return Ok(None);
-    };
-    let last = body.rsplit(|&b| b == b'\n').next().unwrap_or(body);
-    if !last.starts_with(b"end ") || !first.ends_with(b"\n") {
-        return Ok(None);
-    }
-    // Both records go through the full parser (checksums, version, order).
-    let mut two = first.clone();
-    two.extend_from_slice(last);
-    two.push(b'\n');
-    let Ok(mut r) = parse_owned(&p, two) else {
-        return Ok(None);
-    };
-    let Some(end) = &r.end else {
-        return Ok(None);
-    };
-    if end.state_ranges.len() != end.states.len()
-        || end.state_ranges.iter().any(|&(a, b)| a > b || b > len)
-    {
-        return Ok(None);
-    }
-    r.states = end
-        .states
-        .iter()
-        .zip(&end.state_ranges)
-        .map(|(&(t, line), &range)| StateRef { line, t, range })
-        .collect();
-    r.source = Source::Disk(path.to_path_buf());
-    Ok(Some(r))
+    let r = read(path)?;
+    Ok(r.end.is_some().then_some(r))
 }
 
 /// The time of a snapshot or state record (to name it in errors).
@@ -735,8 +857,8 @@ impl Replay {
             .map(|(i, c)| {
                 let err = |e: ron::error::SpannedError| ReplayError::Bad {
                     path: self.path.display().to_string(),
-                    line: 0,
-                    message: format!("command {} ({}) cannot be read: {e}", i + 1, c.source),
+                    line: self.command_lines.get(i).copied().unwrap_or(0),
+                    message: format!("the command ({}) cannot be read: {e}", c.source),
                 };
                 let kind = if c.kind == "inject" {
                     CommandKind::Inject(ron::from_str(&c.what).map_err(err)?)

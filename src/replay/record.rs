@@ -34,11 +34,20 @@ impl Recorder {
         let w = engine.world();
         let s = &w.resource::<crate::engine::ScenarioRes>().0;
         let scenario_path = std::fs::canonicalize(&s.path).unwrap_or_else(|_| s.path.clone());
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let scenario_rel = std::fs::canonicalize(folder)
+            .ok()
+            .and_then(|f| relative_path(&f, &scenario_path));
         let header = Header {
             format: "floodrill-replay".into(),
             version: super::FORMAT_VERSION,
             engine_version: crate::ENGINE_VERSION.into(),
             scenario_path: scenario_path.display().to_string(),
+            scenario_rel,
+            files: referenced_files(s),
             scenario_text: s.text.clone(),
             scenario_hash: s.hash(),
             seed: w.resource::<RunSeed>().0,
@@ -245,22 +254,154 @@ pub fn verify(path: &Path, threads: Option<usize>) -> Result<Verified, ReplayErr
     })
 }
 
-/// The scenario a replay embeds, set up again (its district files must still be where
-/// they were).
+/// The files a scenario refers to: every string in it that names a file beside it
+/// (found by walking the parsed file, so a new kind of file reference is covered too),
+/// in path order, with their sizes and hashes.
+pub fn referenced_files(s: &crate::scenario::Scenario) -> Vec<super::FileRef> {
+    fn strings<'a>(v: &'a serde_json::Value, out: &mut std::collections::BTreeSet<&'a str>) {
+        match v {
+            serde_json::Value::String(x) => {
+                out.insert(x);
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+            serde_json::Value::Object(m) => m.values().for_each(|x| strings(x, out)),
+            _ => {}
+        }
+    }
+    let Ok(v) = serde_json::to_value(&s.file) else {
+        return Vec::new();
+    };
+    let mut names = std::collections::BTreeSet::new();
+    strings(&v, &mut names);
+    names
+        .into_iter()
+        .filter(|n| !n.is_empty() && s.resolve(n).is_file())
+        .filter_map(|n| {
+            let (bytes, blake3) = hash_file(&s.resolve(n)).ok()?;
+            Some(super::FileRef {
+                path: n.to_string(),
+                bytes,
+                blake3,
+            })
+        })
+        .collect()
+}
+
+/// Size and blake3 (hex) of a file, streamed.
+fn hash_file(p: &Path) -> std::io::Result<(u64, String)> {
+    let mut h = blake3::Hasher::new();
+    let n = std::io::copy(&mut std::fs::File::open(p)?, &mut h)?;
+    Ok((n, h.finalize().to_hex().to_string()))
+}
+
+/// `to` relative to the folder `from` (both absolute), `/`-separated; none when they
+/// share no root (another drive).
+fn relative_path(from: &Path, to: &Path) -> Option<String> {
+    use std::path::Component;
+    let a: Vec<Component> = from.components().collect();
+    let b: Vec<Component> = to.components().collect();
+    if a.first() != b.first() {
+        return None;
+    }
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); a.len() - common];
+    for c in &b[common..] {
+        parts.push(c.as_os_str().to_str()?.to_string());
+    }
+    Some(parts.join("/"))
+}
+
+/// Why the recorded files are not usable at one place.
+fn files_problem(base: &Path, files: &[super::FileRef]) -> Option<String> {
+    for f in files {
+        let p = base.join(&f.path);
+        match std::fs::metadata(&p) {
+            Err(_) => return Some(format!("{} is missing", p.display())),
+            Ok(m) if m.len() != f.bytes => {
+                return Some(format!(
+                    "{} has changed since the run ({} bytes, recorded {})",
+                    p.display(),
+                    m.len(),
+                    f.bytes
+                ));
+            }
+            Ok(_) => match hash_file(&p) {
+                Err(e) => return Some(format!("{} cannot be read: {e}", p.display())),
+                Ok((_, h)) if h != f.blake3 => {
+                    return Some(format!(
+                        "{} has changed since the run (its blake3 differs from the one recorded)",
+                        p.display()
+                    ));
+                }
+                Ok(_) => {}
+            },
+        }
+    }
+    None
+}
+
+/// Where the scenario's files are: at its recorded absolute path, else relative to
+/// the replay file (a project folder moved whole). Every recorded file must be there
+/// with its recorded hash; otherwise the error names the file and what is wrong with
+/// it at each place looked at.
+pub fn scenario_location(r: &Replay) -> Result<std::path::PathBuf, ReplayError> {
+    let h = &r.header;
+    let absolute = std::path::PathBuf::from(&h.scenario_path);
+    let mut places = vec![absolute.clone()];
+    if let Some(rel) = &h.scenario_rel {
+        let folder = match r.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let p = folder.join(rel);
+        let same = |x: &Path| x.parent().and_then(|d| std::fs::canonicalize(d).ok());
+        if same(&p).is_none() || same(&p) != same(&absolute) {
+            places.push(p);
+        }
+    }
+    // Versions 1 and 2 record no files: the absolute path it is.
+    if h.files.is_empty() {
+        return Ok(absolute);
+    }
+    let mut problems = Vec::new();
+    for p in &places {
+        let base = p.parent().unwrap_or(Path::new("."));
+        match files_problem(base, &h.files) {
+            None => return Ok(p.clone()),
+            Some(why) => problems.push(why),
+        }
+    }
+    Err(ReplayError::Input {
+        path: r.path.display().to_string(),
+        message: format!(
+            "the district files this replay was recorded with are not found: {} (the scenario was {}{})",
+            problems.join("; and relative to the replay, "),
+            h.scenario_path,
+            h.scenario_rel.as_ref().map_or(String::new(), |rel| format!(
+                ", {rel} from the replay's folder"
+            ))
+        ),
+    })
+}
+
+/// The scenario a replay embeds, set up again from the files it was recorded with
+/// (see [`scenario_location`]). A scenario that does not load is an input error naming
+/// the replay and the problem.
 pub fn scenario_of(r: &Replay) -> Result<crate::scenario::Scenario, ReplayError> {
     let h = &r.header;
-    let p = r.path.display().to_string();
-    let scenario = crate::scenario::load_str(Path::new(&h.scenario_path), h.scenario_text.clone())
-        .map_err(|e| ReplayError::Diverged {
-            path: p.clone(),
+    let at = scenario_location(r)?;
+    let scenario = crate::scenario::load_str(&at, h.scenario_text.clone()).map_err(|e| {
+        ReplayError::Input {
+            path: r.path.display().to_string(),
             message: format!(
-                "the embedded scenario cannot be set up again from {} (its district files must still be there): {e}",
+                "the scenario it embeds (recorded from {}) cannot be set up again:\n{e}",
                 h.scenario_path
             ),
-        })?;
+        }
+    })?;
     if scenario.hash() != h.scenario_hash {
-        return Err(ReplayError::Diverged {
-            path: p,
+        return Err(ReplayError::Input {
+            path: r.path.display().to_string(),
             message: "the embedded scenario text does not match its hash".into(),
         });
     }
