@@ -229,7 +229,7 @@ fn seek_and_branch_refuse_the_damaged_records_that_replay_and_verify_refuse() {
             .iter()
             .enumerate()
             .filter(|(_, l)| l.starts_with(&format!("{kind} ")));
-        let found = if last { it.last() } else { it.nth(1).or(None) };
+        let found = if last { it.next_back() } else { it.nth(1) };
         found
             .or_else(|| {
                 lines

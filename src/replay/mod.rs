@@ -1,6 +1,6 @@
 //! Replay files: what a run needs to be re-simulated and checked, written as it goes.
 //!
-//! Format (version 1, documented in `docs/replay.md`): UTF-8 text, one record per line,
+//! Format (version 3, documented in `docs/replay.md`): UTF-8 text, one record per line,
 //! `KIND CHECK JSON` where `CHECK` is the first 16 hex digits of blake3(`KIND JSON`).
 //! The first record is the `header` (format version, engine version, the scenario's
 //! path, text and hash, the seed); then, in sim-time order, `command` records (every
@@ -12,8 +12,11 @@
 //! a file without its `end` record opens up to its last complete snapshot.
 //!
 //! Reading never panics: a truncated line, a checksum that does not match, a record
-//! out of place or a wrong version is an error naming the line and, for a snapshot,
-//! its time.
+//! out of place, an end index that does not describe the file or a wrong version is an
+//! error naming the line and, for a snapshot, its time. Every reader goes through
+//! [`read`], so every command refuses the same files. The header lists the district
+//! files with their hashes; [`record::scenario_of`] finds them at the scenario's
+//! absolute path or relative to the replay.
 
 pub mod compare;
 pub mod record;
