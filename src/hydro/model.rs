@@ -193,7 +193,11 @@ pub fn num(x: f64) -> String {
     if a != 0.0 && !(1e-3..1e6).contains(&a) {
         return format!("{x:.3e}");
     }
-    let s = format!("{x:.4}");
+    let s = if a >= 100.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.4}")
+    };
     let s = if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
@@ -1196,7 +1200,7 @@ impl<R: Real> Model<R> {
                  about 0.01 s",
                 num(p.max_dt)
             )
-        } else if stage >= self.hmax && stage > 0.0 {
+        } else if stage > 100.0 || (stage >= self.hmax && stage > 0.0) {
             format!(
                 "a boundary stage {} m above the terrain at its edge cells (boundaries: Stage \
                  series) — far above any flood",
@@ -1660,5 +1664,89 @@ impl<R: Real> Model<R> {
                 speed: vx.hypot(vy),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod watchdog_tests {
+    use super::*;
+    use crate::hydro::{Edge, EdgeSegment, HydroModel, Interp, Series};
+
+    fn flat() -> Grid<f64> {
+        let spec = GridSpec {
+            ncols: 8,
+            nrows: 6,
+            xll: 0.0,
+            yll: 0.0,
+            cell: 10.0,
+        };
+        Grid::filled(spec, 10.0)
+    }
+
+    #[test]
+    fn a_stage_kilometres_above_the_terrain_stalls_and_names_the_stage() {
+        let mut m: HydroModel = HydroModel::builder(&flat())
+            .uniform_manning(0.03)
+            .boundary(Boundary::Stage {
+                segment: EdgeSegment::whole(Edge::West),
+                level_m: Series::new(&[(0.0, 4294967296.0)], Interp::Linear).unwrap(),
+            })
+            .build()
+            .unwrap();
+        m.set_watchdog(Watchdog {
+            max_substeps: Some(1000),
+            ..Default::default()
+        });
+        let e = m.step_until(10.0).unwrap_err();
+        let text = e.to_string();
+        assert!(matches!(e, HydroError::Stalled { .. }), "{text}");
+        assert!(text.contains("boundary stage"), "{text}");
+        assert!(text.contains("4.295e9"), "{text}");
+    }
+
+    #[test]
+    fn a_microsecond_max_dt_stalls_and_names_hydro_max_dt() {
+        let mut cfg = HydroConfig::default();
+        cfg.surface.max_dt = 1e-6;
+        let mut depth = flat();
+        depth.data.iter_mut().for_each(|d| *d = 0.1);
+        let mut m: HydroModel = HydroModel::builder(&flat())
+            .uniform_manning(0.03)
+            .initial_depth(&depth)
+            .config(cfg)
+            .build()
+            .unwrap();
+        // The default budget of a 10 s step (210 000 sub-steps) is spent long before
+        // the 10 000 000 this step needs.
+        let e = m.step_until(10.0).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("hydro.max_dt"), "{text}");
+        assert!(m.time() < 10.0 && m.time() > 0.0);
+    }
+
+    #[test]
+    fn the_interrupt_flag_stops_a_step_between_sub_steps() {
+        let mut m: HydroModel = HydroModel::builder(&flat())
+            .uniform_manning(0.03)
+            .build()
+            .unwrap();
+        let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        m.set_watchdog(Watchdog {
+            interrupt: Some(flag),
+            ..Default::default()
+        });
+        assert!(matches!(
+            m.step_until(10.0),
+            Err(HydroError::Interrupted { .. })
+        ));
+    }
+
+    #[test]
+    fn numbers_in_messages_are_short() {
+        assert_eq!(num(1e300), "1.000e300");
+        assert_eq!(num(0.5), "0.5");
+        assert_eq!(num(12.0), "12");
+        assert_eq!(num(1e-6), "1.000e-6");
+        assert_eq!(num(-0.00001), "-1.000e-5");
     }
 }
