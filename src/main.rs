@@ -56,13 +56,23 @@ enum Command {
         /// Seed for every random stream (default: the scenario's).
         #[arg(long, conflicts_with = "from")]
         seed: Option<u64>,
-        /// Threads for the numerical kernels (default: all cores). Results are
-        /// bit-identical on any thread count.
-        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+        /// Threads for the numerical kernels (default: all cores; at most 256). Results
+        /// are bit-identical on any thread count; more threads than cores only slow the
+        /// run down (a warning says so).
+        #[arg(long, value_parser = threads_arg)]
         threads: Option<u16>,
         /// No progress bar and no summary table (summary.json is still written).
         #[arg(long)]
         quiet: bool,
+        /// Only the hydraulics: no replay, no scorecard and no report (the water
+        /// outputs, summary.json and the series are written).
+        #[arg(long, conflicts_with = "from")]
+        hydraulics_only: bool,
+        /// Stop the run (exit 1) when the water takes more than this wall time in one
+        /// tick, e.g. "10m" (default: no limit; a sub-step budget per tick always
+        /// applies).
+        #[arg(long, value_parser = duration_arg)]
+        max_tick_wall: Option<f64>,
         /// Command stream: timed orders and injects, one per line ("45m Dispatch(unit:
         /// \"T01\", to: Place(\"H01\"))", "1h inject LeveeBreach(...)"); checked
         /// against the scenario before the run starts.
@@ -150,8 +160,8 @@ enum Command {
         /// Seed for every random stream (default: the scenario's).
         #[arg(long)]
         seed: Option<u64>,
-        /// Threads for the numerical kernels (default: all cores).
-        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+        /// Threads for the numerical kernels (default: all cores; at most 256).
+        #[arg(long, value_parser = threads_arg)]
         threads: Option<u16>,
     },
     /// Measure the numerical kernels. The last line printed is the figure.
@@ -169,8 +179,8 @@ enum BenchWhat {
         /// Cells per side.
         #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(16..=16384))]
         size: u32,
-        /// Kernel threads (default: all cores).
-        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+        /// Kernel threads (default: all cores; at most 256).
+        #[arg(long, value_parser = threads_arg)]
         threads: Option<u16>,
         /// Simulated seconds per repeat (after a warm-up).
         #[arg(long, default_value_t = 60.0)]
@@ -191,8 +201,8 @@ enum BenchWhat {
         /// Households.
         #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=50_000_000))]
         households: u32,
-        /// Kernel threads (default: all cores).
-        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+        /// Kernel threads (default: all cores; at most 256).
+        #[arg(long, value_parser = threads_arg)]
         threads: Option<u16>,
         /// Repeats; the median is reported.
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
@@ -490,7 +500,41 @@ fn duration_arg(s: &str) -> Result<f64, String> {
     parse_duration(s)
 }
 
-static STOP: AtomicBool = AtomicBool::new(false);
+/// Most kernel threads accepted: beyond this a count is a typo, not a machine.
+const MAX_THREADS: u16 = 256;
+
+fn threads_arg(s: &str) -> Result<u16, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if (1..=u64::from(MAX_THREADS)).contains(&n) => Ok(n as u16),
+        Ok(0) => Err("expected at least 1 thread".into()),
+        Ok(n) => Err(format!(
+            "{n} threads is more than the {MAX_THREADS} accepted; this machine has {} core(s) \
+             and more threads than cores only slow the run down",
+            cores()
+        )),
+        Err(_) => Err(format!("expected a whole number of threads, found \"{s}\"")),
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Warn (stderr) when more threads are asked for than the machine has cores.
+fn warn_threads(threads: Option<u16>) {
+    let n = cores();
+    if let Some(t) = threads
+        && usize::from(t) > n
+    {
+        eprintln!(
+            "warning: --threads {t} is more than the {n} core(s) of this machine; the kernels \
+             will be slower than with --threads {n} (results are the same on any count)"
+        );
+    }
+}
+
+static STOP: std::sync::LazyLock<Arc<AtomicBool>> =
+    std::sync::LazyLock::new(|| Arc::new(AtomicBool::new(false)));
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -525,16 +569,23 @@ fn main() -> ExitCode {
             threads,
             quiet,
             orders,
-        } => run(
-            scenario,
-            from.zip(at),
-            out,
-            until,
-            seed,
-            threads.map(usize::from),
-            quiet,
-            orders,
-        ),
+            hydraulics_only,
+            max_tick_wall,
+        } => {
+            warn_threads(threads);
+            run(RunArgs {
+                path: scenario,
+                branch: from.zip(at),
+                out,
+                until,
+                seed,
+                threads: threads.map(usize::from),
+                quiet,
+                orders,
+                hydraulics_only,
+                max_tick_wall,
+            })
+        }
         Command::Gui {
             scenario,
             replay,
@@ -545,7 +596,10 @@ fn main() -> ExitCode {
             seed,
             threads,
         } => gui(
-            scenario,
+            {
+                warn_threads(threads);
+                scenario
+            },
             replay.map(|r| (r, at)),
             screenshot,
             exit_after_frames,
@@ -603,8 +657,8 @@ fn validate(paths: &[PathBuf]) -> ExitCode {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run(
+/// The arguments of `floodrill run`.
+struct RunArgs {
     path: Option<PathBuf>,
     branch: Option<(PathBuf, f64)>,
     out: PathBuf,
@@ -613,7 +667,23 @@ fn run(
     threads: Option<usize>,
     quiet: bool,
     orders: Option<PathBuf>,
-) -> ExitCode {
+    hydraulics_only: bool,
+    max_tick_wall: Option<f64>,
+}
+
+fn run(a: RunArgs) -> ExitCode {
+    let RunArgs {
+        path,
+        branch,
+        out,
+        until,
+        seed,
+        threads,
+        quiet,
+        orders,
+        hydraulics_only,
+        max_tick_wall,
+    } = a;
     let scenario = match (&path, &branch) {
         (Some(p), _) => match load_or_report(p) {
             Some(s) => s,
@@ -654,6 +724,8 @@ fn run(
             at,
             orders_file: orders.clone(),
         }),
+        hydraulics_only,
+        max_tick_wall: max_tick_wall.map(std::time::Duration::from_secs_f64),
     };
     let bar = if quiet {
         ProgressBar::hidden()
@@ -689,13 +761,22 @@ fn run(
             ExitCode::from(2)
         }
         Ok(s) => {
+            for n in &s.notes {
+                eprintln!("note: {n}");
+            }
             if !quiet {
                 println!("{}", floodrill::report::summary_table(&s));
-                if let Some(card) = &s.scorecard {
-                    println!("{}", floodrill::report::table::scorecard_table(card, 6));
+                match (&s.scorecard, &s.verdict) {
+                    (Some(card), _) => {
+                        println!("{}", floodrill::report::table::scorecard_table(card, 6))
+                    }
+                    (None, Some(v)) => println!("scorecard: {v}"),
+                    (None, None) => {}
                 }
             }
-            println!("wrote {}", out.join("scorecard.json").display());
+            if s.scorecard.is_some() {
+                println!("wrote {}", out.join("scorecard.json").display());
+            }
             println!("wrote {}", out.join("summary.json").display());
             match s.status {
                 RunStatus::Completed => ExitCode::SUCCESS,

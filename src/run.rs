@@ -14,6 +14,8 @@ use serde::Serialize;
 use crate::engine::{Engine, EngineOptions, RunSeed};
 use crate::scenario::{Scenario, format_clock};
 
+pub mod folder;
+
 /// The replay file every run writes into its output folder.
 pub const REPLAY_FILE: &str = "drill.replay";
 
@@ -30,6 +32,10 @@ pub struct RunOptions {
     pub commands: Vec<crate::exercise::commands::Command>,
     /// Continue from a moment of an earlier run's replay instead of starting at 0.
     pub branch: Option<Branch>,
+    /// Only the hydraulics: no replay, no scorecard and no report.
+    pub hydraulics_only: bool,
+    /// Stop the run (failed) when the water takes longer than this in one tick.
+    pub max_tick_wall: Option<std::time::Duration>,
 }
 
 /// A run that continues from a replay moment with other orders.
@@ -58,6 +64,9 @@ pub enum RunStatus {
 /// What `summary.json` holds.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {
+    /// This run's id (also in the `RUNNING` marker while it runs, in `scorecard.json`
+    /// and in `report.html`).
+    pub run_id: String,
     /// Scenario name.
     pub scenario: String,
     /// Scenario file.
@@ -95,10 +104,18 @@ pub struct RunSummary {
     /// Scenario sections that were validated and carried but whose behaviour this
     /// version does not simulate yet.
     pub not_yet_simulated: Vec<String>,
-    /// The four-in-place scorecard (also in `scorecard.json`).
+    /// The four-in-place scorecard (also in `scorecard.json`); absent when there is
+    /// nothing to judge or the run was hydraulics-only.
     pub scorecard: Option<crate::scoring::Scorecard>,
+    /// Why there is no scorecard, if there is none.
+    pub verdict: Option<String>,
+    /// Things the trainer should know about this run (a `--until` moved to a tick
+    /// boundary, an earlier killed run found in the folder, …).
+    pub notes: Vec<String>,
     /// The replay this run branched from (`run --from`), if any.
     pub parent: Option<crate::replay::Parent>,
+    /// The files and folders this run wrote into the output folder.
+    pub files: Vec<String>,
 }
 
 /// Sections of the scenario present in the file whose behaviour is not simulated by
@@ -150,7 +167,9 @@ fn write_water_outputs(
     if scenario.file.outputs.max_rasters {
         crate::report::water::write_max_rasters(dir, model)?;
     }
-    crate::report::water::write_probes(dir, model)?;
+    let every = scenario.file.outputs.series_interval.secs();
+    crate::report::water::write_probes(dir, model, every)?;
+    crate::report::water::write_boundaries(dir, model, &boundary_names(scenario), every)?;
     let mut rows = rows;
     let last = *model.balance();
     if rows.last().is_none_or(|r| r.t < last.t) {
@@ -192,6 +211,35 @@ fn write_water_outputs(
     Ok(figures)
 }
 
+/// Column names of the boundaries in `boundaries.csv`, in scenario order:
+/// `<kind>_<edge>_<from>-<to>` (`FreeOutflow_East_2000-2160`), `PointInflow_<x>_<y>`,
+/// with `_#2`, `_#3` … after a repeated name.
+pub fn boundary_names(s: &Scenario) -> Vec<String> {
+    use crate::scenario::schema::Boundary as B;
+    let seg = |kind: &str, at: &crate::scenario::schema::EdgeSegment| {
+        format!("{kind}_{:?}_{}-{}", at.edge, at.from, at.to)
+    };
+    let mut out: Vec<String> = Vec::new();
+    for b in &s.file.boundaries {
+        let base = match b {
+            B::FreeOutflow { at, .. } => seg("FreeOutflow", at),
+            B::Stage { at, .. } => seg("Stage", at),
+            B::EdgeInflow { at, .. } => seg("EdgeInflow", at),
+            B::PointInflow { x, y, .. } => format!("PointInflow_{x}_{y}"),
+        };
+        let n = out
+            .iter()
+            .filter(|o| *o == &base || o.starts_with(&format!("{base}_#")))
+            .count();
+        out.push(if n == 0 {
+            base
+        } else {
+            format!("{base}_#{}", n + 1)
+        });
+    }
+    out
+}
+
 /// Progress callback: (sim seconds done, sim seconds to do, wall seconds so far).
 pub type Progress<'a> = &'a mut dyn FnMut(f64, f64, f64);
 
@@ -201,6 +249,12 @@ pub enum RunError {
     /// The parent replay of a branch cannot be opened at the moment asked for.
     #[error("{0}")]
     Branch(String),
+    /// `--until` cannot be honoured.
+    #[error("{0}")]
+    Until(String),
+    /// Another run is writing into the output folder.
+    #[error("{0}")]
+    Busy(String),
     /// The output folder could not be written.
     #[error("{path}: cannot write output: {source}")]
     Output {
@@ -211,17 +265,27 @@ pub enum RunError {
     },
 }
 
-/// Run a checked scenario headless. `stop` is polled once per tick (Ctrl-C).
+/// Run a checked scenario headless. `stop` is polled between ticks and inside the
+/// hydro sub-step loop (Ctrl-C): the run stops there, writes what it has and ends
+/// [`RunStatus::Interrupted`].
+///
+/// Outputs are written into a fresh folder `DIR/partial-<run id>/` while a `DIR/RUNNING`
+/// marker names the run; at the end the previous run's files are moved aside and the
+/// new ones moved into `DIR` (renames), then the marker and the previous files are
+/// removed. See [`crate::run::folder`] for what a kill at any moment leaves.
 pub fn run(
     scenario: Arc<Scenario>,
     opts: &RunOptions,
-    stop: &AtomicBool,
+    stop: &Arc<AtomicBool>,
     progress: Progress<'_>,
 ) -> Result<RunSummary, RunError> {
-    std::fs::create_dir_all(&opts.out).map_err(|source| RunError::Output {
-        path: opts.out.clone(),
-        source,
-    })?;
+    let mut notes = Vec::new();
+    let (end, note) = effective_end(&scenario, opts.until, opts.branch.as_ref().map(|b| b.at))
+        .map_err(RunError::Until)?;
+    notes.extend(note);
+    let run_id = folder::new_run_id();
+    let staging = folder::begin(&opts.out, &run_id, &scenario, &mut notes)?;
+    let dir = staging.as_path();
     let (mut engine, parent) = match &opts.branch {
         None => {
             let mut e = Engine::new(scenario.clone(), opts.engine.clone());
@@ -233,31 +297,49 @@ pub fn run(
             (e, Some(parent))
         }
     };
-    engine.set_output_dir(opts.out.clone());
-    let end = opts
-        .until
-        .map_or(scenario.duration(), |u| u.min(scenario.duration()));
-    let replay_path = opts.out.join(REPLAY_FILE);
+    engine.set_output_dir(dir.to_path_buf());
+    engine.set_watch(crate::engine::TickWatch {
+        interrupt: Some(stop.clone()),
+        max_wall: opts.max_tick_wall,
+        max_substeps: None,
+        interrupted_at: None,
+    });
+    let replay_path = dir.join(REPLAY_FILE);
     let replay_err = |e: crate::replay::ReplayError| RunError::Output {
         path: replay_path.clone(),
         source: std::io::Error::other(e.to_string()),
     };
-    let mut recorder = crate::replay::Recorder::start(&replay_path, &engine, parent.clone())
-        .map_err(replay_err)?;
+    let mut recorder = if opts.hydraulics_only {
+        None
+    } else {
+        Some(
+            crate::replay::Recorder::start(&replay_path, &engine, parent.clone())
+                .map_err(replay_err)?,
+        )
+    };
     let started = Instant::now();
     let mut status = RunStatus::Completed;
     let mut failure = None;
+    let mut inside_tick = false;
     while !engine.finished() && engine.clock().t < end - 1e-9 {
         if stop.load(Ordering::Relaxed) {
             status = RunStatus::Interrupted;
             break;
         }
         if let Err(e) = engine.tick() {
-            status = RunStatus::Failed;
-            failure = Some(e.to_string());
+            if e.interrupted {
+                status = RunStatus::Interrupted;
+                inside_tick = true;
+                notes.push(format!("Ctrl-C at {}: {}", e.time, e.reason));
+            } else {
+                status = RunStatus::Failed;
+                failure = Some(e.to_string());
+            }
             break;
         }
-        recorder.after_tick(&engine).map_err(replay_err)?;
+        if let Some(r) = &mut recorder {
+            r.after_tick(&engine).map_err(replay_err)?;
+        }
         progress(engine.clock().t, end, started.elapsed().as_secs_f64());
     }
     // Closed before the outputs are written: the end digest is the simulated state.
@@ -265,7 +347,16 @@ pub fn run(
         .ok()
         .and_then(|v| v.as_str().map(String::from))
         .unwrap_or_default();
-    recorder.finish(&engine, &status_text).map_err(replay_err)?;
+    match recorder {
+        // Stopped inside a tick, the state is between two ticks: the replay stays open,
+        // ending at the last whole tick (it opens up to there).
+        Some(_) if inside_tick => notes.push(format!(
+            "{REPLAY_FILE} ends at the last whole tick, {} (left open: the run stopped inside the next tick)",
+            format_clock(engine.clock().t)
+        )),
+        Some(r) => r.finish(&engine, &status_text).map_err(replay_err)?,
+        None => {}
+    }
     let wall = started.elapsed().as_secs_f64();
     let clock = engine.clock();
     let threads = engine
@@ -273,13 +364,13 @@ pub fn run(
         .resource::<crate::engine::SimThreads>()
         .0
         .current_num_threads();
-    let mut figures = write_water_outputs(&mut engine, &scenario, &opts.out)?;
-    write_people_outputs(&engine, &scenario, &opts.out, &mut figures)?;
+    let mut figures = write_water_outputs(&mut engine, &scenario, dir)?;
+    write_people_outputs(&engine, &scenario, dir, &mut figures)?;
     if let Some(log) = engine
         .world()
         .get_resource::<crate::engine::exercise::Log>()
     {
-        crate::report::water::write_text(&opts.out.join("events.jsonl"), &log.0.to_jsonl())?;
+        crate::report::water::write_text(&dir.join("events.jsonl"), &log.0.to_jsonl())?;
         let count = |k: &str| log.0.entries.iter().filter(|e| e.kind == k).count();
         figures.insert(
             "plan_rules_fired".into(),
@@ -288,15 +379,31 @@ pub fn run(
         figures.insert("orders_issued".into(), serde_json::json!(count("order")));
         figures.insert("injects_applied".into(), serde_json::json!(count("inject")));
     }
-    write_forces_outputs(&engine, &opts.out, &mut figures)?;
+    write_forces_outputs(&engine, dir, &mut figures)?;
+    let judged = nothing_to_judge(&scenario).is_none() && !opts.hydraulics_only;
     let scorecard = crate::engine::scoring::scorecard(engine.world());
-    write_json(&opts.out.join("scorecard.json"), &scorecard)?;
+    if judged {
+        let mut v = serde_json::to_value(&scorecard).map_err(|e| RunError::Output {
+            path: dir.join("scorecard.json"),
+            source: std::io::Error::other(e),
+        })?;
+        if let Some(m) = v.as_object_mut() {
+            m.insert("run_id".into(), serde_json::json!(run_id));
+        }
+        write_json(&dir.join("scorecard.json"), &v)?;
+    }
+    let verdict = if opts.hydraulics_only {
+        Some("not judged: a hydraulics-only run (--hydraulics-only)".to_string())
+    } else {
+        nothing_to_judge(&scenario)
+    };
     let diagnostics = engine
         .world()
         .resource::<crate::engine::SimHealth>()
         .diagnostics
         .clone();
-    let summary = RunSummary {
+    let mut summary = RunSummary {
+        run_id: run_id.clone(),
         scenario: scenario.file.meta.name.clone(),
         scenario_file: scenario.path.display().to_string(),
         scenario_hash: scenario.hash(),
@@ -315,17 +422,83 @@ pub fn run(
         figures,
         diagnostics,
         not_yet_simulated: not_yet_simulated(&scenario),
-        scorecard: Some(scorecard.clone()),
+        scorecard: judged.then(|| scorecard.clone()),
+        verdict,
+        notes,
         parent,
+        files: Vec::new(),
     };
-    write_json(&opts.out.join("summary.json"), &summary)?;
-    crate::report::html::write_report(&opts.out, engine.world(), &summary, &scorecard).map_err(
-        |e| RunError::Output {
-            path: opts.out.join("report.html"),
+    if !opts.hydraulics_only {
+        crate::report::html::write_report(
+            dir,
+            engine.world(),
+            &summary,
+            judged.then_some(&scorecard),
+        )
+        .map_err(|e| RunError::Output {
+            path: dir.join("report.html"),
             source: std::io::Error::other(e),
-        },
-    )?;
+        })?;
+    }
+    summary.files = folder::list(dir)?;
+    summary.files.push("summary.json".into());
+    summary.files.sort();
+    write_json(&dir.join("summary.json"), &summary)?;
+    folder::commit(&opts.out, &run_id, &summary.files, &mut summary.notes)?;
     Ok(summary)
+}
+
+/// Why a scenario's scorecard would say nothing: no people and no forces (a score of
+/// 100 would mislead). `None` when there is something to judge.
+pub fn nothing_to_judge(s: &Scenario) -> Option<String> {
+    let households: u64 = s.buildings.iter().map(|b| u64::from(b.households)).sum();
+    let forces = s.file.forces.teams.len() + s.file.forces.robots.len();
+    (households == 0 && forces == 0).then(|| {
+        "nothing to judge: the scenario has no households and no teams or robots".to_string()
+    })
+}
+
+/// Where a run stops: the scenario's end, or `--until` on a tick boundary. A `--until`
+/// between two boundaries stops at the last boundary before it (a tick is never cut),
+/// with a note; one shorter than a tick is refused. `from` is a branch's start.
+pub fn effective_end(
+    s: &Scenario,
+    until: Option<f64>,
+    from: Option<f64>,
+) -> Result<(f64, Option<String>), String> {
+    let dur = s.duration();
+    let Some(u) = until else {
+        return Ok((dur, None));
+    };
+    if u >= dur {
+        return Ok((dur, None));
+    }
+    let dt = s.file.meta.tick.secs();
+    let k = (u / dt + 1e-9).floor();
+    let end = k * dt;
+    let start = from.unwrap_or(0.0);
+    if end <= start + 1e-9 {
+        return Err(format!(
+            "--until {}: the scenario's tick (meta.tick) is {}, so the first tick ends at {}; \
+             give --until {} or later, or a shorter meta.tick",
+            format_clock(u),
+            format_clock(dt),
+            format_clock(start + dt),
+            format_clock(start + dt)
+        ));
+    }
+    if (end - u).abs() > 1e-6 {
+        return Ok((
+            end,
+            Some(format!(
+                "--until {} is not on a tick boundary (meta.tick {}); the run stops at {}, the last tick boundary before it",
+                format_clock(u),
+                format_clock(dt),
+                format_clock(end)
+            )),
+        ));
+    }
+    Ok((end, None))
 }
 
 /// The engine at the branch moment of the parent replay, with the parent's orders

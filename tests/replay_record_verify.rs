@@ -165,9 +165,17 @@ fn a_run_killed_mid_way_leaves_a_replay_that_opens_to_its_last_snapshot() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let file = out.join("drill.replay");
+    // A run writes into DIR/partial-<run id>/ (named by DIR/RUNNING) until it ends.
     let started = Instant::now();
+    let mut file = out.join("drill.replay");
     loop {
+        if let Some(p) = std::fs::read_to_string(out.join("RUNNING"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|m| m["partial"].as_str().map(String::from))
+        {
+            file = out.join(p).join("drill.replay");
+        }
         let n = std::fs::read_to_string(&file)
             .map(|t| t.lines().filter(|l| l.starts_with("snapshot ")).count())
             .unwrap_or(0);

@@ -60,10 +60,14 @@ fn mini_run_writes_rasters_probes_and_balance() {
         "balance error {err_rel} of the rain volume"
     );
     assert!(s["figures"]["hydro_cell_updates"].as_u64().unwrap() > 0);
-    // The probe series has a row per tick.
+    // The probe series has a row per series_interval.
     let probes = std::fs::read_to_string(dir.path().join("probes.csv")).unwrap();
     assert!(probes.starts_with("time_s,low_street_depth_m,low_street_speed_m_s"));
-    assert_eq!(probes.lines().count(), 1 + 360);
+    assert_eq!(
+        probes.lines().count(),
+        1 + 60,
+        "one row per series_interval (1 min)"
+    );
 }
 
 #[test]

@@ -261,8 +261,17 @@ fn step_water(
     mut stats: ResMut<WaterStats>,
     clock: Res<SimClock>,
     mut health: ResMut<SimHealth>,
+    watch: Option<ResMut<super::TickWatch>>,
 ) {
     let before = water.0.diagnostics().len();
+    let mut watch = watch;
+    if let Some(w) = &watch {
+        water.0.set_watchdog(crate::hydro::Watchdog {
+            max_substeps: w.max_substeps,
+            max_wall: w.max_wall,
+            interrupt: w.interrupt.clone(),
+        });
+    }
     match water.0.step_until(clock.t_end()) {
         Ok(st) => {
             if stats.substeps == 0 || st.min_dt < stats.min_dt {
@@ -273,12 +282,21 @@ fn step_water(
             stats.cell_updates += st.cell_updates;
             stats.retries += u64::from(st.retries);
         }
+        Err(crate::hydro::HydroError::Interrupted { t, .. }) if watch.is_some() => {
+            if let Some(w) = &mut watch {
+                w.interrupted_at = Some(t);
+            }
+        }
         Err(e) => health.failure = Some(e.to_string()),
     }
     for d in &water.0.diagnostics()[before..] {
         health.diagnostics.push(format!(
-            "t = {:.2} s: sub-step of {:.4} s retried, cell (row {}, col {}): {}",
-            d.t, d.dt, d.row, d.col, d.what
+            "t = {:.2} s: sub-step of {} s retried, cell (row {}, col {}): {}",
+            d.t,
+            crate::hydro::num(d.dt),
+            d.row,
+            d.col,
+            d.what
         ));
     }
 }

@@ -50,6 +50,19 @@ pub struct SimHealth {
     pub diagnostics: Vec<String>,
 }
 
+/// Limits a headless run puts on each tick (not state; absent: the defaults).
+#[derive(Resource, Debug, Clone, Default)]
+pub struct TickWatch {
+    /// Raised from outside (Ctrl-C): long inner loops stop at their next step.
+    pub interrupt: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// Most wall time the water may take in one tick.
+    pub max_wall: Option<std::time::Duration>,
+    /// Most hydro sub-steps in one tick (default: see [`crate::hydro::Model`]).
+    pub max_substeps: Option<u64>,
+    /// Set by a system that stopped inside the tick because of `interrupt`.
+    pub interrupted_at: Option<f64>,
+}
+
 /// A contribution to the state digest: a name and a function hashing the part of the
 /// world state it owns, in a fixed order.
 pub type DigestFn = fn(&World, &mut blake3::Hasher);
@@ -259,17 +272,33 @@ pub struct TickFailure {
     pub time: String,
     /// Diagnostic.
     pub reason: String,
+    /// Stopped by the interrupt flag (Ctrl-C) inside the tick, not by a failure.
+    pub interrupted: bool,
 }
 
 /// Run one tick of the simulation in the engine's thread pool and move the clock on.
 pub fn run_tick(world: &mut World) -> Result<(), TickFailure> {
     let pool = world.resource::<SimThreads>().0.clone();
     pool.install(|| world.run_schedule(SimTick));
+    if let Some(t) = world
+        .get_resource::<TickWatch>()
+        .and_then(|w| w.interrupted_at)
+    {
+        return Err(TickFailure {
+            time: crate::scenario::format_clock(world.resource::<SimClock>().t),
+            reason: format!(
+                "interrupted inside the tick (the water had reached {})",
+                crate::scenario::format_clock(t)
+            ),
+            interrupted: true,
+        });
+    }
     if let Some(reason) = world.resource::<SimHealth>().failure.clone() {
         let t = world.resource::<SimClock>().t_end();
         return Err(TickFailure {
             time: crate::scenario::format_clock(t),
             reason,
+            interrupted: false,
         });
     }
     world.resource_mut::<SimClock>().advance();
@@ -322,6 +351,12 @@ impl Engine {
     /// The world, read-only.
     pub fn world(&self) -> &World {
         self.app.world()
+    }
+
+    /// Limit each tick (interrupt flag, wall time, sub-steps): a tick that cannot
+    /// progress, or is interrupted, stops inside instead of running on.
+    pub fn set_watch(&mut self, watch: TickWatch) {
+        self.app.world_mut().insert_resource(watch);
     }
 
     /// Write outputs into `dir` as the run goes (depth rasters at requested times).

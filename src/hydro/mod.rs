@@ -41,7 +41,10 @@ pub use bench::{BenchResult, surface_bench};
 pub use boundary::{Boundary, BoundaryFlow, Edge, EdgeSegment};
 pub use breach::Breach;
 pub use infiltration::{Horton, Infiltration, LossClass, LossState, Losses, Scs};
-pub use model::{HealthEvent, HydroConfig, HydroError, Model, ModelBuilder, ModelState, StepStats};
+pub use model::{
+    FlowSample, HealthEvent, HydroConfig, HydroError, Model, ModelBuilder, ModelState, StepStats,
+    Watchdog, num,
+};
 pub use outputs::{MaxOutputs, Probe, ProbeSample};
 pub use rain::{
     ChicagoStorm, GriddedFrames, IdfParams, MM_PER_H, MovingCell, RainField, RainSource,

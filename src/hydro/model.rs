@@ -118,8 +118,11 @@ pub enum HydroError {
     },
     /// A sub-step failed its health checks on every retry.
     #[error(
-        "hydro: numerical failure at t = {t} s (Δt = {dt} s after {attempts} attempts) in cell \
-         (row {row}, col {col}) at x = {x} m, y = {y} m: {what}"
+        "hydro: numerical failure at t = {} s (Δt = {} s after {attempts} attempts) in cell \
+         (row {row}, col {col}) at x = {} m, y = {} m: {what}; check the inputs that set \
+         this cell's water for values far outside what a district has (hydro.initial_depth_m, \
+         hydro.initial_levels, a boundary stage or inflow, rain intensity, Manning's n)",
+        num(*t), num(*dt), num(*x), num(*y)
     )]
     Numerical {
         /// Model time at the start of the failed sub-step, s.
@@ -139,6 +142,89 @@ pub enum HydroError {
         /// What was wrong, with the values.
         what: String,
     },
+    /// The watchdog stopped a `step_until` call that could not reach its end: too many
+    /// sub-steps or too much wall time for one call (one engine tick).
+    #[error(
+        "hydro: the run cannot progress: {limit} in the step from t = {} s to {} s; it reached \
+         t = {} s after {substeps} sub-steps of Δt ≈ {} s (max depth {} m, wave speed {} m/s, \
+         hydro.max_dt {} s). Likely cause: {cause}",
+        num(*t_start), num(*t_end), num(*t), num(*dt), num(*depth), num(*speed), num(*max_dt)
+    )]
+    Stalled {
+        /// What tripped the watchdog (the limit and its value).
+        limit: String,
+        /// Start of the call, s.
+        t_start: f64,
+        /// Target of the call, s.
+        t_end: f64,
+        /// Model time reached, s.
+        t: f64,
+        /// Sub-steps committed in the call.
+        substeps: u64,
+        /// The last sub-step, s.
+        dt: f64,
+        /// Largest depth the time step sees (cells and stage boundaries), m.
+        depth: f64,
+        /// Wave speed that set the step, m/s.
+        speed: f64,
+        /// `max_dt` in force, s.
+        max_dt: f64,
+        /// The input most likely responsible.
+        cause: String,
+    },
+    /// The interrupt flag was raised (Ctrl-C) inside a `step_until` call; the model
+    /// stopped at the last committed sub-step.
+    #[error("hydro: interrupted at t = {} s, inside the step to {} s", num(*t), num(*t_end))]
+    Interrupted {
+        /// Model time reached (a sub-step boundary), s.
+        t: f64,
+        /// Target of the call, s.
+        t_end: f64,
+    },
+}
+
+/// A number for a message: 4 significant digits, in scientific notation when very
+/// large or small (an input of 1e300 must not print 300 digits).
+pub fn num(x: f64) -> String {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    let a = x.abs();
+    if a != 0.0 && !(1e-3..1e6).contains(&a) {
+        return format!("{x:.3e}");
+    }
+    let s = if a >= 100.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.4}")
+    };
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
+    if s == "-0" { "0".into() } else { s }
+}
+
+/// Limits on one `step_until` call, so a run that cannot progress stops itself.
+#[derive(Debug, Clone, Default)]
+pub struct Watchdog {
+    /// Most sub-steps one call may take; `None`: [`Watchdog::default_substeps`].
+    pub max_substeps: Option<u64>,
+    /// Most wall time one call may take; `None`: no limit.
+    pub max_wall: Option<std::time::Duration>,
+    /// Raised from outside (Ctrl-C): the call stops at the next sub-step.
+    pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+}
+
+impl Watchdog {
+    /// The default sub-step budget of a call spanning `span` seconds: 200 000 plus one
+    /// per millisecond simulated. A district's sub-step is rarely below 0.05 s (5 m
+    /// cells, 10 m of water); a budget this size is only spent when the step has
+    /// collapsed (a `max_dt` of microseconds, a stage kilometres above the terrain).
+    pub fn default_substeps(span: f64) -> u64 {
+        200_000 + (span.max(0.0) * 1000.0).min(1e12) as u64
+    }
 }
 
 /// One failed (and retried) sub-step.
@@ -230,6 +316,10 @@ pub struct Model<R: Real> {
     debug_nan: Option<(usize, u32)>,
     /// Bed elevations changed since the build (breaches), by cell, m.
     bed_edits: std::collections::BTreeMap<usize, f64>,
+    /// Limits on a `step_until` call (not state).
+    watchdog: Watchdog,
+    /// Boundary volumes at the end of each `step_until` call.
+    flow_samples: Vec<FlowSample>,
 }
 
 /// The evolving state of a [`Model`]: what a snapshot saves and a restore puts back
@@ -251,6 +341,20 @@ pub struct ModelState {
     outputs: MaxOutputs,
     probe_samples: Vec<Vec<super::outputs::ProbeSample>>,
     health: Vec<HealthEvent>,
+    /// Cumulative boundary volumes at the end of each `step_until` (absent in states
+    /// saved before they were kept).
+    #[serde(default)]
+    flow_samples: Vec<FlowSample>,
+}
+
+/// The cumulative volumes through every boundary at one moment (the end of a
+/// `step_until` call): the boundary hydrographs are differences of these.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FlowSample {
+    /// Model time, s.
+    pub t: f64,
+    /// Per boundary, in the order added: (volume in, volume out) since the start, m³.
+    pub volumes: Vec<(f64, f64)>,
 }
 
 /// Builder of a [`Model`]; see the module example.
@@ -473,6 +577,8 @@ impl<R: Real> ModelBuilder<R> {
             partials: Vec::new(),
             bed_edits: Default::default(),
             debug_nan: None,
+            watchdog: Watchdog::default(),
+            flow_samples: Vec::new(),
         };
         m.set_rain(self.rain)?;
         for b in self.boundaries {
@@ -784,7 +890,12 @@ impl<R: Real> Model<R> {
     pub fn boundary_flows(&self) -> Vec<BoundaryFlow> {
         self.boundaries.iter().map(|b| b.flow).collect()
     }
-    /// Failed-and-retried sub-steps so far.
+    /// Cumulative boundary volumes at the end of each `step_until` call.
+    pub fn flow_samples(&self) -> &[FlowSample] {
+        &self.flow_samples
+    }
+
+    /// Failed (and retried) sub-steps so far.
     pub fn diagnostics(&self) -> &[HealthEvent] {
         &self.health
     }
@@ -837,6 +948,7 @@ impl<R: Real> Model<R> {
             outputs: self.outputs.clone(),
             probe_samples: self.probes.iter().map(|p| p.samples.clone()).collect(),
             health: self.health.clone(),
+            flow_samples: self.flow_samples.clone(),
         }
     }
 
@@ -918,6 +1030,7 @@ impl<R: Real> Model<R> {
             p.samples.clone_from(s);
         }
         self.health.clone_from(&st.health);
+        self.flow_samples.clone_from(&st.flow_samples);
         self.hmax_dirty = true;
         Ok(())
     }
@@ -980,6 +1093,12 @@ impl<R: Real> Model<R> {
         if self.hmax_dirty {
             self.refresh_hmax();
         }
+        let t_start = self.t;
+        let started = std::time::Instant::now();
+        let budget = self
+            .watchdog
+            .max_substeps
+            .unwrap_or_else(|| Watchdog::default_substeps(t_end - t_start));
         let si = self.cfg.source_interval_s;
         while t_end - self.t > 1e-9 * t_end.abs().max(1.0) {
             let mut k = (self.t / si + 1e-9).floor() + 1.0;
@@ -1006,6 +1125,7 @@ impl<R: Real> Model<R> {
             let mut rain_scale = 0.0;
             while seg_end - self.t > 1e-12 * seg_end.abs().max(1.0) {
                 rain_scale += self.substep(seg_end, &mut stats)?;
+                self.check_watchdog(&stats, t_start, t_end, started, budget)?;
             }
             self.t = seg_end;
             if let Some(l) = &mut self.losses {
@@ -1028,6 +1148,92 @@ impl<R: Real> Model<R> {
             stats.min_dt = 0.0;
         }
         Ok(stats)
+    }
+
+    /// Set the limits on each `step_until` call (sub-steps, wall time, interrupt flag).
+    pub fn set_watchdog(&mut self, w: Watchdog) {
+        self.watchdog = w;
+    }
+
+    /// Stop a call that cannot reach its end, or that was interrupted. The model stays at
+    /// the last committed sub-step (a consistent state, between sub-steps).
+    fn check_watchdog(
+        &self,
+        stats: &StepStats,
+        t_start: f64,
+        t_end: f64,
+        started: std::time::Instant,
+        budget: u64,
+    ) -> Result<(), HydroError> {
+        use std::sync::atomic::Ordering;
+        if let Some(flag) = &self.watchdog.interrupt
+            && flag.load(Ordering::Relaxed)
+        {
+            return Err(HydroError::Interrupted { t: self.t, t_end });
+        }
+        let limit = if stats.substeps >= budget {
+            format!("{budget} sub-steps were not enough")
+        } else if let Some(w) = self.watchdog.max_wall
+            && started.elapsed() > w
+        {
+            format!("{} s of wall time were not enough", num(w.as_secs_f64()))
+        } else {
+            return Ok(());
+        };
+        let p = self.cfg.surface;
+        let stage = self.stage_depth_max(self.t);
+        let depth = self.hmax.max(stage);
+        let speed = (p.g * depth).sqrt().max(self.wave_speed);
+        let dt_cfl = if speed > 0.0 {
+            p.alpha * self.dx / speed
+        } else {
+            f64::INFINITY
+        };
+        let dt = if stats.substeps > 0 {
+            (self.t - t_start) / stats.substeps as f64
+        } else {
+            0.0
+        };
+        let cause = if p.max_dt < dt_cfl {
+            format!(
+                "hydro.max_dt ({} s) is what limits the sub-step; a district needs no less than \
+                 about 0.01 s",
+                num(p.max_dt)
+            )
+        } else if stage > 100.0 || (stage >= self.hmax && stage > 0.0) {
+            format!(
+                "a boundary stage {} m above the terrain at its edge cells (boundaries: Stage \
+                 series) — far above any flood",
+                num(stage)
+            )
+        } else if stats.retries > 0 && dt < 0.25 * dt_cfl {
+            format!(
+                "{} retried sub-steps halved the step (see the diagnostics); the water at the \
+                 named cells is unstable — check the Manning's n, the rain and the inflows there",
+                stats.retries
+            )
+        } else {
+            format!(
+                "water {} m deep moving at {} m/s sets a step of {} s: an initial depth or \
+                 level (hydro.initial_depth_m, hydro.initial_levels), an inflow (boundaries: \
+                 EdgeInflow/PointInflow) or rain far above what a district can have",
+                num(self.hmax),
+                num(speed),
+                num(dt_cfl)
+            )
+        };
+        Err(HydroError::Stalled {
+            limit,
+            t_start,
+            t_end,
+            t: self.t,
+            substeps: stats.substeps,
+            dt,
+            depth,
+            speed,
+            max_dt: p.max_dt,
+            cause,
+        })
     }
 
     /// One committed sub-step ending at most at `seg_end`; returns the rain scale used
@@ -1277,11 +1483,11 @@ impl<R: Real> Model<R> {
                         row: r,
                         col: cc,
                         what: format!(
-                            "x-face discharge {} on the {side} face (old {}; depth {}, bed {} m)",
-                            q,
-                            self.qx[r * nx + c],
-                            self.h[i],
-                            self.z_map[i]
+                            "x-face discharge {} m²/s on the {side} face (old {}; depth {} m, bed {} m)",
+                            num(q.to_f64()),
+                            num(self.qx[r * nx + c].to_f64()),
+                            num(self.h[i].to_f64()),
+                            num(self.z_map[i])
                         ),
                     };
                 }
@@ -1302,11 +1508,11 @@ impl<R: Real> Model<R> {
                         row: rr,
                         col: c,
                         what: format!(
-                            "y-face discharge {} on the {side} face (old {}; depth {}, bed {} m)",
-                            q,
-                            self.qy[r * nc + c],
-                            self.h[i],
-                            self.z_map[i]
+                            "y-face discharge {} m²/s on the {side} face (old {}; depth {} m, bed {} m)",
+                            num(q.to_f64()),
+                            num(self.qy[r * nc + c].to_f64()),
+                            num(self.h[i].to_f64()),
+                            num(self.z_map[i])
                         ),
                     };
                 }
@@ -1327,10 +1533,11 @@ impl<R: Real> Model<R> {
                     row: i / nc,
                     col: i % nc,
                     what: format!(
-                        "new depth {v} (old depth {}, rain {} m/step, bed {} m)",
-                        self.h[i],
-                        (uk.rain_dt * w[i]).to_f64(),
-                        self.z_map[i]
+                        "new depth {} m (old depth {} m, rain {} m/step, bed {} m)",
+                        num(v.to_f64()),
+                        num(self.h[i].to_f64()),
+                        num((uk.rain_dt * w[i]).to_f64()),
+                        num(self.z_map[i])
                     ),
                 };
             }
@@ -1385,8 +1592,10 @@ impl<R: Real> Model<R> {
                         row: r,
                         col: c,
                         what: format!(
-                            "negative depth {hn} (old depth {}, net flux {})",
-                            self.h[i], dd
+                            "negative depth {} m (old depth {} m, net flux {} m)",
+                            num(hn.to_f64()),
+                            num(self.h[i].to_f64()),
+                            num(dd.to_f64())
                         ),
                     };
                 }
@@ -1435,6 +1644,16 @@ impl<R: Real> Model<R> {
                     }
                 }
             });
+        if !self.boundaries.is_empty() {
+            self.flow_samples.push(FlowSample {
+                t,
+                volumes: self
+                    .boundaries
+                    .iter()
+                    .map(|b| (b.flow.inflow_m3, b.flow.outflow_m3))
+                    .collect(),
+            });
+        }
         for k in 0..self.probes.len() {
             let (r, c) = (self.probes[k].row, self.probes[k].col);
             let depth = self.h[r * nc + c].to_f64();
@@ -1445,5 +1664,89 @@ impl<R: Real> Model<R> {
                 speed: vx.hypot(vy),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod watchdog_tests {
+    use super::*;
+    use crate::hydro::{Edge, EdgeSegment, HydroModel, Interp, Series};
+
+    fn flat() -> Grid<f64> {
+        let spec = GridSpec {
+            ncols: 8,
+            nrows: 6,
+            xll: 0.0,
+            yll: 0.0,
+            cell: 10.0,
+        };
+        Grid::filled(spec, 10.0)
+    }
+
+    #[test]
+    fn a_stage_kilometres_above_the_terrain_stalls_and_names_the_stage() {
+        let mut m: HydroModel = HydroModel::builder(&flat())
+            .uniform_manning(0.03)
+            .boundary(Boundary::Stage {
+                segment: EdgeSegment::whole(Edge::West),
+                level_m: Series::new(&[(0.0, 4294967296.0)], Interp::Linear).unwrap(),
+            })
+            .build()
+            .unwrap();
+        m.set_watchdog(Watchdog {
+            max_substeps: Some(1000),
+            ..Default::default()
+        });
+        let e = m.step_until(10.0).unwrap_err();
+        let text = e.to_string();
+        assert!(matches!(e, HydroError::Stalled { .. }), "{text}");
+        assert!(text.contains("boundary stage"), "{text}");
+        assert!(text.contains("4.295e9"), "{text}");
+    }
+
+    #[test]
+    fn a_microsecond_max_dt_stalls_and_names_hydro_max_dt() {
+        let mut cfg = HydroConfig::default();
+        cfg.surface.max_dt = 1e-6;
+        let mut depth = flat();
+        depth.data.iter_mut().for_each(|d| *d = 0.1);
+        let mut m: HydroModel = HydroModel::builder(&flat())
+            .uniform_manning(0.03)
+            .initial_depth(&depth)
+            .config(cfg)
+            .build()
+            .unwrap();
+        // The default budget of a 10 s step (210 000 sub-steps) is spent long before
+        // the 10 000 000 this step needs.
+        let e = m.step_until(10.0).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("hydro.max_dt"), "{text}");
+        assert!(m.time() < 10.0 && m.time() > 0.0);
+    }
+
+    #[test]
+    fn the_interrupt_flag_stops_a_step_between_sub_steps() {
+        let mut m: HydroModel = HydroModel::builder(&flat())
+            .uniform_manning(0.03)
+            .build()
+            .unwrap();
+        let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        m.set_watchdog(Watchdog {
+            interrupt: Some(flag),
+            ..Default::default()
+        });
+        assert!(matches!(
+            m.step_until(10.0),
+            Err(HydroError::Interrupted { .. })
+        ));
+    }
+
+    #[test]
+    fn numbers_in_messages_are_short() {
+        assert_eq!(num(1e300), "1.000e300");
+        assert_eq!(num(0.5), "0.5");
+        assert_eq!(num(12.0), "12");
+        assert_eq!(num(1e-6), "1.000e-6");
+        assert_eq!(num(-0.00001), "-1.000e-5");
     }
 }

@@ -71,7 +71,7 @@ pub fn write_report(
     dir: &Path,
     world: &World,
     summary: &RunSummary,
-    card: &Scorecard,
+    card: Option<&Scorecard>,
 ) -> Result<std::path::PathBuf, String> {
     let s = world.resource::<ScenarioRes>().0.clone();
     let maps_dir = dir.join("maps");
@@ -89,10 +89,21 @@ pub fn write_report(
         maps.push((file, title, legend, png));
     }
     let mut h = String::with_capacity(1 << 20);
-    head(&mut h, &s);
+    head(&mut h, &s, &summary.run_id);
     drill(&mut h, &s, summary, world);
-    scorecard(&mut h, card);
-    improvement_plan(&mut h, card);
+    match card {
+        Some(card) => {
+            scorecard(&mut h, card);
+            improvement_plan(&mut h, card);
+        }
+        None => {
+            let _ = writeln!(
+                h,
+                "<h2>四到位评分 Four-in-place scorecard</h2><p>{}</p>",
+                esc(summary.verdict.as_deref().unwrap_or("nothing to judge"))
+            );
+        }
+    }
     timeline(&mut h, world);
     charts(&mut h, &s, world);
     let _ = writeln!(h, "<h2>地图 Maps</h2><div class=maps>");
@@ -108,8 +119,9 @@ pub fn write_report(
     let _ = writeln!(h, "</div>");
     let _ = writeln!(
         h,
-        "<footer>floodrill {} · scenario {} · digest {}</footer></body></html>",
+        "<footer>floodrill {} · run {} · scenario {} · digest {}</footer></body></html>",
         esc(&summary.engine_version),
+        esc(&summary.run_id),
         esc(&summary.scenario_hash[..12.min(summary.scenario_hash.len())]),
         esc(&summary.final_state_digest[..16.min(summary.final_state_digest.len())])
     );
@@ -120,17 +132,21 @@ pub fn write_report(
     Ok(path)
 }
 
-fn head(h: &mut String, s: &Scenario) {
+fn head(h: &mut String, s: &Scenario, run_id: &str) {
     head_titled(
         h,
         &format!("{} — 演练复盘报告 after-action report", s.file.meta.name),
+        &format!(
+            "<meta name=\"floodrill-run-id\" content=\"{}\">",
+            esc(run_id)
+        ),
     );
 }
 
-fn head_titled(h: &mut String, title: &str) {
+fn head_titled(h: &mut String, title: &str, meta: &str) {
     let _ = write!(
         h,
-        r#"<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{}</title>
+        r#"<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">{}<title>{}</title>
 <style>
 body{{font-family:"Noto Sans CJK SC","WenQuanYi Micro Hei","Microsoft YaHei","PingFang SC",sans-serif;margin:24px auto;max-width:1180px;color:#1d2733;background:#fbfbf8;line-height:1.45}}
 h1{{font-size:26px;margin:0 0 4px}} h2{{font-size:20px;margin:28px 0 8px;border-bottom:2px solid #2c5d8f;padding-bottom:3px}}
@@ -147,6 +163,7 @@ figure img{{width:100%;image-rendering:pixelated}} figcaption{{font-weight:bold;
 .origin-plan{{color:#2c5d8f}} .origin-trainer{{color:#b3541e;font-weight:bold}} .origin-trainee{{color:#6b3fa0}}
 </style></head><body>
 "#,
+        meta,
         esc(title)
     );
 }
@@ -164,6 +181,7 @@ pub fn comparison_html(
     head_titled(
         &mut h,
         &format!("{} — 对比 comparison of two runs", c.scenario_name),
+        "",
     );
     let _ = writeln!(
         h,
