@@ -313,7 +313,7 @@ pub fn run(
         None
     } else {
         Some(
-            crate::replay::Recorder::start(&replay_path, &engine, parent.clone())
+            crate::replay::Recorder::start_for(&replay_path, &opts.out, &engine, parent.clone())
                 .map_err(replay_err)?,
         )
     };

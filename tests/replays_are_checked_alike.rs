@@ -416,6 +416,8 @@ fn identical_runs_write_identical_replay_bytes() {
         panic!("the two replays differ, first at line {k:?}");
     }
     // Not grown by the fix: the mini replay was 169,499 bytes with the scratch
-    // arrays in every state, before the header listed the district files.
-    assert!(x.len() < 169_499, "{} bytes", x.len());
+    // arrays in every state, before the header listed the district files. Since then
+    // each state also carries the boundary volumes per tick (for boundaries.csv),
+    // about 12 kB over the mini drill; the scratch arrays would add far more.
+    assert!(x.len() < 185_000, "{} bytes", x.len());
 }

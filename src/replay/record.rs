@@ -31,13 +31,25 @@ impl Recorder {
         engine: &Engine,
         parent: Option<Parent>,
     ) -> Result<Self, ReplayError> {
-        let w = engine.world();
-        let s = &w.resource::<crate::engine::ScenarioRes>().0;
-        let scenario_path = std::fs::canonicalize(&s.path).unwrap_or_else(|_| s.path.clone());
         let folder = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
+        Self::start_for(path, folder, engine, parent)
+    }
+
+    /// As [`Recorder::start`], for a file written at `path` that will be moved into
+    /// `folder` when the run ends (a run stages its outputs): the scenario's path is
+    /// recorded relative to `folder`, where the replay will be opened.
+    pub fn start_for(
+        path: &Path,
+        folder: &Path,
+        engine: &Engine,
+        parent: Option<Parent>,
+    ) -> Result<Self, ReplayError> {
+        let w = engine.world();
+        let s = &w.resource::<crate::engine::ScenarioRes>().0;
+        let scenario_path = std::fs::canonicalize(&s.path).unwrap_or_else(|_| s.path.clone());
         let scenario_rel = std::fs::canonicalize(folder)
             .ok()
             .and_then(|f| relative_path(&f, &scenario_path));
