@@ -616,14 +616,18 @@ impl Validator {
             limits::DURATION_MAX_S,
             "a drill duration",
         );
-        let t_ok = self.span(
-            m.tick,
-            "meta.tick",
-            limits::TICK_MIN_S,
-            limits::TICK_MAX_S,
-            "a tick (shorter ticks make an hour's drill millions of ticks long; longer \
-             ones overrun `--until` and make people and forces jump)",
-        );
+        let t = m.tick.secs();
+        let t_ok = (limits::TICK_MIN_S..=limits::TICK_MAX_S).contains(&t);
+        self.require(t_ok, "meta.tick", || {
+            format!(
+                "{} is out of range; expected a tick between {} and {} (shorter ticks make \
+                 an hour's drill thousands of ticks long; longer ones overrun `--until` and \
+                 make people and forces jump)",
+                m.tick,
+                format_duration(limits::TICK_MIN_S),
+                format_duration(limits::TICK_MAX_S)
+            )
+        });
         if d_ok && t_ok {
             if m.tick.secs() > m.duration.secs() {
                 self.err(
