@@ -2497,3 +2497,25 @@ pub fn available_memory() -> Option<u64> {
     };
     field("MemAvailable:").or_else(|| field("MemTotal:"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_4096_square_district_is_estimated_at_about_4_gb_before_the_run() {
+        let need = memory_estimate(4096 * 4096, 0);
+        assert_eq!(format_bytes(need), "4.1 GB");
+        assert!(memory_estimate(512 * 512, 100_000) < limits::MEMORY_NOTE_ABOVE);
+        assert_eq!(memory_estimate(u64::MAX, u64::MAX), u64::MAX);
+    }
+
+    #[test]
+    fn numbers_in_messages_are_short() {
+        assert_eq!(num(1e308), "1e308");
+        assert_eq!(num(-1e308), "-1e308");
+        assert_eq!(num(4294967296.0), "4.294967296e9");
+        assert_eq!(num(0.015), "0.015");
+        assert_eq!(num(0.0), "0");
+    }
+}
