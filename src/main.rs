@@ -642,7 +642,12 @@ fn validate(paths: &[PathBuf]) -> ExitCode {
     let mut failed = 0;
     for p in paths {
         match scenario::load(p) {
-            Ok(s) => println!("ok: {} — {}", p.display(), s.file.meta.name),
+            Ok(s) => {
+                println!("ok: {} — {}", p.display(), s.file.meta.name);
+                if let Some(note) = s.memory_note() {
+                    println!("  note: {note}");
+                }
+            }
             Err(e) => {
                 failed += 1;
                 eprintln!("{e}");

@@ -444,7 +444,12 @@ pub fn build_model(scenario: &Scenario) -> Result<HydroModel, String> {
     for (i, &code) in scenario.landuse.data.iter().enumerate() {
         let k = class_index(code).ok_or_else(|| format!("land-use code {code} has no class"))?;
         let c = &classes[k];
-        manning.data[i] = scenario.manning.as_ref().map_or(c.manning, |m| m.data[i]);
+        // One n for all cells, else the raster, else the class's n.
+        manning.data[i] = match (f.hydro.manning, &scenario.manning) {
+            (Some(n), _) => n,
+            (None, Some(m)) => m.data[i],
+            (None, None) => c.manning,
+        };
         blocked.data[i] = c.blocked || scenario.outside.data[i];
         class_of.data[i] = k as u16;
         for lvl in &f.hydro.initial_levels {

@@ -71,9 +71,12 @@ pub struct Meta {
     /// What the drill is about.
     #[serde(default)]
     pub description: String,
-    /// Seed of every random stream (overridable with `--seed`).
+    /// Seed of every random stream (overridable with `--seed`); default 0.
+    #[serde(default)]
     pub seed: u64,
-    /// Local date-time at sim time 0, `YYYY-MM-DDTHH:MM:SS`.
+    /// Local date-time at sim time 0, `YYYY-MM-DDTHH:MM:SS`; default
+    /// [`DEFAULT_START`] (it sets day or night for the people's mobilisation).
+    #[serde(default = "default_start")]
     pub start: String,
     /// How long the drill runs.
     pub duration: Duration,
@@ -86,6 +89,38 @@ fn default_tick() -> Duration {
     Duration(5.0)
 }
 
+/// The drill start when `meta.start` is omitted.
+pub const DEFAULT_START: &str = "2000-01-01T00:00:00";
+
+fn default_start() -> String {
+    DEFAULT_START.to_string()
+}
+
+/// Code of the land class every cell has when the scenario gives no land-use raster
+/// and no land class.
+pub const DEFAULT_LAND_CODE: i32 = 0;
+
+/// Manning's n of the default land class (s/m^(1/3)) when neither `hydro.manning`
+/// nor a land class gives one.
+pub const DEFAULT_MANNING: f64 = 0.03;
+
+impl LandClass {
+    /// The class every cell has when the scenario gives no land-use raster and no
+    /// land class: Manning's n `manning`, pervious, no infiltration, no drainage.
+    pub fn default_class(manning: f64) -> Self {
+        LandClass {
+            code: DEFAULT_LAND_CODE,
+            name: "default".into(),
+            manning,
+            impervious: 0.0,
+            infiltration: Infiltration::None,
+            drainage_mm_h: 0.0,
+            blocked: false,
+            river: false,
+        }
+    }
+}
+
 /// The district: rasters and vector layers (paths relative to the scenario file).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -95,9 +130,13 @@ pub struct District {
     pub name: String,
     /// Digital elevation model, ESRI ASCII grid, metres.
     pub dem: String,
-    /// Land-use class codes, ESRI ASCII grid with the DEM's extent.
-    pub landuse: String,
-    /// What each land-use code means for the water.
+    /// Land-use class codes, ESRI ASCII grid with the DEM's extent. Optional: without
+    /// it every cell has the one class of `land_classes` (or the default class).
+    #[serde(default)]
+    pub landuse: Option<String>,
+    /// What each land-use code means for the water. Optional without a land-use
+    /// raster (then at most one class; none: [`LandClass::default_class`]).
+    #[serde(default)]
     pub land_classes: Vec<LandClass>,
     /// Optional per-cell Manning's n (ESRI ASCII grid with the DEM's extent),
     /// overriding the land classes' values.
@@ -284,6 +323,10 @@ pub struct HydroSettings {
     /// land-use `code` filled to `level_m`.
     #[serde(default)]
     pub initial_levels: Vec<InitialLevel>,
+    /// One Manning's n for every cell, s/m^(1/3), overriding the land classes'
+    /// values (not with a `district.manning` raster).
+    #[serde(default)]
+    pub manning: Option<f64>,
 }
 
 impl Default for HydroSettings {
@@ -296,6 +339,7 @@ impl Default for HydroSettings {
             depth_threshold_m: default_depth_threshold(),
             initial_depth_m: 0.0,
             initial_levels: Vec::new(),
+            manning: None,
         }
     }
 }
