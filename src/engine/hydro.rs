@@ -340,21 +340,7 @@ fn write_depth_at(
 /// Read a series file: CSV (`time,value` with a header) when its first data line has
 /// a comma, else the `value time` layout.
 pub fn read_series_file(path: &Path) -> Result<Series, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    let first = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))
-        .unwrap_or("");
-    let origin = path.display().to_string();
-    if first.contains(',') {
-        Series::parse_csv(&origin, &text, Interp::Linear).map_err(|e| e.to_string())
-    } else {
-        Series::parse_lisflood_all(&origin, &text)
-            .map(|mut v| v.remove(0))
-            .map_err(|e| e.to_string())
-    }
+    Series::read_file(path).map_err(|e| e.to_string())
 }
 
 /// A scenario series in kernel form.

@@ -6,7 +6,15 @@
 //! scenario start. Before the first point the first value holds, after the last point
 //! the last value holds.
 //!
-//! Two file layouts are read, each error naming the file and the 1-based line:
+//! **Steps.** Times must not decrease. Two consecutive points at the same time are a
+//! jump: the first point's value holds (or is approached) just before that time and the
+//! second's from that time on, and integrals are exact across it — a rain that starts
+//! at 60 mm/h at 10 min is `(10m, 0), (10m, 60)`, with no fake one-second ramp. Three or
+//! more points at one time, or a time before the previous one, are errors at that
+//! point's line.
+//!
+//! Two file layouts are read (UTF-8, a byte-order mark is accepted), each error naming
+//! the file and the 1-based line (and the column for a misplaced time):
 //! - **CSV**: a header line (e.g. `time_s,value`), then `time,value` rows; the time is
 //!   seconds or duration text (`90`, `90s`, `15m`, `1h30m`, `2d`).
 //! - **LISFLOOD-FP** (`.bdy`-style, used in `shared/data/validation`): comment lines
@@ -24,16 +32,24 @@ pub enum Interp {
     Step,
 }
 
+/// Most points a series may have (a year at one point per 3 s); a file declaring more
+/// is refused before anything is allocated.
+pub const MAX_SERIES_POINTS: usize = 10_000_000;
+
 /// A series that could not be built or read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{origin}:{line}: {message}")]
+#[error("{}", self.located())]
 pub struct SeriesError {
     /// File (or other origin) of the series.
     pub origin: String,
     /// 1-based line (0 when the error is not tied to a line).
     pub line: usize,
+    /// 1-based column (0 when not known).
+    pub col: usize,
     /// What was wrong and what was expected.
     pub message: String,
+    /// Index (0-based) of the point the error is about, if it is about one.
+    pub point: Option<usize>,
 }
 
 impl SeriesError {
@@ -41,7 +57,24 @@ impl SeriesError {
         Self {
             origin: origin.to_string(),
             line,
+            col: 0,
             message: message.into(),
+            point: None,
+        }
+    }
+
+    fn at_point(k: usize, message: impl Into<String>) -> Self {
+        Self {
+            point: Some(k),
+            ..Self::new("series", 0, message)
+        }
+    }
+
+    fn located(&self) -> String {
+        match (self.line, self.col) {
+            (0, _) => format!("{}: {}", self.origin, self.message),
+            (l, 0) => format!("{}:{l}: {}", self.origin, self.message),
+            (l, c) => format!("{}:{l}:{c}: {}", self.origin, self.message),
         }
     }
 }
@@ -84,8 +117,9 @@ impl From<SeriesPoints> for Series {
 }
 
 impl Series {
-    /// A series from points; times must be finite and strictly increasing, values
-    /// finite, and there must be at least one point.
+    /// A series from points; times and values must be finite, times must not decrease,
+    /// and there must be at least one point. Two consecutive points at the same time
+    /// are a jump (see the module notes); three at one time are refused.
     pub fn new(points: &[(f64, f64)], interp: Interp) -> Result<Self, SeriesError> {
         if points.is_empty() {
             return Err(SeriesError::new(
@@ -94,22 +128,44 @@ impl Series {
                 "a series needs at least one point",
             ));
         }
+        if points.len() > MAX_SERIES_POINTS {
+            return Err(SeriesError::new(
+                "series",
+                0,
+                format!(
+                    "{} points, more than the limit of {MAX_SERIES_POINTS}",
+                    points.len()
+                ),
+            ));
+        }
+        let num = crate::scenario::duration::short_number;
         for (k, &(t, v)) in points.iter().enumerate() {
             if !t.is_finite() || !v.is_finite() {
-                return Err(SeriesError::new(
-                    "series",
-                    0,
-                    format!("point {}: ({t}, {v}) is not finite", k + 1),
+                return Err(SeriesError::at_point(
+                    k,
+                    format!("point {}: ({}, {}) is not finite", k + 1, num(t), num(v)),
                 ));
             }
-            if k > 0 && t <= points[k - 1].0 {
-                return Err(SeriesError::new(
-                    "series",
-                    0,
+            if k > 0 && t < points[k - 1].0 {
+                return Err(SeriesError::at_point(
+                    k,
                     format!(
-                        "point {}: time {t} s is not after the previous point's {} s",
+                        "point {}: time {} is before the previous point's {}; times must not \
+                         decrease",
                         k + 1,
-                        points[k - 1].0
+                        format_time(t),
+                        format_time(points[k - 1].0)
+                    ),
+                ));
+            }
+            if k > 1 && t == points[k - 1].0 && t == points[k - 2].0 {
+                return Err(SeriesError::at_point(
+                    k,
+                    format!(
+                        "point {}: a third point at time {}; a step is two points at the same \
+                         time (the value just before, then the value from that time on)",
+                        k + 1,
+                        format_time(t)
                     ),
                 ));
             }
@@ -172,13 +228,16 @@ impl Series {
     /// Value at time `t` (s).
     pub fn value_at(&self, t: f64) -> f64 {
         let n = self.t.len();
-        if t <= self.t[0] {
+        // Strictly before the first point: at a jump on the first time, the second
+        // value holds from that time on.
+        if t < self.t[0] {
             return self.v[0];
         }
         if t >= self.t[n - 1] {
             return self.v[n - 1];
         }
-        // k: last point with t[k] <= t (k < n-1 here).
+        // k: last point with t[k] <= t (k < n-1 here, and t[k+1] > t, so a jump's
+        // zero-width gap is never divided by).
         let k = self.t.partition_point(|&x| x <= t) - 1;
         match self.interp {
             Interp::Step => self.v[k],
@@ -227,10 +286,28 @@ impl Series {
         Self::parse_csv(&path.display().to_string(), &text, interp)
     }
 
+    /// Read a series file: CSV (`time,value` with a header) when its first data line
+    /// has a comma, else the first series of the `value time` layout; linear.
+    pub fn read_file(path: &Path) -> Result<Self, SeriesError> {
+        let text = read(path)?;
+        let first = text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with('#'))
+            .unwrap_or("");
+        let origin = path.display().to_string();
+        if first.contains(',') {
+            Self::parse_csv(&origin, &text, Interp::Linear)
+        } else {
+            Self::parse_lisflood_all(&origin, &text).map(|mut v| v.remove(0))
+        }
+    }
+
     /// Parse CSV text; `origin` names the source in errors.
     pub fn parse_csv(origin: &str, text: &str, interp: Interp) -> Result<Self, SeriesError> {
+        let text = crate::scenario::text::strip_bom(text);
         let mut pts: Vec<(f64, f64)> = Vec::new();
-        let mut lines: Vec<usize> = Vec::new();
+        let mut spots: Vec<(usize, usize)> = Vec::new();
         let mut header_seen = false;
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim();
@@ -241,7 +318,7 @@ impl Series {
             if !header_seen {
                 header_seen = true;
                 let first = line.split(',').next().unwrap_or("").trim();
-                if first.parse::<f64>().is_ok() || parse_duration(first).is_some() {
+                if first.parse::<f64>().is_ok() || parse_duration(first).is_ok() {
                     return Err(SeriesError::new(
                         origin,
                         lineno,
@@ -258,20 +335,23 @@ impl Series {
                     format!("expected 2 columns `time,value`, found {}", cols.len()),
                 ));
             }
-            let t = cols[0]
-                .parse::<f64>()
-                .ok()
-                .or_else(|| parse_duration(cols[0]))
-                .ok_or_else(|| {
-                    SeriesError::new(
-                        origin,
-                        lineno,
-                        format!(
-                            "time `{}`: expected seconds or a duration like `1h30m`",
-                            cols[0]
-                        ),
-                    )
-                })?;
+            if pts.len() == MAX_SERIES_POINTS {
+                return Err(SeriesError::new(
+                    origin,
+                    lineno,
+                    format!("more than {MAX_SERIES_POINTS} points, the limit for a series"),
+                ));
+            }
+            let t = parse_duration(cols[0]).map_err(|e| {
+                SeriesError::new(
+                    origin,
+                    lineno,
+                    format!(
+                        "time `{}`: expected seconds or a duration like `1h30m` ({e})",
+                        cols[0]
+                    ),
+                )
+            })?;
             let v: f64 = cols[1].parse().map_err(|_| {
                 SeriesError::new(
                     origin,
@@ -280,7 +360,9 @@ impl Series {
                 )
             })?;
             pts.push((t, v));
-            lines.push(lineno);
+            // The time is the first thing on the line.
+            let col = raw.chars().take_while(|c| c.is_whitespace()).count() + 1;
+            spots.push((lineno, col));
         }
         if pts.is_empty() {
             return Err(SeriesError::new(
@@ -289,7 +371,7 @@ impl Series {
                 "no data rows",
             ));
         }
-        Self::new(&pts, interp).map_err(|e| relocate(e, origin, &lines))
+        Self::new(&pts, interp).map_err(|e| relocate(e, origin, &spots))
     }
 
     /// Read the first series of a LISFLOOD-FP layout file.
@@ -302,29 +384,35 @@ impl Series {
 
     /// Parse every series block of LISFLOOD-FP layout text (linear interpolation).
     pub fn parse_lisflood_all(origin: &str, text: &str) -> Result<Vec<Self>, SeriesError> {
+        let text = crate::scenario::text::strip_bom(text);
         let mut out = Vec::new();
         let mut it = text
             .lines()
             .enumerate()
-            .map(|(i, l)| (i + 1, l.trim()))
-            .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+            .map(|(i, l)| (i + 1, l))
+            .filter(|(_, l)| {
+                let l = l.trim();
+                !l.is_empty() && !l.starts_with('#')
+            })
             .peekable();
-        while let Some((lineno, line)) = it.next() {
-            let (name, count_line) = match parse_count(line) {
+        while let Some((lineno, raw)) = it.next() {
+            let line = raw.trim();
+            let (name, count_line) = match parse_count(origin, lineno, line)? {
                 Some(c) => (String::new(), Some((lineno, c))),
                 None => (line.to_string(), None),
             };
             let (count_lineno, (count, scale)) = match count_line {
                 Some(c) => c,
                 None => {
-                    let Some((l2, text2)) = it.next() else {
+                    let Some((l2, raw2)) = it.next() else {
                         return Err(SeriesError::new(
                             origin,
                             lineno,
                             "expected `N seconds` after the series name, found the end of the file",
                         ));
                     };
-                    let c = parse_count(text2).ok_or_else(|| {
+                    let text2 = raw2.trim();
+                    let c = parse_count(origin, l2, text2)?.ok_or_else(|| {
                         SeriesError::new(
                             origin,
                             l2,
@@ -336,16 +424,18 @@ impl Series {
                     (l2, c)
                 }
             };
-            let mut pts = Vec::with_capacity(count);
-            let mut lines = Vec::with_capacity(count);
+            // The count is only a promise: grow as the rows arrive, never allocate it.
+            let mut pts = Vec::new();
+            let mut spots = Vec::new();
             for k in 0..count {
-                let Some((l, row)) = it.next() else {
+                let Some((l, raw_row)) = it.next() else {
                     return Err(SeriesError::new(
                         origin,
                         count_lineno,
                         format!("header promises {count} points, the file ends after {k}"),
                     ));
                 };
+                let row = raw_row.trim();
                 let mut toks = row.split_ascii_whitespace();
                 let (Some(a), Some(b), None) = (toks.next(), toks.next(), toks.next()) else {
                     return Err(SeriesError::new(
@@ -361,9 +451,11 @@ impl Series {
                     SeriesError::new(origin, l, format!("time `{b}`: expected a number"))
                 })?;
                 pts.push((t * scale, v));
-                lines.push(l);
+                // Column of the time token (the second one), in characters.
+                let byte = b.as_ptr() as usize - raw_row.as_ptr() as usize;
+                spots.push((l, raw_row[..byte].chars().count() + 1));
             }
-            let mut s = Self::new(&pts, Interp::Linear).map_err(|e| relocate(e, origin, &lines))?;
+            let mut s = Self::new(&pts, Interp::Linear).map_err(|e| relocate(e, origin, &spots))?;
             s.name = name;
             out.push(s);
         }
@@ -378,74 +470,101 @@ impl Series {
     }
 }
 
-fn read(path: &Path) -> Result<String, SeriesError> {
-    std::fs::read_to_string(path)
-        .map_err(|e| SeriesError::new(&path.display().to_string(), 0, format!("cannot read: {e}")))
-}
-
-/// Point errors from [`Series::new`] say "point k"; give them the file line instead.
-fn relocate(e: SeriesError, origin: &str, lines: &[usize]) -> SeriesError {
-    let k = e
-        .message
-        .strip_prefix("point ")
-        .and_then(|r| r.split(':').next())
-        .and_then(|n| n.parse::<usize>().ok());
-    let line = k.and_then(|k| lines.get(k - 1).copied()).unwrap_or(0);
-    SeriesError::new(origin, line, e.message)
-}
-
-/// `N seconds|minutes|hours` → (N, seconds per unit).
-fn parse_count(line: &str) -> Option<(usize, f64)> {
-    let mut toks = line.split_ascii_whitespace();
-    let n: usize = toks.next()?.parse().ok()?;
-    let unit = toks.next()?.to_ascii_lowercase();
-    if toks.next().is_some() {
-        return None;
+/// A time for a message: duration text when it is one, else seconds.
+fn format_time(t: f64) -> String {
+    if t.is_finite() && t >= 0.0 {
+        crate::scenario::format_duration(t)
+    } else {
+        format!("{} s", crate::scenario::duration::short_number(t))
     }
-    let scale = match unit.as_str() {
+}
+
+fn read(path: &Path) -> Result<String, SeriesError> {
+    crate::scenario::text::read_text(path).map_err(|e| {
+        let (line, col) = e.position();
+        SeriesError {
+            col,
+            ..SeriesError::new(&path.display().to_string(), line, e.reason())
+        }
+    })
+}
+
+/// Point errors from [`Series::new`] name a point; give them its file line and column.
+fn relocate(e: SeriesError, origin: &str, spots: &[(usize, usize)]) -> SeriesError {
+    let (line, col) = e
+        .point
+        .and_then(|k| spots.get(k).copied())
+        .unwrap_or((0, 0));
+    SeriesError {
+        origin: origin.to_string(),
+        line,
+        col,
+        ..e
+    }
+}
+
+/// `N seconds|minutes|hours` → (N, seconds per unit); `None` when the line is not a
+/// count line (it may be a name), an error when it is one with a count above
+/// [`MAX_SERIES_POINTS`].
+fn parse_count(
+    origin: &str,
+    lineno: usize,
+    line: &str,
+) -> Result<Option<(usize, f64)>, SeriesError> {
+    let mut toks = line.split_ascii_whitespace();
+    let (Some(n), Some(unit), None) = (toks.next(), toks.next(), toks.next()) else {
+        return Ok(None);
+    };
+    let scale = match unit.to_ascii_lowercase().as_str() {
         "seconds" | "second" | "s" => 1.0,
         "minutes" | "minute" | "min" => 60.0,
         "hours" | "hour" | "h" => 3600.0,
         "days" | "day" | "d" => 86400.0,
-        _ => return None,
+        _ => return Ok(None),
     };
-    Some((n, scale))
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(None);
+    }
+    let too_many = || {
+        SeriesError::new(
+            origin,
+            lineno,
+            format!(
+                "the header declares {} points, more than the limit of {MAX_SERIES_POINTS} for \
+                 a series",
+                if n.len() > 24 {
+                    format!("{}… ({} digits)", &n[..12], n.len())
+                } else {
+                    n.to_string()
+                }
+            ),
+        )
+    };
+    let count: usize = n.parse().map_err(|_| too_many())?;
+    if count > MAX_SERIES_POINTS {
+        return Err(too_many());
+    }
+    Ok(Some((count, scale)))
 }
 
-/// Parse duration text: a sequence of `<number><unit>` with units `d`, `h`, `m`, `s`
-/// (`"1h30m"`, `"90s"`, `"2.5h"`), or a bare number of seconds. Returns seconds.
-pub fn parse_duration(text: &str) -> Option<f64> {
+/// Parse a series file's time: a bare number of seconds (`90`, `5400.5`), or duration
+/// text under the same rules as everywhere else ([`crate::scenario::parse_duration`]:
+/// `"1h30m"`, `"90s"`, `"2.5h"`, at most 366 days; `"1h60m"` is refused). Returns
+/// seconds.
+pub fn parse_duration(text: &str) -> Result<f64, String> {
     let s = text.trim();
-    if s.is_empty() {
-        return None;
-    }
     if let Ok(v) = s.parse::<f64>() {
-        return (v.is_finite() && v >= 0.0).then_some(v);
-    }
-    let mut total = 0.0;
-    let mut num = String::new();
-    let mut any = false;
-    for ch in s.chars() {
-        if ch.is_ascii_digit() || ch == '.' {
-            num.push(ch);
-            continue;
-        }
-        let scale = match ch {
-            'd' => 86400.0,
-            'h' => 3600.0,
-            'm' => 60.0,
-            's' => 1.0,
-            _ => return None,
+        let max = crate::scenario::duration::MAX_DURATION_S;
+        return if v.is_finite() && (0.0..=max).contains(&v) && !s.ends_with('.') {
+            Ok(v)
+        } else {
+            Err(format!(
+                "expected seconds from 0 to {max} (366 days), found {}",
+                crate::scenario::duration::short_number(v)
+            ))
         };
-        let v: f64 = num.parse().ok()?;
-        total += v * scale;
-        num.clear();
-        any = true;
     }
-    if !num.is_empty() || !any {
-        return None;
-    }
-    Some(total)
+    crate::scenario::parse_duration(s)
 }
 
 #[cfg(test)]
@@ -473,10 +592,98 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("1h30m"), Some(5400.0));
-        assert_eq!(parse_duration("90"), Some(90.0));
-        assert_eq!(parse_duration("2.5h"), Some(9000.0));
-        assert_eq!(parse_duration("1x"), None);
-        assert_eq!(parse_duration("h"), None);
+        assert_eq!(parse_duration("1h30m"), Ok(5400.0));
+        assert_eq!(parse_duration("90"), Ok(90.0));
+        assert_eq!(parse_duration("2.5h"), Ok(9000.0));
+        assert!(parse_duration("1x").is_err());
+        assert!(parse_duration("h").is_err());
+    }
+
+    #[test]
+    fn series_durations_share_the_scenario_rules() {
+        let e = parse_duration("1h60m").unwrap_err();
+        assert!(e.contains("write \"2h\""), "{e}");
+        assert!(parse_duration("99999999999999999999999d").is_err());
+        assert!(parse_duration("1e300").is_err());
+        assert!(parse_duration("-5").is_err());
+        let e = Series::parse_csv("g.csv", "time,value\n0,1\n1h60m,2\n", Interp::Linear)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("g.csv:3:") && e.contains("write \"2h\""),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn step_change_value_and_integral_are_exact() {
+        // 0 until 10 s, then 5 from 10 s on: no ramp.
+        let s = Series::new(
+            &[(0.0, 0.0), (10.0, 0.0), (10.0, 5.0), (20.0, 5.0)],
+            Interp::Linear,
+        )
+        .unwrap();
+        assert_eq!(s.value_at(9.999), 0.0);
+        assert_eq!(s.value_at(10.0), 5.0);
+        assert_eq!(s.value_at(15.0), 5.0);
+        assert_eq!(s.integral(0.0, 20.0), 50.0);
+        assert_eq!(s.integral(5.0, 15.0), 25.0);
+        assert_eq!(s.integral(9.0, 10.0), 0.0);
+        assert_eq!(s.integral(10.0, 11.0), 5.0);
+        assert_eq!(s.mean(8.0, 12.0), 2.5);
+        // A ramp into the step and out of it: the jump's two sides are the two values.
+        let r = Series::new(
+            &[(0.0, 0.0), (10.0, 10.0), (10.0, 2.0), (20.0, 0.0)],
+            Interp::Linear,
+        )
+        .unwrap();
+        assert_eq!(r.value_at(5.0), 5.0);
+        assert_eq!(r.value_at(10.0), 2.0);
+        assert_eq!(r.integral(0.0, 20.0), 50.0 + 10.0);
+        // A jump at the first time: the second value from that time on.
+        let f = Series::new(&[(0.0, 1.0), (0.0, 3.0), (10.0, 3.0)], Interp::Step).unwrap();
+        assert_eq!(f.value_at(0.0), 3.0);
+        assert_eq!(f.value_at(-1.0), 1.0);
+        assert_eq!(f.integral(0.0, 10.0), 30.0);
+        // And at the last.
+        let l = Series::new(&[(0.0, 1.0), (10.0, 1.0), (10.0, 4.0)], Interp::Linear).unwrap();
+        assert_eq!(l.value_at(10.0), 4.0);
+        assert_eq!(l.integral(0.0, 12.0), 10.0 + 8.0);
+    }
+
+    #[test]
+    fn three_points_at_one_time_or_decreasing_times_are_errors_at_their_line() {
+        let e = Series::parse_csv(
+            "g.csv",
+            "time,value\n0,1\n10,1\n10,2\n  10,3\n",
+            Interp::Linear,
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.col), (5, 3), "{e}");
+        assert!(e.message.contains("third point"), "{e}");
+        let e = Series::parse_lisflood_all("r.txt", "3 seconds\n1 0\n1 20\n1   10\n").unwrap_err();
+        assert_eq!((e.line, e.col), (4, 5), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("r.txt:4:5: point 3: time 10s is before"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn huge_declared_point_counts_are_refused_before_allocating() {
+        for n in [
+            "18446744073709551615",
+            "1000000000000",
+            "99999999999999999999999999",
+        ] {
+            let text = format!("{n} seconds\n1 0\n");
+            let e = Series::parse_lisflood_all("r.txt", &text).unwrap_err();
+            assert_eq!(e.line, 1, "{e}");
+            assert!(e.message.contains("limit of 10000000"), "{n}: {e}");
+        }
+        // Within the limit but far more than the file holds: refused without allocating.
+        let e = Series::parse_lisflood_all("r.txt", "9999999 seconds\n1 0\n").unwrap_err();
+        assert!(e.message.contains("ends after 1"), "{e}");
     }
 }

@@ -146,14 +146,22 @@ pub fn check_inject(s: &Scenario, e: &InjectEvent) -> Vec<(String, String)> {
 
 /// Load, parse and validate a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-        diagnostics: vec![Diagnostic {
-            file: path.to_path_buf(),
-            line: 1,
-            col: 1,
-            field: String::new(),
-            message: format!("cannot read scenario file: {e}"),
-        }],
+    let text = super::text::read_text(path).map_err(|e| {
+        let (line, col) = e.position();
+        ScenarioError {
+            diagnostics: vec![Diagnostic {
+                file: path.to_path_buf(),
+                line: line.max(1),
+                col: col.max(1),
+                field: String::new(),
+                message: match e {
+                    super::text::TextError::Io { source, .. } => {
+                        format!("cannot read scenario file: {source}")
+                    }
+                    other => other.reason(),
+                },
+            }],
+        }
     })?;
     load_str(path, text)
 }
@@ -161,6 +169,10 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 /// Parse and validate scenario text read from `path` (used for error messages and to
 /// resolve relative paths).
 pub fn load_str(path: &Path, text: String) -> Result<Scenario, ScenarioError> {
+    let text = match super::text::strip_bom(&text).len() {
+        n if n == text.len() => text,
+        n => text[text.len() - n..].to_string(),
+    };
     let file = parse(path, &text)?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut v = Validator {
@@ -207,6 +219,7 @@ fn ron_options() -> ron::Options {
 
 /// Parse only (no files loaded): syntax, field names, types, durations.
 pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ScenarioError> {
+    let text = super::text::strip_bom(text);
     let mut de =
         ron::de::Deserializer::from_str_with_options(text, &ron_options()).map_err(|e| {
             ScenarioError {

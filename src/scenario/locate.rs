@@ -31,7 +31,11 @@ impl Locator {
     pub fn new(text: &str) -> Self {
         let toks = tokenize(text);
         let mut loc = Locator::default();
-        let mut p = Walker { toks: &toks, i: 0 };
+        let mut p = Walker {
+            toks: &toks,
+            i: 0,
+            depth: 0,
+        };
         p.value("", &mut loc);
         loc
     }
@@ -81,8 +85,13 @@ fn tokenize(text: &str) -> Vec<(Tok, Pos)> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
     let (mut i, mut line, mut col) = (0usize, 1usize, 1usize);
+    // Every branch below advances at least one character (so the loop ends) and never
+    // reads past the end (so a file cut anywhere is fine).
     let adv = |i: &mut usize, line: &mut usize, col: &mut usize, chars: &[char]| {
-        if chars[*i] == '\n' {
+        let Some(&c) = chars.get(*i) else {
+            return;
+        };
+        if c == '\n' {
             *line += 1;
             *col = 1;
         } else {
@@ -189,6 +198,9 @@ fn tokenize(text: &str) -> Vec<(Tok, Pos)> {
                 adv(&mut i, &mut line, &mut col, &chars);
             }
         } else {
+            // Anything else (a number, a stray `/`, `#`, `-`): at least this character,
+            // then up to the next delimiter.
+            adv(&mut i, &mut line, &mut col, &chars);
             while i < chars.len()
                 && !chars[i].is_whitespace()
                 && !matches!(
@@ -204,9 +216,17 @@ fn tokenize(text: &str) -> Vec<(Tok, Pos)> {
     out
 }
 
+/// Deepest bracket nesting the locator follows. `ron` refuses nesting deeper than its
+/// recursion limit (128) before the locator runs on valid files, so this only stops a
+/// hostile file (100,000 `(`) from overflowing the stack while an error is located;
+/// below the limit every position is still recorded.
+pub const MAX_DEPTH: usize = 256;
+
 struct Walker<'a> {
     toks: &'a [(Tok, Pos)],
     i: usize,
+    /// Brackets currently open.
+    depth: usize,
 }
 
 fn join(path: &str, field: &str) -> String {
@@ -242,6 +262,18 @@ impl Walker<'_> {
         let Some((Tok::Open(open), _)) = self.toks.get(self.i).cloned() else {
             return;
         };
+        if self.depth >= MAX_DEPTH {
+            // Stop locating: nothing after this point is recorded, positions already
+            // recorded stay, and the stack stays bounded.
+            self.i = self.toks.len();
+            return;
+        }
+        self.depth += 1;
+        self.group_body(open, path, loc);
+        self.depth -= 1;
+    }
+
+    fn group_body(&mut self, open: char, path: &str, loc: &mut Locator) {
         self.i += 1;
         let named = open == '('
             && matches!(self.peek(0), Some(Tok::Ident(_)))
@@ -323,5 +355,45 @@ Scenario(
         );
         // Unknown deeper paths fall back to the nearest ancestor.
         assert_eq!(l.find("forces.teams[1].nothing"), Pos { line: 7, col: 13 });
+    }
+
+    #[test]
+    fn stray_slash_is_one_token_not_an_endless_loop() {
+        let text = "Scenario(meta: (name: \"x\", / a single slash";
+        let toks = tokenize(text);
+        assert!(toks.len() < text.len(), "{} tokens", toks.len());
+        let l = Locator::new(text);
+        assert_eq!(l.find("meta.name"), Pos { line: 1, col: 23 });
+    }
+
+    #[test]
+    fn every_cut_of_a_file_terminates() {
+        // Each prefix ends somewhere awkward: inside a raw string, an escape, a char
+        // literal, a comment, after `r#`.
+        let text = "Scenario(a: r#\"x\"#, b: '\\'', c: \"q\\\"\", /* c /* n */ */ d: 1/2, e: r#";
+        for k in 0..=text.len() {
+            if text.is_char_boundary(k) {
+                let toks = tokenize(&text[..k]);
+                assert!(toks.len() <= k, "prefix {k}: {} tokens", toks.len());
+                let _ = Locator::new(&text[..k]);
+            }
+        }
+    }
+
+    #[test]
+    fn deep_nesting_stops_locating_without_overflowing() {
+        let mut text = String::from("Scenario(meta: (name: \"x\"), deep: ");
+        text.push_str(&"(".repeat(100_000));
+        text.push_str(&"[".repeat(100_000));
+        let l = Locator::new(&text);
+        assert_eq!(l.find("meta.name"), Pos { line: 1, col: 23 });
+        // Run on a small stack, as a worker thread would have.
+        let t = text.clone();
+        std::thread::Builder::new()
+            .stack_size(1024 * 1024)
+            .spawn(move || Locator::new(&t).get("meta.name"))
+            .unwrap()
+            .join()
+            .unwrap();
     }
 }

@@ -7,6 +7,7 @@ pub mod error;
 pub mod load;
 pub mod locate;
 pub mod schema;
+pub mod text;
 
 pub use duration::{Duration, format_clock, format_duration, parse_duration};
 pub use error::{Diagnostic, ScenarioError};
