@@ -92,12 +92,18 @@ fn ron_options() -> ron::Options {
 /// Parse and check a command stream against a scenario.
 pub fn read_command_stream(path: &Path, s: &Scenario) -> Result<Vec<Command>, CommandErrors> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = crate::scenario::text::read_text(path).map_err(|e| {
+        let (line, col) = e.position();
         CommandErrors(vec![CommandError {
             file: file.clone(),
-            line: 0,
-            col: 0,
-            message: format!("cannot read the command stream: {e}"),
+            line,
+            col,
+            message: match e {
+                crate::scenario::text::TextError::Io { source, .. } => {
+                    format!("cannot read the command stream: {source}")
+                }
+                other => other.reason(),
+            },
         }])
     })?;
     parse_command_stream(&file, &text, s)

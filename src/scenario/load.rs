@@ -1032,6 +1032,57 @@ impl Validator {
                         ),
                     );
                 };
+            // A vertex thousands of kilometres away is a typo or a wrong coordinate
+            // system; the road graph and the maps would span it. Allowed: ten times the
+            // DEM's size, or 50 km, around it (an OSM extract larger than the DEM).
+            let margin = (10.0 * (x1 - x0).max(y1 - y0)).max(50_000.0);
+            let far = |pts: &mut dyn Iterator<Item = &(f64, f64)>| {
+                pts.enumerate()
+                    .find(|(_, (x, y))| {
+                        !(*x >= x0 - margin
+                            && *x <= x1 + margin
+                            && *y >= y0 - margin
+                            && *y <= y1 + margin)
+                    })
+                    .map(|(i, &(x, y))| (i, x, y))
+            };
+            let report_far = |v: &mut Validator,
+                              name: &str,
+                              rel: &Option<String>,
+                              k: usize,
+                              id: &str,
+                              (i, x, y): (usize, f64, f64)| {
+                let file = rel.as_deref().unwrap_or_default();
+                let what = name.trim_end_matches('s');
+                v.err(
+                    &format!("district.{name}"),
+                    format!(
+                        "{file}: {what} \"{id}\" (feature {}), vertex {}: ({}, {}) lies more than \
+                         {} km outside the DEM (x {x0}–{x1}, y {y0}–{y1}); is it in the DEM's \
+                         coordinate system (projected metres)?",
+                        k + 1,
+                        i + 1,
+                        crate::scenario::duration::short_number(x),
+                        crate::scenario::duration::short_number(y),
+                        crate::scenario::duration::short_number(margin / 1000.0),
+                    ),
+                );
+            };
+            for (k, r) in roads.iter().enumerate() {
+                if let Some(f) = far(&mut r.line.iter()) {
+                    report_far(self, "roads", &d.roads, k, &r.id, f);
+                }
+            }
+            for (k, b) in buildings.iter().enumerate() {
+                if let Some(f) = far(&mut b.ring.iter()) {
+                    report_far(self, "buildings", &d.buildings, k, &b.id, f);
+                }
+            }
+            for (k, z) in zones.iter().enumerate() {
+                if let Some(f) = far(&mut z.polygons.iter().flatten()) {
+                    report_far(self, "zones", &d.zones, k, &z.id, f);
+                }
+            }
             for (k, r) in roads.iter().enumerate() {
                 if outside(&mut r.line.iter()) {
                     report(self, "roads", &d.roads, k, &r.id);

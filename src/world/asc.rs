@@ -45,6 +45,38 @@ impl RasterError {
     }
 }
 
+/// The most cells a raster may declare: 100 million (10,000 × 10,000). A district's
+/// memory is estimated and checked against the machine at validation; this bound
+/// stops a header from asking for more before anything is allocated.
+pub const MAX_CELLS: usize = 100_000_000;
+
+/// A raster's text: UTF-8 (a byte-order mark is dropped), a bad byte named with its
+/// position.
+fn read_raster_text(path: &Path) -> Result<String, RasterError> {
+    crate::scenario::text::read_text(path).map_err(|e| match e {
+        crate::scenario::text::TextError::Io { path, source } => RasterError::Io { path, source },
+        other => {
+            let (line, col) = other.position();
+            RasterError::format(path, line, format!("column {col}: {}", other.reason()))
+        }
+    })
+}
+
+/// A number token as ESRI ASCII writes it: digits, an optional fraction with digits,
+/// an optional exponent with digits. `12.` (a file cut mid-number), `1e`, `inf` and
+/// `nan` are not numbers here.
+fn parse_number(tok: &str) -> Option<f64> {
+    let b = tok.as_bytes();
+    let ok_end = b.last().is_some_and(u8::is_ascii_digit);
+    let ok_chars = b
+        .iter()
+        .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E'));
+    if !(ok_end && ok_chars) {
+        return None;
+    }
+    tok.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
 /// A raster read from disk, with its no-data marker.
 #[derive(Debug, Clone)]
 pub struct AscGrid {
@@ -56,26 +88,22 @@ pub struct AscGrid {
 
 /// Read only the header of an ESRI ASCII grid (cheap extent checks).
 pub fn read_asc_header(path: &Path) -> Result<(GridSpec, Option<f64>), RasterError> {
-    let text = std::fs::read_to_string(path).map_err(|source| RasterError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = read_raster_text(path)?;
     parse_header(path, &text).map(|(spec, nodata, _)| (spec, nodata))
 }
 
 /// Read an ESRI ASCII grid.
 pub fn read_asc(path: &Path) -> Result<AscGrid, RasterError> {
-    let text = std::fs::read_to_string(path).map_err(|source| RasterError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = read_raster_text(path)?;
     parse_asc(path, &text)
 }
 
 /// Parse ESRI ASCII grid text; `path` is used in error messages only.
 pub fn parse_asc(path: &Path, text: &str) -> Result<AscGrid, RasterError> {
     let (spec, nodata, header_lines) = parse_header(path, text)?;
-    let mut data = Vec::with_capacity(spec.len());
+    // Each value takes at least two bytes of text, so the file's length bounds what can
+    // be read whatever the header claims.
+    let mut data = Vec::with_capacity(spec.len().min(text.len() / 2 + 1));
     let mut rows = 0usize;
     let mut last_line = header_lines;
     for (i, line) in text.lines().enumerate().skip(header_lines) {
@@ -93,20 +121,17 @@ pub fn parse_asc(path: &Path, text: &str) -> Result<AscGrid, RasterError> {
         }
         let before = data.len();
         for (k, tok) in line.split_ascii_whitespace().enumerate() {
-            let v: f64 = tok.parse().map_err(|_| {
+            let v: f64 = parse_number(tok).ok_or_else(|| {
                 RasterError::format(
                     path,
                     lineno,
-                    format!("column {}: expected a number, found `{tok}`", k + 1),
+                    format!(
+                        "value {}: expected a finite number such as 12.5 or -3e2, found `{tok}` \
+                         (is the file cut short?)",
+                        k + 1
+                    ),
                 )
             })?;
-            if !v.is_finite() {
-                return Err(RasterError::format(
-                    path,
-                    lineno,
-                    format!("column {}: value `{tok}` is not finite", k + 1),
-                ));
-            }
             data.push(v);
         }
         let n = data.len() - before;
@@ -174,13 +199,20 @@ fn parse_header(path: &Path, text: &str) -> Result<(GridSpec, Option<f64>, usize
         let val = it.next().ok_or_else(|| {
             RasterError::format(path, lineno, format!("header key `{key}` has no value"))
         })?;
-        let num: f64 = val.parse().map_err(|_| {
+        let num: f64 = parse_number(val).ok_or_else(|| {
             RasterError::format(
                 path,
                 lineno,
-                format!("header `{key}`: expected a number, found `{val}`"),
+                format!("header `{key}`: expected a finite number, found `{val}`"),
             )
         })?;
+        if let Some(junk) = it.next() {
+            return Err(RasterError::format(
+                path,
+                lineno,
+                format!("header `{key}`: expected one value, found `{val}` followed by `{junk}`"),
+            ));
+        }
         let positive_int = |what: &str| -> Result<usize, RasterError> {
             if num >= 1.0 && num.fract() == 0.0 && num < 1e8 {
                 Ok(num as usize)
@@ -232,6 +264,17 @@ fn parse_header(path: &Path, text: &str) -> Result<(GridSpec, Option<f64>, usize
     let ncols = ncols.ok_or_else(|| missing("ncols"))?;
     let nrows = nrows.ok_or_else(|| missing("nrows"))?;
     let cell = cell.ok_or_else(|| missing("cellsize"))?;
+    if ncols.saturating_mul(nrows) > MAX_CELLS {
+        return Err(RasterError::format(
+            path,
+            1,
+            format!(
+                "header: ncols {ncols} × nrows {nrows} = {} cells, more than the limit of \
+                 {MAX_CELLS} cells (10,000 × 10,000); clip or resample the raster",
+                ncols.saturating_mul(nrows)
+            ),
+        ));
+    }
     let mut xll = xll.ok_or_else(|| missing("xllcorner"))?;
     let mut yll = yll.ok_or_else(|| missing("yllcorner"))?;
     if xcentre {
@@ -303,6 +346,51 @@ mod tests {
 
     fn p() -> &'static Path {
         Path::new("t.asc")
+    }
+
+    fn err(text: &str) -> String {
+        parse_asc(p(), text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_header_of_ten_billion_cells_is_refused_before_allocating() {
+        let e = err("ncols 100000\nnrows 100000\nxllcorner 0\nyllcorner 0\ncellsize 5\n1 2\n");
+        assert!(
+            e.contains("t.asc:1:") && e.contains("10000000000 cells"),
+            "{e}"
+        );
+        assert!(e.contains("limit of 100000000"), "{e}");
+    }
+
+    #[test]
+    fn a_header_line_with_trailing_junk_is_refused() {
+        let e = err("ncols 3 junk\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 5\n1 2 3\n");
+        assert!(
+            e.contains("t.asc:1:") && e.contains("followed by `junk`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_value_cut_mid_number_is_refused_with_its_line() {
+        let e = err("ncols 3\nnrows 2\nxllcorner 0\nyllcorner 0\ncellsize 5\n1 2 3\n4 5 12.");
+        assert!(e.contains("t.asc:7:") && e.contains("`12.`"), "{e}");
+        let e = err("ncols 3\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 5\n1 2 1e\n");
+        assert!(e.contains("`1e`"), "{e}");
+        let e = err("ncols 3\nnrows 1\nxllcorner inf\nyllcorner 0\ncellsize 5\n1 2 3\n");
+        assert!(e.contains("t.asc:3:") && e.contains("`inf`"), "{e}");
+    }
+
+    #[test]
+    fn numbers_as_writers_write_them_are_read() {
+        for (tok, v) in [
+            ("12.5", 12.5),
+            ("-3e2", -300.0),
+            ("1.0E+02", 100.0),
+            (".5", 0.5),
+        ] {
+            assert_eq!(parse_number(tok), Some(v), "{tok}");
+        }
     }
 
     #[test]

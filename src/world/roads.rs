@@ -472,7 +472,9 @@ impl RoadGraph {
                 let mut best: Option<(f64, u32)> = None;
                 for dy in -1..=1 {
                     for dx in -1..=1 {
-                        let Some(list) = buckets.get(&(bx + dx, by + dy)) else {
+                        let Some(list) =
+                            buckets.get(&(bx.saturating_add(dx), by.saturating_add(dy)))
+                        else {
                             continue;
                         };
                         for &n in list {

@@ -212,9 +212,17 @@ struct Features<'a> {
 }
 
 fn read_collection(path: &Path) -> Result<Features<'_>, VectorError> {
-    let text = std::fs::read_to_string(path).map_err(|source| VectorError::Io {
-        path: path.to_path_buf(),
-        source,
+    let text = crate::scenario::text::read_text(path).map_err(|e| match e {
+        crate::scenario::text::TextError::Io { path, source } => VectorError::Io { path, source },
+        other => {
+            let (line, col) = other.position();
+            VectorError::Syntax {
+                path: path.to_path_buf(),
+                line,
+                col,
+                message: other.reason(),
+            }
+        }
     })?;
     let v: Value = serde_json::from_str(&text).map_err(|e| VectorError::Syntax {
         path: path.to_path_buf(),

@@ -261,7 +261,11 @@ fn number_spans(text: &[u8]) -> Vec<(usize, usize)> {
         let starts = text[i].is_ascii_digit()
             && (i == 0 || !(text[i - 1].is_ascii_alphanumeric() || text[i - 1] == b'_'));
         if starts {
-            let j0 = if i > 0 && text[i - 1] == b'-' { i - 1 } else { i };
+            let j0 = if i > 0 && text[i - 1] == b'-' {
+                i - 1
+            } else {
+                i
+            };
             let mut j = i;
             while j < text.len()
                 && (text[j].is_ascii_digit() || matches!(text[j], b'.' | b'e' | b'E' | b'-'))
@@ -325,7 +329,13 @@ fn splice(text: &mut Vec<u8>, (a, b): (usize, usize), with: &[u8]) {
 /// One mutation of `text`; returns a short description.
 fn mutate<R: Rng>(rng: &mut R, text: &mut Vec<u8>, target: Target) -> String {
     let len = text.len();
-    let pos = |rng: &mut R| if len == 0 { 0 } else { rng.random_range(0..=len) };
+    let pos = |rng: &mut R| {
+        if len == 0 {
+            0
+        } else {
+            rng.random_range(0..=len)
+        }
+    };
     let kind = rng.random_range(0..16u32);
     // Replays are mostly damaged at the byte level; the others get mostly token edits.
     let kind = if target == Target::Replay && kind < 6 {
@@ -569,13 +579,7 @@ impl Fuzzer {
         )
         .map_err(|e| e.to_string())?;
         let args: Vec<String> = [
-            "run",
-            "mini.ron",
-            "--until",
-            "10m",
-            "--out",
-            "base_out",
-            "--quiet",
+            "run", "mini.ron", "--until", "10m", "--out", "base_out", "--quiet",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -639,7 +643,11 @@ impl Fuzzer {
                     Expect::Replay,
                     false,
                 ),
-                (vec!["replay", "base.replay", "--verify"], Expect::Replay, false),
+                (
+                    vec!["replay", "base.replay", "--verify"],
+                    Expect::Replay,
+                    false,
+                ),
                 (
                     vec![
                         "run",
@@ -719,7 +727,9 @@ impl Fuzzer {
                 self.found += 1;
                 if *count == 1 {
                     new += 1;
-                    let keep = self.findings.join(format!("{:04}-{}", self.seen.len(), target.name()));
+                    let keep =
+                        self.findings
+                            .join(format!("{:04}-{}", self.seen.len(), target.name()));
                     let _ = fs::remove_dir_all(&keep);
                     copy_dir(&dir, &keep).map_err(|e| e.to_string())?;
                     let report = format!(
@@ -763,7 +773,9 @@ fn main() -> ExitCode {
         let ok = match a.as_str() {
             "--floodrill" => val().map(|v| floodrill = Some(PathBuf::from(v))),
             "--seed" => val().and_then(|v| v.parse().ok()).map(|v| seed = v),
-            "--minutes" => val().and_then(|v| v.parse().ok()).map(|v| minutes = Some(v)),
+            "--minutes" => val()
+                .and_then(|v| v.parse().ok())
+                .map(|v| minutes = Some(v)),
             "--cases" => val().and_then(|v| v.parse().ok()).map(|v| cases = Some(v)),
             "--timeout" => val().and_then(|v| v.parse().ok()).map(|v| timeout = v),
             "--mem-mb" => val().and_then(|v| v.parse().ok()).map(|v| mem_mb = v),
@@ -883,7 +895,11 @@ mod tests {
         assert_eq!(abort.outcome, Outcome::Signal(6));
         assert!(verdict(&abort, Expect::ZeroOrTwo).is_some());
         let panic = sh("echo 'thread main panicked' >&2; exit 101", 5.0);
-        assert!(verdict(&panic, Expect::ZeroOrTwo).unwrap().contains("panic"));
+        assert!(
+            verdict(&panic, Expect::ZeroOrTwo)
+                .unwrap()
+                .contains("panic")
+        );
         let hang = sh("sleep 30", 0.3);
         assert_eq!(hang.outcome, Outcome::Hang);
         assert!(verdict(&hang, Expect::ZeroOrTwo).unwrap().contains("hang"));
@@ -895,7 +911,10 @@ mod tests {
 
     #[test]
     fn a_clear_refusal_is_fine_but_not_after_validation() {
-        let refused = sh("echo 'mini.ron:3:5: meta.tick: expected …' >&2; exit 2", 5.0);
+        let refused = sh(
+            "echo 'mini.ron:3:5: meta.tick: expected …' >&2; exit 2",
+            5.0,
+        );
         assert_eq!(verdict(&refused, Expect::ZeroOrTwo), None);
         assert!(verdict(&refused, Expect::Zero).is_some());
         let ok = sh("exit 0", 5.0);
@@ -924,7 +943,10 @@ mod tests {
             assert_eq!((da, &a), (db, &b));
             changed += usize::from(a != base);
         }
-        assert!(changed > 40, "only {changed} of 50 mutations changed the input");
+        assert!(
+            changed > 40,
+            "only {changed} of 50 mutations changed the input"
+        );
     }
 
     #[test]
