@@ -109,6 +109,56 @@ pub fn read_command_stream(path: &Path, s: &Scenario) -> Result<Vec<Command>, Co
     parse_command_stream(&file, &text, s)
 }
 
+/// The written form of every order, as a command stream or a plan gives it.
+pub const ORDER_FORMS: &[(&str, &str)] = &[
+    ("Dispatch", "Dispatch(unit: \"T01\", to: Place(\"H01\"))"),
+    ("PrePosition", "PrePosition(unit: \"T01\", post: \"P01\")"),
+    ("Recall", "Recall(unit: \"T01\")"),
+    ("DispatchNearestToRescue", "DispatchNearestToRescue"),
+    ("Warn", "Warn(zones: [\"Z01\"], channel: \"sms\")"),
+    ("OpenShelter", "OpenShelter(\"S01\")"),
+    ("CloseShelter", "CloseShelter(\"S01\")"),
+    ("CloseRoad", "CloseRoad(\"R01\")"),
+];
+
+/// The written form of every inject event.
+pub const INJECT_FORMS: &[(&str, &str)] = &[
+    (
+        "LeveeBreach",
+        "LeveeBreach(x: 1100.0, y: 2050.0, width_m: 20.0, bottom_m: 8.0, over: \"10m\")",
+    ),
+    (
+        "PumpFailure",
+        "PumpFailure(unit: \"PS01\", duration: Some(\"30m\"))",
+    ),
+    ("RoadCollapse", "RoadCollapse(road: \"R01\")"),
+    (
+        "CommOutage",
+        "CommOutage(zones: [\"Z01\"], duration: \"15m\")",
+    ),
+    (
+        "RainCell",
+        "RainCell(source: MovingCell(…)) — any rain source of the scenario's rain.sources",
+    ),
+    ("FalseReport", "FalseReport(at: Place(\"H01\"))"),
+];
+
+/// "expected Recall(unit: \"T01\")" for a text naming a known variant, else the list
+/// of every form.
+fn expected_form(text: &str, forms: &[(&str, &str)], what: &str) -> String {
+    let name: String = text
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    match forms.iter().find(|(n, _)| *n == name) {
+        Some((_, form)) => format!("expected {what} of the form {form}"),
+        None => format!(
+            "expected {what}, one of: {}",
+            forms.iter().map(|(_, f)| *f).collect::<Vec<_>>().join("; ")
+        ),
+    }
+}
+
 /// Parse and check command-stream text (`file` names it in errors).
 pub fn parse_command_stream(
     file: &str,
@@ -193,7 +243,11 @@ pub fn parse_command_stream(
                 Err(e) => {
                     errs.push(err(
                         col + e.span.start.col.saturating_sub(1),
-                        format!("expected an inject event (LeveeBreach, PumpFailure, RoadCollapse, CommOutage, RainCell, FalseReport): {}", e.code),
+                        format!(
+                            "{}: {}",
+                            expected_form(what, INJECT_FORMS, "an inject event"),
+                            e.code
+                        ),
                     ));
                     continue;
                 }
@@ -209,7 +263,11 @@ pub fn parse_command_stream(
                 Err(e) => {
                     errs.push(err(
                         col + e.span.start.col.saturating_sub(1),
-                        format!("expected an order (Dispatch, PrePosition, Recall, DispatchNearestToRescue, Warn, OpenShelter, CloseShelter, CloseRoad): {}", e.code),
+                        format!(
+                            "{}: {}",
+                            expected_form(what, ORDER_FORMS, "an order"),
+                            e.code
+                        ),
                     ));
                     continue;
                 }
@@ -279,4 +337,50 @@ pub fn scenario_injects(s: &Scenario) -> Vec<Command> {
         .collect();
     v.sort_by(|a, b| a.t.total_cmp(&b.t));
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The variants serde knows for `T`, from its "no such variant" error.
+    fn variants<T: serde::de::DeserializeOwned + std::fmt::Debug>() -> Vec<String> {
+        match ron_options().from_str::<T>("NoSuchVariantAtAll") {
+            Err(e) => match e.code {
+                ron::Error::NoSuchEnumVariant { expected, .. } => {
+                    expected.iter().map(|s| s.to_string()).collect()
+                }
+                other => panic!("unexpected error {other:?}"),
+            },
+            Ok(v) => panic!("parsed {v:?}"),
+        }
+    }
+
+    #[test]
+    fn every_order_and_inject_has_a_written_form_that_parses() {
+        let names = |f: &[(&str, &str)]| f.iter().map(|(n, _)| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(variants::<Order>(), names(ORDER_FORMS));
+        assert_eq!(variants::<InjectEvent>(), names(INJECT_FORMS));
+        for (name, form) in ORDER_FORMS {
+            ron_options()
+                .from_str::<Order>(form)
+                .unwrap_or_else(|e| panic!("{name}: {form}: {e}"));
+        }
+        for (name, form) in INJECT_FORMS.iter().filter(|(n, _)| *n != "RainCell") {
+            ron_options()
+                .from_str::<InjectEvent>(form)
+                .unwrap_or_else(|e| panic!("{name}: {form}: {e}"));
+        }
+    }
+
+    #[test]
+    fn recall_without_its_field_name_shows_the_expected_form() {
+        let e = expected_form("Recall(\"T01\")", ORDER_FORMS, "an order");
+        assert_eq!(e, "expected an order of the form Recall(unit: \"T01\")");
+        let e = expected_form("Recal(unit: \"T01\")", ORDER_FORMS, "an order");
+        assert!(
+            e.contains("one of:") && e.contains("CloseRoad(\"R01\")"),
+            "{e}"
+        );
+    }
 }

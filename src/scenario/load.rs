@@ -1153,17 +1153,41 @@ impl Validator {
                 self.require(!pts.is_empty(), field, || {
                     "expected at least one (time, value) point".into()
                 });
-                for w in pts.windows(2) {
-                    if w[1].0.secs() < w[0].0.secs() {
+                // Two points at one time are a step (the value jumps there); a third
+                // at the same time, or a time going back, is a mistake. Reported at the
+                // point itself.
+                for k in 1..pts.len() {
+                    let (t0, t1) = (pts[k - 1].0.secs(), pts[k].0.secs());
+                    let third = k >= 2 && pts[k - 2].0.secs() == t1 && t0 == t1;
+                    if t1 < t0 || third {
                         self.err(
-                            field,
-                            format!("times must not decrease ({} after {})", w[1].0, w[0].0),
+                            &format!("{field}[{k}]"),
+                            if third {
+                                format!(
+                                    "point {}: a third point at {}; two points at one time \
+                                     make a step, more are ambiguous",
+                                    k + 1,
+                                    pts[k].0
+                                )
+                            } else {
+                                format!(
+                                    "point {}: time {} is before the previous point's {}; \
+                                     times must not decrease",
+                                    k + 1,
+                                    pts[k].0,
+                                    pts[k - 1].0
+                                )
+                            },
                         );
                         break;
                     }
                 }
-                if let Some((t, v)) = pts.iter().find(|(_, v)| !v.is_finite()) {
-                    self.err(field, format!("value at {t} is not a finite number: {v}"));
+                if let Some((k, (t, v))) = pts.iter().enumerate().find(|(_, (_, v))| !v.is_finite())
+                {
+                    self.err(
+                        &format!("{field}[{k}]"),
+                        format!("point {}: value at {t} is not a finite number: {v}", k + 1),
+                    );
                 }
             }
             Series::File(rel) => {

@@ -388,16 +388,36 @@ impl Feat<'_> {
                 .as_array()
                 .filter(|r| !r.is_empty())
                 .ok_or_else(|| self.err("polygon has no rings"))?;
-            self.line(&rings[0], 4)
+            let ring = self.line(&rings[0], 4)?;
+            if ring.first() != ring.last() {
+                return Err(self.err(format!(
+                    "polygon ring is not closed: it starts at {:?} and ends at {:?}; a \
+                     GeoJSON ring repeats its first position at the end",
+                    ring[0],
+                    ring[ring.len() - 1]
+                )));
+            }
+            if let Some((a, b)) = self_crossing(&ring) {
+                return Err(self.err(format!(
+                    "polygon ring crosses itself (a bow-tie): its edges {} and {} cross; \
+                     repair the geometry (QGIS: Vector → Geometry Tools → Fix Geometries)",
+                    a + 1,
+                    b + 1
+                )));
+            }
+            Ok(ring)
         };
         match self.geometry()? {
             ("Polygon", c) => Ok(vec![ring_of(c)?]),
-            ("MultiPolygon", c) => c
-                .as_array()
-                .ok_or_else(|| self.err("MultiPolygon: expected an array of polygons"))?
-                .iter()
-                .map(ring_of)
-                .collect(),
+            ("MultiPolygon", c) => {
+                let polys = c
+                    .as_array()
+                    .ok_or_else(|| self.err("MultiPolygon: expected an array of polygons"))?;
+                if polys.is_empty() {
+                    return Err(self.err("MultiPolygon has no polygons"));
+                }
+                polys.iter().map(ring_of).collect()
+            }
             (t, _) => Err(self.err(format!(
                 "geometry: expected a Polygon or MultiPolygon, found {t}"
             ))),
@@ -407,15 +427,55 @@ impl Feat<'_> {
     fn lines(&self) -> Result<Vec<Vec<Pt>>, VectorError> {
         match self.geometry()? {
             ("LineString", c) => Ok(vec![self.line(c, 2)?]),
-            ("MultiLineString", c) => c
-                .as_array()
-                .ok_or_else(|| self.err("MultiLineString: expected an array of lines"))?
-                .iter()
-                .map(|l| self.line(l, 2))
-                .collect(),
+            ("MultiLineString", c) => {
+                let lines = c
+                    .as_array()
+                    .ok_or_else(|| self.err("MultiLineString: expected an array of lines"))?;
+                if lines.is_empty() {
+                    return Err(self.err("MultiLineString has no lines"));
+                }
+                lines.iter().map(|l| self.line(l, 2)).collect()
+            }
             (t, _) => Err(self.err(format!("geometry: expected a LineString, found {t}"))),
         }
     }
+}
+
+/// Rings with more vertices than this are not checked for crossings (the check is
+/// quadratic; a building or a zone drawn by hand has far fewer).
+const MAX_CROSSING_CHECK: usize = 4096;
+
+/// The first pair of non-adjacent edges of a closed ring that cross properly, if any.
+fn self_crossing(ring: &[Pt]) -> Option<(usize, usize)> {
+    let n = ring.len() - 1; // edges; the last position repeats the first
+    if n > MAX_CROSSING_CHECK {
+        return None;
+    }
+    let orient = |a: Pt, b: Pt, c: Pt| {
+        let v = (b.0 - a.0) * (c.1 - a.1) - (b.1 - a.1) * (c.0 - a.0);
+        if v > 0.0 {
+            1
+        } else if v < 0.0 {
+            -1
+        } else {
+            0
+        }
+    };
+    for i in 0..n {
+        let (p1, p2) = (ring[i], ring[i + 1]);
+        for j in i + 2..n {
+            if i == 0 && j == n - 1 {
+                continue; // the first and last edges share the closing vertex
+            }
+            let (q1, q2) = (ring[j], ring[j + 1]);
+            let (d1, d2) = (orient(p1, p2, q1), orient(p1, p2, q2));
+            let (d3, d4) = (orient(q1, q2, p1), orient(q1, q2, p2));
+            if d1 * d2 < 0 && d3 * d4 < 0 {
+                return Some((i, j));
+            }
+        }
+    }
+    None
 }
 
 fn each<T>(
@@ -601,6 +661,39 @@ mod tests {
         ];
         assert!(point_in_ring((5.0, 5.0), &sq));
         assert!(!point_in_ring((15.0, 5.0), &sq));
+    }
+
+    fn zones_file(geometry: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("zones.geojson");
+        std::fs::write(
+            &p,
+            format!(
+                r#"{{"type":"FeatureCollection","features":[
+                  {{"type":"Feature","properties":{{"id":"Z01","name":"z"}},"geometry":{geometry}}}]}}"#
+            ),
+        )
+        .unwrap();
+        load_zones(&p)
+            .map(|_| String::new())
+            .unwrap_or_else(|e| e.to_string())
+    }
+
+    #[test]
+    fn unclosed_bow_tie_and_empty_multi_geometries_are_refused() {
+        let e = zones_file(r#"{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[0,10]]]}"#);
+        assert!(
+            e.contains("zones.geojson") && e.contains("not closed"),
+            "{e}"
+        );
+        let e =
+            zones_file(r#"{"type":"Polygon","coordinates":[[[0,0],[10,10],[10,0],[0,10],[0,0]]]}"#);
+        assert!(e.contains("crosses itself") && e.contains("Z01"), "{e}");
+        let e = zones_file(r#"{"type":"MultiPolygon","coordinates":[]}"#);
+        assert!(e.contains("MultiPolygon has no polygons"), "{e}");
+        let ok =
+            zones_file(r#"{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[0,10],[0,0]]]}"#);
+        assert_eq!(ok, "");
     }
 
     #[test]
