@@ -28,9 +28,9 @@ pub struct Outcome {
     pub signal: Option<i32>,
     /// Killed by us at the wall-clock limit.
     pub timed_out: bool,
-    /// The end of its stderr (at most 8 KiB), lossily decoded.
+    /// Its stderr (the first and last 4 KiB when longer), lossily decoded.
     pub stderr: String,
-    /// The end of its stdout (at most 8 KiB), lossily decoded.
+    /// Its stdout (the first and last 4 KiB when longer), lossily decoded.
     pub stdout: String,
     /// Wall time taken.
     pub elapsed: Duration,
@@ -134,11 +134,16 @@ fn kill_group(pid: u32) {
         .status();
 }
 
-/// The last `max` bytes of a file, lossily decoded.
+/// The first and last `max / 2` bytes of a file, lossily decoded (all of it when
+/// short): a message naming the file comes first, a panic's location may come last.
 pub fn tail(path: &Path, max: usize) -> String {
     let bytes = std::fs::read(path).unwrap_or_default();
-    let from = bytes.len().saturating_sub(max);
-    String::from_utf8_lossy(&bytes[from..]).into_owned()
+    if bytes.len() <= max {
+        return String::from_utf8_lossy(&bytes).into_owned();
+    }
+    let head = String::from_utf8_lossy(&bytes[..max / 2]);
+    let end = String::from_utf8_lossy(&bytes[bytes.len() - max / 2..]);
+    format!("{head}\n[… {} bytes …]\n{end}", bytes.len() - max)
 }
 
 /// The last `max` bytes of a string (on a character boundary).

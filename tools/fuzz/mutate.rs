@@ -281,7 +281,9 @@ pub fn generic(s: &[u8], r: &mut Rng) -> Mutation {
                     "{depth} nested {open:?} at byte {at}{}",
                     if closed { " (closed)" } else { "" }
                 ),
-                true,
+                // Inside a comment or a string deep nesting is harmless; elsewhere
+                // it must be refused, bounded (a crash or hang is found anyway).
+                false,
             )
         }
         2 => {
