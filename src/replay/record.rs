@@ -237,8 +237,8 @@ pub fn verify(path: &Path, threads: Option<usize>) -> Result<Verified, ReplayErr
                 "first divergent snapshot: the snapshot at {} (line {line}, tick {}): recorded digest {}, re-simulated {} at {}",
                 format_clock(s.t),
                 s.tick,
-                &s.digest[..16.min(s.digest.len())],
-                &d[..16],
+                s.digest,
+                d,
                 format_clock(engine.clock().t)
             )));
         }
@@ -251,10 +251,11 @@ pub fn verify(path: &Path, threads: Option<usize>) -> Result<Verified, ReplayErr
         let d = engine.digest();
         if d != end.digest {
             return Err(diverged(format!(
-                "the final state at {} differs: recorded digest {}, re-simulated {}",
+                "the replay diverges: the final state at {} differs: recorded digest {}, \
+                 re-simulated {}",
                 format_clock(end.t),
-                &end.digest[..16.min(end.digest.len())],
-                &d[..16]
+                end.digest,
+                d
             )));
         }
         end_checked = true;
