@@ -421,3 +421,20 @@ fn identical_runs_write_identical_replay_bytes() {
     // about 12 kB over the mini drill; the scratch arrays would add far more.
     assert!(x.len() < 185_000, "{} bytes", x.len());
 }
+
+#[test]
+fn a_resealed_end_record_with_an_impossible_time_is_refused_not_a_panic() {
+    // Found by floodrill-fuzz (seed 2026, case 733): `--at` clamped to the end's time
+    // and panicked on -1e308.
+    let (dir, file) = replay_with_commands();
+    for bad in [-1e308, f64::MAX, -5.0] {
+        let mut lines = lines_of(&file);
+        let last = lines.len() - 1;
+        let mut end = json_of(&lines[last]);
+        end["t"] = bad.into();
+        lines[last] = sealed("end", &end);
+        let edited = dir.path().join("impossible-time.replay");
+        write_lines(&edited, &lines);
+        all_refuse(&edited, dir.path(), "has the time");
+    }
+}

@@ -623,6 +623,7 @@ impl<'p> Parser<'p> {
             }
             "command" => {
                 let c: CommandRecord = serde_json::from_str(json).map_err(de)?;
+                self.time_ok(line, &what, c.t)?;
                 // The command must read back as what it says it is.
                 let back = match c.kind.as_str() {
                     "inject" => ron::from_str::<crate::scenario::schema::InjectEvent>(&c.what)
@@ -647,6 +648,7 @@ impl<'p> Parser<'p> {
             }
             "snapshot" => {
                 let s: Snapshot = serde_json::from_str(json).map_err(de)?;
+                self.time_ok(line, &what, s.t)?;
                 if self.snapshots.last().is_some_and(|l| l.1.t > s.t) {
                     return Err(self.bad(line, format!("{what} is earlier than the one before it")));
                 }
@@ -654,6 +656,7 @@ impl<'p> Parser<'p> {
             }
             "state" => {
                 let s: StateHead = serde_json::from_str(json).map_err(de)?;
+                self.time_ok(line, &what, s.t)?;
                 if self.states.last().is_some_and(|l| l.t > s.t) {
                     return Err(self.bad(line, format!("{what} is earlier than the one before it")));
                 }
@@ -665,6 +668,10 @@ impl<'p> Parser<'p> {
             }
             "end" => {
                 let e: End = serde_json::from_str(json).map_err(de)?;
+                self.time_ok(line, &what, e.t)?;
+                if self.snapshots.last().is_some_and(|l| l.1.t > e.t) {
+                    return Err(self.bad(line, format!("{what} is earlier than the last snapshot")));
+                }
                 self.end = Some((line, e));
             }
             other => {
@@ -677,6 +684,23 @@ impl<'p> Parser<'p> {
             }
         }
         Ok(())
+    }
+
+    /// A record's sim time must be one a drill can have: finite, from 0 to the longest
+    /// drill.
+    fn time_ok(&self, line: usize, what: &str, t: f64) -> Result<(), ReplayError> {
+        if t.is_finite() && (0.0..=crate::scenario::duration::MAX_DURATION_S).contains(&t) {
+            Ok(())
+        } else {
+            Err(self.bad(
+                line,
+                format!(
+                    "{what} has the time {} s; expected 0 to {} s",
+                    crate::scenario::duration::short_number(t),
+                    crate::scenario::duration::MAX_DURATION_S
+                ),
+            ))
+        }
     }
 
     /// The replay read; the `end` record's index must describe the file.
