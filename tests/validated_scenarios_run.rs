@@ -33,8 +33,9 @@ fn run_minute(dir: &Path) -> (i32, String) {
         scen.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
+        // Ten minutes: the longest tick allowed, so every validated tick ends in it.
         "--until",
-        "1m",
+        "10m",
         "--quiet",
     ]);
     (code, format!("{o}{e}"))
@@ -260,7 +261,8 @@ fn district_far_beyond_the_machine_memory_is_refused_with_an_estimate() {
     let dir = common::mini_copy();
     std::fs::write(
         dir.path().join("dem.asc"),
-        "ncols 100000\nnrows 100000\nxllcorner 1000.0\nyllcorner 2000.0\ncellsize 10.0\nNODATA_value -9999\n1 2 3\n",
+        // 10,000² cells: within the raster limit, beyond this machine's 24 GB.
+        "ncols 10000\nnrows 10000\nxllcorner 1000.0\nyllcorner 2000.0\ncellsize 10.0\nNODATA_value -9999\n1 2 3\n",
     )
     .unwrap();
     let scen = dir.path().join("mini.ron");

@@ -246,7 +246,8 @@ pub fn judge_run_after_validate(o: &Outcome) -> Verdict {
         Verdict::Hang => Verdict::Hang,
         // The harness's own `--until 2m` refused because the scenario's tick is longer:
         // a refusal of the command line, which names it, not of the scenario.
-        Verdict::Ok
+        // (It names the option and the scenario field rather than a file.)
+        Verdict::Ok | Verdict::UnlocatedError
             if o.code == Some(2)
                 && o.stderr.trim_start().starts_with("error: --until")
                 && o.stderr.contains("meta.tick") =>
