@@ -354,36 +354,46 @@ pub fn series(scenario: &Scenario, s: &s::Series) -> Result<Series, String> {
     }
 }
 
+/// The Chicago design storm of a scenario's `Chicago` rain source (None for other
+/// sources): the one mapping of its fields, used by validation and by the model.
+pub fn chicago_storm(src: &s::RainSource) -> Option<ChicagoStorm> {
+    let s::RainSource::Chicago {
+        a1,
+        c,
+        b,
+        n,
+        return_period_years,
+        duration,
+        peak_ratio,
+        start,
+        step,
+    } = src
+    else {
+        return None;
+    };
+    Some(ChicagoStorm {
+        idf: IdfParams {
+            a1: *a1,
+            c: *c,
+            b: *b,
+            n: *n,
+        },
+        return_period_years: *return_period_years,
+        duration_min: duration.secs() / 60.0,
+        peak_ratio: *peak_ratio,
+        time_step_min: step.secs() / 60.0,
+        start_s: start.secs(),
+    })
+}
+
 /// A scenario rain source in kernel form.
 pub fn rain_source(scenario: &Scenario, src: &s::RainSource) -> Result<RainSource, String> {
     Ok(match src {
         s::RainSource::Uniform { series: ser } => RainSource::Uniform(series(scenario, ser)?),
-        s::RainSource::Chicago {
-            a1,
-            c,
-            b,
-            n,
-            return_period_years,
-            duration,
-            peak_ratio,
-            start,
-            step,
-        } => {
-            let storm = ChicagoStorm {
-                idf: IdfParams {
-                    a1: *a1,
-                    c: *c,
-                    b: *b,
-                    n: *n,
-                },
-                return_period_years: *return_period_years,
-                duration_min: duration.secs() / 60.0,
-                peak_ratio: *peak_ratio,
-                time_step_min: step.secs() / 60.0,
-                start_s: start.secs(),
-            };
-            RainSource::Uniform(storm.series()?)
-        }
+        s::RainSource::Chicago { .. } => match chicago_storm(src) {
+            Some(storm) => RainSource::Uniform(storm.series()?),
+            None => return Err("a Chicago source without its storm".into()),
+        },
         s::RainSource::MovingCell {
             peak_mm_h,
             radius_m,

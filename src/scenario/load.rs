@@ -1289,21 +1289,8 @@ impl Validator {
                     );
                 }
                 if self.diags.len() == before {
-                    let storm = crate::hydro::ChicagoStorm {
-                        idf: crate::hydro::IdfParams {
-                            a1: *a1,
-                            c: *c,
-                            b: *b,
-                            n: *n,
-                        },
-                        return_period_years: *return_period_years,
-                        duration_min: duration.secs() / 60.0,
-                        peak_ratio: *peak_ratio,
-                        time_step_min: step.secs() / 60.0,
-                        start_s: start.secs(),
-                    };
-                    match storm.series() {
-                        Ok(s) => {
+                    match crate::engine::hydro::chicago_storm(s).map(|storm| storm.series()) {
+                        Some(Ok(s)) => {
                             let peak = s.points().map(|p| p.1).fold(0.0, f64::max);
                             self.require(peak <= rain_max, at, || {
                                 format!(
@@ -1315,7 +1302,8 @@ impl Validator {
                                 )
                             });
                         }
-                        Err(e) => self.err(at, e),
+                        Some(Err(e)) => self.err(at, e),
+                        None => {}
                     }
                 }
             }
