@@ -552,6 +552,7 @@ fn run_case(ctx: &Ctx, _repo: &Path, i: u64) -> Result<(), String> {
                 let mut rv = exec::judge_run_after_validate(&ro);
                 let mut ro2 = ro.clone();
                 if rv == Verdict::Ok
+                    && ro.ok()
                     && let Some(msg) = overrun(&case.join("out"), 120.0)
                 {
                     rv = Verdict::ValidateThenFail;
