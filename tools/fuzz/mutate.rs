@@ -755,8 +755,10 @@ pub fn asc(s: &[u8], r: &mut Rng) -> Mutation {
                 "65536",
                 "3037000500",
             ]);
-            let must = matches!(v, "NaN" | "inf" | "junk" | "" | "-1")
-                || (v == "0" && key != "xllcorner" && key != "yllcorner" && key != "NODATA_value");
+            // Corners and the no-data marker may be negative or zero; sizes may not.
+            let free = matches!(key.as_str(), "xllcorner" | "yllcorner" | "NODATA_value");
+            let must =
+                matches!(v, "NaN" | "inf" | "junk" | "") || (matches!(v, "0" | "-1") && !free);
             ls[k] = format!("{key} {v}");
             Mutation::new(join(ls), format!("header {key} -> {v:?}"), must)
         }
