@@ -153,3 +153,18 @@ fn a_repeated_time_in_an_inline_series_is_reported_at_the_point() {
     assert!(err.contains("point 5: a third point at 30m"), "{err}");
     assert!(!err.contains("bad.ron:2:1:"), "not at `Scenario(`: {err}");
 }
+
+#[test]
+fn a_negative_pump_station_capacity_is_refused() {
+    // Found by floodrill-fuzz (seed 77, case 6492).
+    let text = std::fs::read_to_string(mini_dir().join("places.geojson")).unwrap();
+    let at = text
+        .find("\"capacity_m3_h\": ")
+        .expect("a pump station in the fixture");
+    let start = at + "\"capacity_m3_h\": ".len();
+    let end = start + text[start..].find([',', '}']).unwrap();
+    let text = format!("{}-1e308{}", &text[..start], &text[end..]);
+    let (code, err) = validate_with_file("places.geojson", text.as_bytes());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("capacity_m3_h -1e308"), "{err}");
+}

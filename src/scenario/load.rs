@@ -1113,6 +1113,21 @@ impl Validator {
                     ),
                 );
             }
+            let pump_max = limits::INFLOW_MAX_M3_S * 3600.0;
+            if let Some(c) = p.capacity_m3_h
+                && !(c.is_finite() && (0.0..=pump_max).contains(&c))
+            {
+                self.err(
+                    "district.places",
+                    format!(
+                        "place \"{}\" has capacity_m3_h {}; expected a pumping capacity between \
+                         0 and {} m³/h",
+                        p.id,
+                        num(c),
+                        num(pump_max)
+                    ),
+                );
+            }
         }
         let zone_ids: BTreeSet<&str> = zones.iter().map(|z| z.id.as_str()).collect();
         if !zones.is_empty() {
