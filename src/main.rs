@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use clap::{Parser, Subcommand};
 use floodrill::engine::EngineOptions;
 use floodrill::run::{RunOptions, RunStatus};
-use floodrill::scenario::{self, format_clock, parse_duration};
+use floodrill::scenario::{format_clock, parse_duration};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// floodrill — disaster-drill and urban flood simulation.
@@ -403,11 +403,18 @@ fn compare(
     out: &std::path::Path,
     threads: Option<usize>,
 ) -> ExitCode {
-    let (c, maps) = match floodrill::replay::compare::compare(a, b, threads) {
+    let (c, diff) = match floodrill::replay::compare::compare(a, b, threads) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
+        }
+    };
+    let maps = match floodrill::report::maps::diff_maps(&diff) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: drawing the difference maps: {e}");
+            return ExitCode::from(1);
         }
     };
     println!("{}", floodrill::report::table::comparison_text(&c));
@@ -487,7 +494,7 @@ fn scenario_of_replay(
 }
 
 fn load_or_report(path: &std::path::Path) -> Option<Arc<floodrill::scenario::Scenario>> {
-    match scenario::load(path) {
+    match floodrill::setup::load(path) {
         Ok(s) => Some(Arc::new(s)),
         Err(e) => {
             eprintln!("{e}");
@@ -641,7 +648,7 @@ fn main() -> ExitCode {
 fn validate(paths: &[PathBuf]) -> ExitCode {
     let mut failed = 0;
     for p in paths {
-        match scenario::load(p) {
+        match floodrill::setup::load(p) {
             Ok(s) => {
                 println!("ok: {} — {}", p.display(), s.file.meta.name);
                 if let Some(note) = s.memory_note() {

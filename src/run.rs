@@ -49,74 +49,7 @@ pub struct Branch {
     pub orders_file: Option<PathBuf>,
 }
 
-/// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RunStatus {
-    /// Ran to the end (or to `--until`).
-    Completed,
-    /// Stopped by Ctrl-C after finishing the current tick.
-    Interrupted,
-    /// Stopped by a numerical failure; outputs up to then were written.
-    Failed,
-}
-
-/// What `summary.json` holds.
-#[derive(Debug, Clone, Serialize)]
-pub struct RunSummary {
-    /// This run's id (also in the `RUNNING` marker while it runs, in `scorecard.json`
-    /// and in `report.html`).
-    pub run_id: String,
-    /// Scenario name.
-    pub scenario: String,
-    /// Scenario file.
-    pub scenario_file: String,
-    /// blake3 of the scenario text.
-    pub scenario_hash: String,
-    /// Seed in force.
-    pub seed: u64,
-    /// floodrill version.
-    pub engine_version: String,
-    /// How the run ended.
-    pub status: RunStatus,
-    /// Why it failed, if it did.
-    pub failure: Option<String>,
-    /// Ticks simulated.
-    pub ticks: u64,
-    /// Tick length, seconds.
-    pub tick_s: f64,
-    /// Sim time reached, seconds.
-    pub sim_time_s: f64,
-    /// Sim time reached, as a clock.
-    pub sim_time: String,
-    /// Wall-clock time of the simulation loop, seconds.
-    pub wall_time_s: f64,
-    /// Sim seconds per wall second.
-    pub realtime_factor: f64,
-    /// Kernel threads.
-    pub threads: usize,
-    /// Digest of the final state (hex).
-    pub final_state_digest: String,
-    /// Domain figures (hydraulics, people, …) added by the output writers.
-    pub figures: serde_json::Map<String, serde_json::Value>,
-    /// Recovered numerical problems (retried sub-steps), in order.
-    pub diagnostics: Vec<String>,
-    /// Scenario sections that were validated and carried but whose behaviour this
-    /// version does not simulate yet.
-    pub not_yet_simulated: Vec<String>,
-    /// The four-in-place scorecard (also in `scorecard.json`); absent when there is
-    /// nothing to judge or the run was hydraulics-only.
-    pub scorecard: Option<crate::scoring::Scorecard>,
-    /// Why there is no scorecard, if there is none.
-    pub verdict: Option<String>,
-    /// Things the trainer should know about this run (a `--until` moved to a tick
-    /// boundary, an earlier killed run found in the folder, …).
-    pub notes: Vec<String>,
-    /// The replay this run branched from (`run --from`), if any.
-    pub parent: Option<crate::replay::Parent>,
-    /// The files and folders this run wrote into the output folder.
-    pub files: Vec<String>,
-}
+pub use crate::report::summary::{RunStatus, RunSummary};
 
 /// Sections of the scenario present in the file whose behaviour is not simulated by
 /// this version (so a trainer is never misled into thinking they acted).
@@ -263,6 +196,22 @@ pub enum RunError {
         /// Cause.
         source: std::io::Error,
     },
+    /// An output file could not be written.
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
+}
+
+/// What the report reads of a run: its resources, as plain data.
+pub fn run_record(w: &bevy::prelude::World) -> crate::report::RunRecord<'_> {
+    crate::report::RunRecord {
+        scenario: &w.resource::<crate::engine::ScenarioRes>().0,
+        log: w.get_resource(),
+        water: w.get_resource(),
+        balance: w.get_resource(),
+        people: w.get_resource(),
+        people_series: w.get_resource(),
+        forces: w.get_resource(),
+    }
 }
 
 /// Run a checked scenario headless. `stop` is polled between ticks and inside the
@@ -297,7 +246,7 @@ pub fn run(
             (e, Some(parent))
         }
     };
-    engine.set_output_dir(dir.to_path_buf());
+    engine.capture_depth_frames();
     engine.set_watch(crate::engine::TickWatch {
         interrupt: Some(stop.clone()),
         max_wall: opts.max_tick_wall,
@@ -326,7 +275,11 @@ pub fn run(
             status = RunStatus::Interrupted;
             break;
         }
-        if let Err(e) = engine.tick() {
+        let ticked = engine.tick();
+        for (t, grid) in engine.take_depth_frames() {
+            crate::report::water::write_depth(dir, &grid, t)?;
+        }
+        if let Err(e) = ticked {
             if e.interrupted {
                 status = RunStatus::Interrupted;
                 inside_tick = true;
@@ -371,13 +324,20 @@ pub fn run(
         .get_resource::<crate::engine::exercise::Log>()
     {
         crate::report::water::write_text(&dir.join("events.jsonl"), &log.0.to_jsonl())?;
-        let count = |k: &str| log.0.entries.iter().filter(|e| e.kind == k).count();
+        use crate::exercise::log::SimEvent;
+        let count = |f: fn(&SimEvent) -> bool| log.0.entries.iter().filter(|e| f(&e.event)).count();
         figures.insert(
             "plan_rules_fired".into(),
-            serde_json::json!(count("rule_fired")),
+            serde_json::json!(count(|e| matches!(e, SimEvent::RuleFired { .. }))),
         );
-        figures.insert("orders_issued".into(), serde_json::json!(count("order")));
-        figures.insert("injects_applied".into(), serde_json::json!(count("inject")));
+        figures.insert(
+            "orders_issued".into(),
+            serde_json::json!(count(|e| matches!(e, SimEvent::OrderIssued { .. }))),
+        );
+        figures.insert(
+            "injects_applied".into(),
+            serde_json::json!(count(|e| matches!(e, SimEvent::InjectApplied { .. }))),
+        );
     }
     write_forces_outputs(&engine, dir, &mut figures)?;
     let judged = nothing_to_judge(&scenario).is_none() && !opts.hydraulics_only;
@@ -431,14 +391,10 @@ pub fn run(
     if !opts.hydraulics_only {
         crate::report::html::write_report(
             dir,
-            engine.world(),
+            &run_record(engine.world()),
             &summary,
             judged.then_some(&scorecard),
-        )
-        .map_err(|e| RunError::Output {
-            path: dir.join("report.html"),
-            source: std::io::Error::other(e),
-        })?;
+        )?;
     }
     summary.files = folder::list(dir)?;
     summary.files.push("summary.json".into());

@@ -83,6 +83,7 @@ struct Drill {
     costs: EdgeCosts,
     routes: ShelterRoutes,
     hh: Households,
+    ws: floodrill::agents::Workspace,
     events: Vec<AgentEvent>,
     t: f64,
 }
@@ -106,6 +107,7 @@ impl Drill {
             costs,
             routes,
             hh,
+            ws: Default::default(),
             events: Vec::new(),
             t: 0.0,
         }
@@ -128,7 +130,7 @@ impl Drill {
 
     fn step(&mut self, water: Water) {
         let env = self.routes.env(&self.graph, &self.costs, water);
-        self.hh.step(self.t, DT, &env);
+        self.hh.step(self.t, DT, &env, &mut self.ws);
         self.t += DT;
         self.events.extend(self.hh.drain_events());
     }

@@ -67,6 +67,7 @@ fn run(threads: usize, seed: u64) -> ([u8; 32], Vec<AgentEvent>, StateTable) {
         hh.issue_warning(&[0, 2], &door, 120.0).unwrap();
         let mut events = Vec::new();
         let dt = 5.0;
+        let mut ws = floodrill::agents::Workspace::default();
         for tick in 0..240 {
             let t = tick as f64 * dt;
             if tick == 100 {
@@ -80,7 +81,7 @@ fn run(threads: usize, seed: u64) -> ([u8; 32], Vec<AgentEvent>, StateTable) {
                 assert!(routes.refresh(&graph, hh.shelters(), &costs, 0.01));
             }
             let water = Water::Grids(WaterGrids::new(spec, &wd, &wv).unwrap());
-            hh.step(t, dt, &routes.env(&graph, &costs, water));
+            hh.step(t, dt, &routes.env(&graph, &costs, water), &mut ws);
             events.extend(hh.drain_events());
         }
         (hh.digest(), events, hh.counts_by_state_and_zone())

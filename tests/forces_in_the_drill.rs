@@ -135,7 +135,7 @@ fn run_mini(robot: bool) -> (f64, f64, f64) {
         ),
     )
     .unwrap();
-    let mut s = floodrill::scenario::load(&path).unwrap();
+    let mut s = floodrill::setup::load(&path).unwrap();
     s.file.plan.clear();
     s.file.injects.clear();
     let h01 = s.place("H01").unwrap().at;
@@ -174,7 +174,7 @@ fn run_mini(robot: bool) -> (f64, f64, f64) {
 
 #[test]
 fn live_orders_are_checked_before_they_are_queued() {
-    let s = floodrill::scenario::load(&common::mini_dir().join("mini.ron")).unwrap();
+    let s = floodrill::setup::load(&common::mini_dir().join("mini.ron")).unwrap();
     let mut e = Engine::new(Arc::new(s), EngineOptions::default());
     let cmd = |t: f64, order: Order| Command {
         t,

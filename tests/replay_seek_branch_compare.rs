@@ -127,7 +127,7 @@ const ORDERS: &str = "4m Dispatch(unit: \"R01\", to: Place(\"H01\"))\n\
                       25m inject CommOutage(zones: [\"Z01\"], duration: \"10m\")\n";
 
 fn straight_digest(t: f64) -> String {
-    let sc = floodrill::scenario::load(&common::mini_dir().join("mini.ron")).unwrap();
+    let sc = floodrill::setup::load(&common::mini_dir().join("mini.ron")).unwrap();
     let cmds =
         floodrill::exercise::commands::parse_command_stream("orders.txt", ORDERS, &sc).unwrap();
     let mut e = Engine::new(Arc::new(sc), EngineOptions::default());

@@ -188,7 +188,7 @@ fn compare_of_a_full_drill_with_one_cut_short_says_the_spans_differ_and_scores_e
         assert_eq!(j["span_a"]["end_t"], 3600.0);
         assert_eq!(j["span_b"]["end_t"], t);
         // B is scored at its own end: its scorecard is that of a straight run stopped there.
-        let sc = floodrill::scenario::load(&scen).unwrap();
+        let sc = floodrill::setup::load(&scen).unwrap();
         let mut eng = floodrill::engine::Engine::new(
             std::sync::Arc::new(sc),
             floodrill::engine::EngineOptions::default(),

@@ -8,8 +8,7 @@ use std::sync::Arc;
 use floodrill::engine::{Engine, EngineOptions};
 
 fn digest(threads: usize, seed: Option<u64>) -> String {
-    let s =
-        floodrill::scenario::load(&common::mini_dir().join("mini.ron")).expect("mini validates");
+    let s = floodrill::setup::load(&common::mini_dir().join("mini.ron")).expect("mini validates");
     let mut e = Engine::new(
         Arc::new(s),
         EngineOptions {

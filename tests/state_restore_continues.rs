@@ -18,7 +18,7 @@ const ORDERS: &str = "4m Dispatch(unit: \"R01\", to: Place(\"H01\"))\n\
      25m inject CommOutage(zones: [\"Z01\"], duration: \"10m\")\n";
 
 fn engine(threads: usize) -> Engine {
-    let s = floodrill::scenario::load(&common::mini_dir().join("mini.ron")).expect("mini loads");
+    let s = floodrill::setup::load(&common::mini_dir().join("mini.ron")).expect("mini loads");
     let cmds = parse_command_stream("orders.txt", ORDERS, &s).expect("orders check");
     let mut e = Engine::new(
         Arc::new(s),

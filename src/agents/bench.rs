@@ -181,14 +181,15 @@ pub fn agents_bench_with(households: usize, threads: usize, ticks: usize) -> Ben
             .expect("bench warning");
         let dt = 5.0;
         let mut t = 0.0;
+        let mut ws = crate::agents::Workspace::default();
         while t < 300.0 {
-            hh.step(t, dt, &env);
+            hh.step(t, dt, &env, &mut ws);
             t += dt;
         }
         hh.drain_events();
         let start = Instant::now();
         for _ in 0..ticks {
-            hh.step(t, dt, &env);
+            hh.step(t, dt, &env, &mut ws);
             t += dt;
         }
         let seconds = start.elapsed().as_secs_f64();

@@ -196,11 +196,6 @@ pub struct Households {
     pub(crate) channels: Vec<String>,
     pub(crate) channel_issues: Vec<u32>,
     pub(crate) events: Vec<AgentEvent>,
-    /// Derived work arrays of the step, not state: never saved (one field of it was
-    /// keyed on a heap address, so identical runs wrote different replay bytes) and
-    /// rebuilt by the first step after a restore.
-    #[serde(skip)]
-    pub(crate) scratch: crate::agents::step::Scratch,
 }
 
 /// Zone index of every building: its `zone` id, else the first zone polygon containing
@@ -437,7 +432,6 @@ impl Households {
             channels: Vec::new(),
             channel_issues: Vec::new(),
             events: Vec::new(),
-            scratch: Default::default(),
         })
     }
 
@@ -594,13 +588,6 @@ impl Households {
     /// Take the events produced since the last drain.
     pub fn drain_events(&mut self) -> Vec<AgentEvent> {
         std::mem::take(&mut self.events)
-    }
-
-    /// Households on each edge for `mode` at the start of the last step (vehicles when
-    /// driving): feed them to `EdgeCosts::set_load` before rebuilding route trees if
-    /// routes should see congestion.
-    pub fn edge_loads(&self, mode: Mode) -> &[u32] {
-        &self.scratch.load[mode.index()]
     }
 
     /// Issue a warning on `channel` at `t_issue` to the zones (indices) listed.

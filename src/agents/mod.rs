@@ -39,7 +39,7 @@
 //! costs.update_from_depth(graph, edge_depths)?;          // water on the roads
 //! routes.refresh(graph, hh.shelters(), &costs, 0.05);     // only if the graph changed
 //! let water = Water::Grids(WaterGrids::new(spec, depth_grid, speed_grid)?);
-//! hh.step(t, dt, &routes.env(graph, &costs, water));
+//! hh.step(t, dt, &routes.env(graph, &costs, water), &mut ws); // ws: a Workspace
 //! for ev in hh.drain_events() { /* record, score, raise rescue requests */ }
 //! let table = hh.counts_by_state_and_zone();              // once a minute
 //! t += dt;
@@ -70,4 +70,4 @@ pub use params::{
 };
 pub use routes::ShelterRoutes;
 pub use shelters::{ShelterSpec, Shelters};
-pub use step::{AgentEnv, Water, WaterGrids};
+pub use step::{AgentEnv, Water, WaterGrids, Workspace};

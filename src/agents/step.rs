@@ -176,11 +176,12 @@ impl EdgeGeo {
     }
 }
 
-/// Derived per-edge work arrays (rebuilt freely; not part of the state, and not
-/// serialisable: `geo_key` holds a heap address).
+/// The step's workspace: derived per-edge work arrays, rebuilt freely by the step
+/// (not part of the state, never saved: `geo_key` holds a heap address). The caller
+/// keeps one beside its [`Households`] and passes it to every [`Households::step`].
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Scratch {
-    pub load: [Vec<u32>; 2],
+pub struct Workspace {
+    load: [Vec<u32>; 2],
     loaded: [Vec<u32>; 2],
     /// Depth factor per mode and edge.
     dfac: [Vec<f64>; 2],
@@ -211,7 +212,14 @@ fn bpr(c: &Congestion, load: f64, capacity: f64) -> f64 {
     1.0 / (1.0 + c.alpha * p)
 }
 
-impl Scratch {
+impl Workspace {
+    /// Households on each edge for `mode` at the start of the last step (vehicles when
+    /// driving): feed them to `EdgeCosts::set_load` before rebuilding route trees if
+    /// routes should see congestion.
+    pub fn edge_loads(&self, mode: Mode) -> &[u32] {
+        &self.load[mode.index()]
+    }
+
     fn prepare(&mut self, env: &AgentEnv, attrs: &Attrs, state: &[HouseholdState], edge: &[u32]) {
         let g = env.graph;
         let ne = g.edge_count();
@@ -640,7 +648,7 @@ impl Households {
     /// # Panics
     /// If the trees do not match the shelters (one per shelter and mode) or the costs
     /// were made for another graph — caller bugs, not input errors.
-    pub fn step(&mut self, t: f64, dt: f64, env: &AgentEnv) {
+    pub fn step(&mut self, t: f64, dt: f64, env: &AgentEnv, ws: &mut Workspace) {
         let ns = self.shelters.len();
         assert!(
             env.trees_drive.len() == ns && env.trees_walk.len() == ns,
@@ -654,8 +662,7 @@ impl Households {
             "agents::step: edge costs of another graph"
         );
         let t1 = t + dt;
-        self.scratch
-            .prepare(env, &self.attrs, &self.dynm.state, &self.dynm.edge);
+        ws.prepare(env, &self.attrs, &self.dynm.state, &self.dynm.edge);
         let ctx = Ctx {
             env,
             trees: [env.trees_drive, env.trees_walk],
@@ -663,8 +670,8 @@ impl Households {
             params: &self.params,
             limits: env.costs.params().limits,
             shelters: &self.shelters,
-            fac: [&self.scratch.fac[0], &self.scratch.fac[1]],
-            geo: &self.scratch.geo,
+            fac: [&ws.fac[0], &ws.fac[1]],
+            geo: &ws.geo,
             t0: t,
             t1,
         };

@@ -8,10 +8,9 @@
 
 use bevy::prelude::*;
 
-use super::hydro::Water;
 use super::{RunSeed, ScenarioRes, register_digest, state_fns};
 use crate::exercise::commands::{Command, CommandKind, scenario_injects};
-use crate::exercise::log::{EventLog, Origin};
+use crate::exercise::log::{EventLog, Origin, SimEvent};
 use crate::exercise::plan::{PlanState, PlanView};
 use crate::exercise::sensors::{Measure, Sensor};
 use crate::exercise::{SimClock, SimSet, SimTick};
@@ -152,8 +151,7 @@ impl Plugin for ExercisePlugin {
             .add_systems(
                 SimTick,
                 (apply_inbox, evaluate_plan).chain().in_set(SimSet::Inputs),
-            )
-            .add_systems(SimTick, sample_sensors.in_set(SimSet::Sense));
+            );
         register_digest(app, "sensors", |w, h| {
             for s in &w.resource::<Sensors>().0 {
                 if let Some(r) = s.visible() {
@@ -195,16 +193,19 @@ pub fn evaluate_plan(
         log.0.push(
             clock.t,
             Origin::Plan,
-            "rule_fired",
-            serde_json::json!({ "rule": rules[i].id }),
+            SimEvent::RuleFired {
+                rule: rules[i].id.clone(),
+            },
         );
         for o in orders {
-            let detail = serde_json::to_value(o).unwrap_or_default();
             log.0.push(
                 clock.t,
                 Origin::Plan,
-                "order",
-                serde_json::json!({ "rule": rules[i].id, "order": detail }),
+                SimEvent::OrderIssued {
+                    order: o.clone(),
+                    rule: Some(rules[i].id.clone()),
+                    source: None,
+                },
             );
             issued.0.push(IssuedOrder {
                 t: clock.t,
@@ -237,8 +238,11 @@ pub fn apply_inbox(
                 log.0.push(
                     clock.t,
                     c.origin,
-                    "order",
-                    serde_json::json!({ "source": c.source, "order": serde_json::to_value(o).unwrap_or_default() }),
+                    SimEvent::OrderIssued {
+                        order: o.clone(),
+                        rule: None,
+                        source: Some(c.source.clone()),
+                    },
                 );
                 issued.0.push(IssuedOrder {
                     t: clock.t,
@@ -251,8 +255,11 @@ pub fn apply_inbox(
                 log.0.push(
                     clock.t,
                     c.origin,
-                    "inject",
-                    serde_json::json!({ "id": c.id, "source": c.source, "event": serde_json::to_value(e).unwrap_or_default() }),
+                    SimEvent::InjectApplied {
+                        event: e.clone(),
+                        id: c.id.clone(),
+                        source: c.source.clone(),
+                    },
                 );
                 due.0.push(DueInject {
                     t: clock.t,
@@ -262,30 +269,5 @@ pub fn apply_inbox(
             }
         }
         applied.0.push(c);
-    }
-}
-
-/// Sample the sensors at the end of the tick from the true water and rain.
-pub fn sample_sensors(
-    clock: Res<SimClock>,
-    water: Option<Res<Water>>,
-    status: Res<UnitStatus>,
-    mut sensors: ResMut<Sensors>,
-) {
-    let t = clock.t_end();
-    for s in &mut sensors.0 {
-        let truth = match (&s.measure, &water) {
-            (Measure::WaterDepth, Some(w)) => {
-                w.0.spec()
-                    .cell_at(s.at.0, s.at.1)
-                    .map(|(r, c)| w.0.depth_grid_at(r, c))
-            }
-            (Measure::Rain, Some(w)) => {
-                Some(w.0.rain_field().intensity_at(w.0.spec(), s.at.0, s.at.1, t))
-            }
-            (Measure::PumpStatus(unit), _) => status.0.get(unit).copied(),
-            _ => None,
-        };
-        s.advance(t, truth);
     }
 }

@@ -18,12 +18,11 @@ use super::hydro::{Water, apply_water_injects};
 use super::people::{NewTrapped, People, apply_people_orders};
 use super::{ScenarioRes, register_digest};
 use crate::agents::HouseholdId;
-use crate::exercise::log::Origin;
+use crate::exercise::log::{Origin, SimEvent};
 use crate::exercise::{SimClock, SimSet, SimTick};
-use crate::forces::{Actions, BoatTerrain, Env, ForceEvent, Forces, RobotSpec, TeamKind, TeamSpec};
+use crate::forces::{Actions, BoatTerrain, Env, ForceEvent, Forces};
 use crate::hydro::HydroModel;
-use crate::scenario::Scenario;
-use crate::scenario::schema::{InjectEvent, Order, TeamKind as SchemaKind};
+use crate::scenario::schema::{InjectEvent, Order};
 use crate::world::roads::EdgeId;
 
 /// The forces of the run.
@@ -44,46 +43,7 @@ pub struct ForceTerrain {
     pub river: Vec<bool>,
 }
 
-/// Build the forces of a scenario (units at their depots).
-pub fn build_forces(s: &Scenario) -> Forces {
-    let f = &s.file.forces;
-    let depot = |id: &str| s.place(id).map_or((f64::NAN, f64::NAN), |p| p.at);
-    let teams = f
-        .teams
-        .iter()
-        .map(|t| TeamSpec {
-            id: t.id.clone(),
-            name: t.name.clone(),
-            kind: match t.kind {
-                SchemaKind::Vehicle => TeamKind::Vehicle,
-                SchemaKind::Boat => TeamKind::Boat,
-                SchemaKind::OnFoot => TeamKind::OnFoot,
-            },
-            crew: t.crew,
-            capacity: t.capacity,
-            wading_limit_m: t.wading_limit_m,
-            speed_m_s: t.speed_kmh / 3.6,
-            rescue_s_per_person: t.rescue_time_per_person.secs(),
-            depot: depot(&t.depot),
-        })
-        .collect();
-    let robots = f
-        .robots
-        .iter()
-        .map(|r| RobotSpec {
-            id: r.id.clone(),
-            name: r.name.clone(),
-            capacity_m3_s: r.capacity_m3_h / 3600.0,
-            setup_s: r.setup.secs(),
-            wading_limit_m: r.wading_limit_m,
-            speed_m_s: r.speed_kmh / 3.6,
-            hose_reach_m: r.hose_reach_m,
-            discharge_reach_m: r.discharge_reach_m,
-            depot: depot(&r.depot),
-        })
-        .collect();
-    Forces::new(teams, robots)
-}
+pub use crate::setup::forces::build_forces;
 
 /// Adds the forces systems to `SimTick`.
 pub struct ForcesPlugin;
@@ -265,12 +225,23 @@ fn apply_force_orders(
                     log.0.push(
                         clock.t,
                         Origin::Trainer,
-                        "rescue_requested",
-                        serde_json::json!({ "request": id, "x": p.0, "y": p.1, "persons": 0, "inject": d.id }),
+                        SimEvent::RescueRequested {
+                            household: None,
+                            inject: Some(d.id.clone()),
+                            persons: 0,
+                            request: id,
+                            x: p.0,
+                            y: p.1,
+                        },
                     );
                 }
             }
-            _ => {}
+            // A station's failure is the water's; the rest belong to other domains.
+            InjectEvent::PumpFailure { .. }
+            | InjectEvent::LeveeBreach { .. }
+            | InjectEvent::RoadCollapse { .. }
+            | InjectEvent::CommOutage { .. }
+            | InjectEvent::RainCell { .. } => {}
         }
     }
     for io in &issued.0 {
@@ -296,21 +267,28 @@ fn apply_force_orders(
                     log.0.push(
                         clock.t,
                         Origin::Sim,
-                        "no_team_available",
-                        serde_json::json!({ "waiting_requests": waiting }),
+                        SimEvent::NoTeamAvailable {
+                            waiting_requests: waiting,
+                        },
                     );
                 }
                 last_unserved.0 = waiting;
                 Ok(())
             }
-            _ => continue,
+            // The people's orders.
+            Order::Warn { .. }
+            | Order::OpenShelter(_)
+            | Order::CloseShelter(_)
+            | Order::CloseRoad(_) => continue,
         };
         if let Err(e) = r {
             log.0.push(
                 clock.t,
                 Origin::Sim,
-                "order_failed",
-                serde_json::json!({ "order": serde_json::to_value(&io.order).unwrap_or_default(), "error": e.to_string() }),
+                SimEvent::OrderFailed {
+                    error: e.to_string(),
+                    order: Some(io.order.clone()),
+                },
             );
         }
     }
@@ -360,8 +338,14 @@ fn step_forces(
         log.0.push(
             tr.t,
             Origin::Sim,
-            "rescue_requested",
-            serde_json::json!({ "request": id, "household": tr.hh.to_string(), "x": tr.x, "y": tr.y, "persons": tr.persons }),
+            SimEvent::RescueRequested {
+                household: Some(tr.hh),
+                inject: None,
+                persons: tr.persons,
+                request: id,
+                x: tr.x,
+                y: tr.y,
+            },
         );
     }
     if f.teams.is_empty() && f.robots.is_empty() {
@@ -415,17 +399,99 @@ fn step_forces(
     }
 }
 
+/// Log a unit's event (an exhaustive mapping: a new kind of force event must be named
+/// here).
 fn push_event(log: &mut Log, ev: &ForceEvent) {
-    let mut v = serde_json::to_value(ev).unwrap_or_default();
-    let t = v.get("t").and_then(|x| x.as_f64()).unwrap_or(0.0);
-    let kind = v
-        .get("kind")
-        .and_then(|x| x.as_str())
-        .unwrap_or("force")
-        .to_string();
-    if let Some(o) = v.as_object_mut() {
-        o.remove("t");
-        o.remove("kind");
-    }
-    log.0.push(t, Origin::Sim, &kind, v);
+    let (t, event) = match ev.clone() {
+        ForceEvent::Departed {
+            t,
+            unit,
+            to,
+            eta_s,
+            gap_m,
+        } => (
+            t,
+            SimEvent::UnitDeparted {
+                gap_m,
+                eta_s,
+                to,
+                unit,
+            },
+        ),
+        ForceEvent::NoRoute { t, unit, to } => (t, SimEvent::NoRoute { to, unit }),
+        ForceEvent::AtPost { t, unit, post } => (t, SimEvent::AtPost { post, unit }),
+        ForceEvent::OnScene { t, unit, at } => (t, SimEvent::OnScene { at, unit }),
+        ForceEvent::RequestReached {
+            t,
+            unit,
+            request,
+            response_s,
+        } => (
+            t,
+            SimEvent::RequestReached {
+                request,
+                response_s,
+                unit,
+            },
+        ),
+        ForceEvent::Rescued {
+            t,
+            unit,
+            request,
+            persons,
+        } => (
+            t,
+            SimEvent::PeopleRescued {
+                persons,
+                request,
+                unit,
+            },
+        ),
+        ForceEvent::RequestClosed {
+            t,
+            unit,
+            request,
+            outcome,
+        } => (
+            t,
+            SimEvent::RequestClosed {
+                outcome,
+                request,
+                unit,
+            },
+        ),
+        ForceEvent::Delivered {
+            t,
+            unit,
+            shelter,
+            persons,
+        } => (
+            t,
+            SimEvent::Delivered {
+                persons,
+                shelter,
+                unit,
+            },
+        ),
+        ForceEvent::Returned { t, unit } => (t, SimEvent::UnitReturned { unit }),
+        ForceEvent::PumpingStarted {
+            t,
+            unit,
+            cells,
+            to_river,
+        } => (
+            t,
+            SimEvent::PumpingStarted {
+                cells,
+                to_river,
+                unit,
+            },
+        ),
+        ForceEvent::PumpingStopped { t, unit, pumped_m3 } => {
+            (t, SimEvent::PumpingStopped { pumped_m3, unit })
+        }
+        ForceEvent::Failed { t, unit } => (t, SimEvent::UnitFailed { unit }),
+        ForceEvent::Restored { t, unit } => (t, SimEvent::UnitRestored { unit }),
+    };
+    log.0.push(t, Origin::Sim, event);
 }

@@ -20,6 +20,7 @@ pub mod forces;
 pub mod hydro;
 pub mod people;
 pub mod scoring;
+pub mod sense;
 
 use crate::exercise::{SimClock, SimSet, SimTick};
 use crate::scenario::Scenario;
@@ -36,9 +37,10 @@ pub struct RunSeed(pub u64);
 #[derive(Resource, Clone)]
 pub struct SimThreads(pub Arc<rayon::ThreadPool>);
 
-/// Where a headless run writes its files (absent in the GUI unless asked).
-#[derive(Resource, Debug, Clone)]
-pub struct OutputDir(pub std::path::PathBuf);
+/// Depth grids taken at the scenario's `outputs.depth_at` times, for the runner to
+/// write (absent unless asked for; not state: the runner drains it after each tick).
+#[derive(Resource, Debug, Clone, Default)]
+pub struct DepthFrames(pub Vec<(f64, crate::world::Grid<f64>)>);
 
 /// Set by a system when the simulation cannot go on (numerical failure); the runner
 /// stops after the tick and keeps what was written.
@@ -122,6 +124,21 @@ fn load_resource<T: Resource + serde::de::DeserializeOwned>(
     Ok(())
 }
 
+/// How a state digest is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DigestScheme {
+    /// Replay formats 1–3: the registered digest parts (water depths and discharges,
+    /// households, forces, sensors, clock). Also the quick check of `compare`, which
+    /// looks for the first tick two runs differ at.
+    #[default]
+    Parts,
+    /// Replay format 4 on: every saved part of the state, by name (the event log,
+    /// score tracker, warnings and plan included): nothing is saved without being
+    /// hashed.
+    Saved,
+}
+
 /// The full state of an engine: every registered part, by name.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FullState {
@@ -131,6 +148,9 @@ pub struct FullState {
     pub tick: u64,
     /// The state digest at this moment (hex), checked after a restore.
     pub digest: String,
+    /// How `digest` was made (states saved before format 4 have none: `Parts`).
+    #[serde(default)]
+    pub scheme: DigestScheme,
     /// Parts: name and MessagePack bytes.
     pub parts: Vec<(String, crate::codec::Bytes)>,
 }
@@ -209,7 +229,8 @@ impl Plugin for SimPlugin {
             people::PeoplePlugin,
             forces::ForcesPlugin,
             scoring::ScoringPlugin,
-        ));
+        ))
+        .add_systems(SimTick, sense::sample_sensors.in_set(SimSet::Sense));
     }
 }
 
@@ -221,8 +242,51 @@ pub fn register_digest(app: &mut App, name: &'static str, f: DigestFn) {
         .push((name, f));
 }
 
-/// The state digest: blake3 over every registered part, in name order (hex).
+/// The state digest (hex) by a scheme.
+pub fn digest_by(world: &World, scheme: DigestScheme) -> String {
+    match scheme {
+        DigestScheme::Parts => parts_digest(world),
+        DigestScheme::Saved => state_digest(world),
+    }
+}
+
+/// The state digest: blake3 over every saved part of the state (its MessagePack
+/// bytes), in name order (hex). A part that cannot be saved hashes its error, so the
+/// digest still differs from a healthy state's.
 pub fn state_digest(world: &World) -> String {
+    let saved: Vec<(&'static str, Result<Vec<u8>, String>)> = world
+        .resource::<StateParts>()
+        .0
+        .iter()
+        .map(|(n, save, _)| (*n, save(world)))
+        .collect();
+    saved_digest(&saved)
+}
+
+/// [`state_digest`] of parts already saved: `(name, bytes or why not)`.
+fn saved_digest(saved: &[(&str, Result<Vec<u8>, String>)]) -> String {
+    let mut order: Vec<usize> = (0..saved.len()).collect();
+    order.sort_by_key(|&k| saved[k].0);
+    let mut h = blake3::Hasher::new();
+    for k in order {
+        let (name, bytes) = &saved[k];
+        h.update(name.as_bytes());
+        match bytes {
+            Ok(bytes) => {
+                h.update(&(bytes.len() as u64).to_le_bytes());
+                h.update(bytes);
+            }
+            Err(e) => {
+                h.update(b"unsaveable:");
+                h.update(e.as_bytes());
+            }
+        }
+    }
+    h.finalize().to_hex().to_string()
+}
+
+/// The digest of the registered digest parts (formats 1–3; see [`DigestScheme::Parts`]).
+pub fn parts_digest(world: &World) -> String {
     let mut parts: Vec<(&'static str, DigestFn)> = world.resource::<DigestParts>().0.clone();
     parts.sort_by_key(|p| p.0);
     let mut h = blake3::Hasher::new();
@@ -252,7 +316,7 @@ pub fn restore_world(world: &mut World, st: &FullState) -> Result<(), String> {
             .ok_or_else(|| format!("the snapshot has no `{name}` state"))?;
         load(world, &b.1.0).map_err(|e| format!("restoring the {name} state: {e}"))?;
     }
-    let d = state_digest(world);
+    let d = digest_by(world, st.scheme);
     if d != st.digest {
         return Err(format!(
             "the restored state at {} does not match its digest (saved {}, restored {})",
@@ -343,9 +407,14 @@ impl Engine {
         Ok(())
     }
 
-    /// The state digest (hex).
+    /// The state digest (hex): every saved part ([`DigestScheme::Saved`]).
     pub fn digest(&self) -> String {
         state_digest(self.app.world())
+    }
+
+    /// The state digest by a scheme (a replay of format 1–3 was made with `Parts`).
+    pub fn digest_by(&self, scheme: DigestScheme) -> String {
+        digest_by(self.app.world(), scheme)
     }
 
     /// The world, read-only.
@@ -359,9 +428,19 @@ impl Engine {
         self.app.world_mut().insert_resource(watch);
     }
 
-    /// Write outputs into `dir` as the run goes (depth rasters at requested times).
-    pub fn set_output_dir(&mut self, dir: std::path::PathBuf) {
-        self.app.world_mut().insert_resource(OutputDir(dir));
+    /// Take the depth grid at the scenario's `outputs.depth_at` times from now on;
+    /// collect them with [`Engine::take_depth_frames`].
+    pub fn capture_depth_frames(&mut self) {
+        self.app.world_mut().init_resource::<DepthFrames>();
+    }
+
+    /// The depth grids taken since the last call: `(sim time, depth)`.
+    pub fn take_depth_frames(&mut self) -> Vec<(f64, crate::world::Grid<f64>)> {
+        self.app
+            .world_mut()
+            .get_resource_mut::<DepthFrames>()
+            .map(|mut f| std::mem::take(&mut f.0))
+            .unwrap_or_default()
     }
 
     /// Queue timed orders and injects (a command stream, the live API); each applies
@@ -409,16 +488,24 @@ impl Engine {
     /// The full state now: every registered part (see [`StateParts`]).
     pub fn save_state(&self) -> Result<FullState, String> {
         let w = self.app.world();
+        let saved: Vec<(&'static str, Result<Vec<u8>, String>)> = w
+            .resource::<StateParts>()
+            .0
+            .iter()
+            .map(|(n, save, _)| (*n, save(w)))
+            .collect();
+        let digest = saved_digest(&saved);
         let mut parts = Vec::new();
-        for (name, save, _) in &w.resource::<StateParts>().0 {
-            let b = save(w).map_err(|e| format!("saving the {name} state: {e}"))?;
+        for (name, b) in saved {
+            let b = b.map_err(|e| format!("saving the {name} state: {e}"))?;
             parts.push((name.to_string(), crate::codec::Bytes(b)));
         }
         let c = self.clock();
         Ok(FullState {
             t: c.t,
             tick: c.tick,
-            digest: self.digest(),
+            digest,
+            scheme: DigestScheme::Saved,
             parts,
         })
     }

@@ -17,16 +17,13 @@ use bevy::prelude::*;
 use super::exercise::{DueInjects, IssuedOrders, Log, RescueRequested, evaluate_plan};
 use super::hydro::{Water as WaterRes, apply_water_injects};
 use super::{RunSeed, ScenarioRes, SimHealth, register_digest};
-use crate::agents::{
-    AgentEvent, AgentParams, ChannelParams, Households, ShelterRoutes, ShelterSpec, Shelters,
-    StateTable, Water,
-};
-use crate::exercise::log::Origin;
+use crate::agents::{AgentEvent, ChannelParams, Households, ShelterRoutes, StateTable, Water};
+use crate::exercise::log::{Origin, SimEvent};
 use crate::exercise::{SimClock, SimSet, SimTick};
 use crate::scenario::Scenario;
-use crate::scenario::schema::{InjectEvent, Order, PopulationSource};
+use crate::scenario::schema::{InjectEvent, Order};
 use crate::world::roads::RoadGraph;
-use crate::world::routing::{CostParams, EdgeCosts, sample_edge_depths};
+use crate::world::routing::{EdgeCosts, sample_edge_depths};
 
 /// The people of the run: road graph, households, shelters, routes.
 #[derive(Resource)]
@@ -43,6 +40,8 @@ pub struct People {
     pub zone_index: BTreeMap<String, u32>,
     /// Zone ids by index.
     pub zone_ids: Vec<String>,
+    /// The households' step workspace (rebuilt by the step; never saved).
+    pub ws: crate::agents::Workspace,
 }
 
 /// A household trapped this tick: a rescue request for the forces.
@@ -127,85 +126,17 @@ fn load_people(w: &mut World, b: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// Build the people of a scenario.
-pub fn build_people(s: &Scenario, seed: u64) -> Result<People, String> {
-    let f = &s.file;
-    let stops: Vec<(f64, f64)> = s.places.iter().map(|p| p.at).collect();
-    let graph = RoadGraph::build_with_stops(&s.roads, &stops, 1.0).map_err(|e| e.to_string())?;
-    let mut params = AgentParams::default();
-    let p = &f.population;
-    params.population.household_size = p.household_size;
-    params.population.vehicle_share = p.vehicle_share;
-    params.population.elderly_share = p.elderly_share;
-    params.population.children_share = p.children_share;
-    params.mobilisation.median_day_s = p.mobilisation.median_day.secs();
-    params.mobilisation.median_night_s = p.mobilisation.median_night.secs();
-    params.mobilisation.sigma = p.mobilisation.sigma;
-    params.mobilisation.compliance = p.mobilisation.compliance;
-    use chrono::Timelike;
-    params.mobilisation.start_hour = s.start.hour() as f64 + s.start.minute() as f64 / 60.0;
-    params.ack_delay_s = f.warnings.ack_delay.map(|d| d.secs());
-    params.movement.walk_speed = p.walking.speed_m_s;
-    params.movement.slow_walk_speed = p.walking.slow_speed_m_s;
-    let hz = &p.hazard;
-    params.hazard.hr_threshold = hz.trapped_above_hr;
-    params.hazard.debris_factor = hz.debris_factor;
-    params.hazard.debris_depth_m = hz.debris_depth_m;
-    params.hazard.home_trap_depth_m = hz.home_trapped_above_m;
-    params.hazard.storey_height_m = hz.storey_height_m;
-    params.hazard.casualty = hz.casualty.as_ref().map(|c| crate::agents::CasualtyRule {
-        hr_above: c.hr_above,
-        for_s: c.exposure.secs(),
-    });
-    params.validate().map_err(|e| e.to_string())?;
-    let mut households = match &p.source {
-        PopulationSource::Buildings => {
-            Households::from_buildings(&s.buildings, &s.zones, &graph, &params, seed)
-        }
-        PopulationSource::ZoneTotals(t) => {
-            Households::from_zone_totals(&s.buildings, &s.zones, t, &graph, &params, seed)
-        }
-    }
-    .map_err(|e| e.to_string())?;
-    let zone_index: BTreeMap<String, u32> = s
-        .zones
-        .iter()
-        .enumerate()
-        .map(|(i, z)| (z.id.clone(), i as u32))
-        .collect();
-    let specs: Vec<ShelterSpec> = f
-        .shelters
-        .iter()
-        .filter_map(|sh| {
-            let place = s.place(&sh.place)?;
-            let capacity = sh
-                .capacity
-                .or(place.capacity.map(|c| c.max(0.0) as u32))
-                .unwrap_or(0);
-            Some(ShelterSpec {
-                id: sh.place.clone(),
-                at: place.at,
-                capacity,
-                open: sh.open,
-                zones: sh
-                    .zones
-                    .iter()
-                    .filter_map(|z| zone_index.get(z).copied())
-                    .collect(),
-            })
-        })
-        .collect();
-    households
-        .set_shelters(Shelters::new(&specs, &graph, s.zones.len()).map_err(|e| e.to_string())?);
-    let costs = EdgeCosts::new(&graph, CostParams::default()).map_err(|e| e.to_string())?;
-    let routes = ShelterRoutes::build(&graph, households.shelters(), &costs);
+/// Build the people of a scenario (see [`crate::setup::people`]).
+pub fn build_people(s: &Scenario, seed: u64) -> Result<People, crate::setup::SetupError> {
+    let p = crate::setup::people::build_people(s, seed)?;
     Ok(People {
-        graph,
-        households,
-        costs,
-        routes,
-        zone_ids: s.zones.iter().map(|z| z.id.clone()).collect(),
-        zone_index,
+        graph: p.graph,
+        households: p.households,
+        costs: p.costs,
+        routes: p.routes,
+        zone_index: p.zone_index,
+        zone_ids: p.zone_ids,
+        ws: Default::default(),
     })
 }
 
@@ -288,8 +219,11 @@ pub fn apply_people_orders(
                 log.0.push(
                     clock.t,
                     Origin::Sim,
-                    "comm_outage",
-                    serde_json::json!({ "zones": zones, "until_s": until, "inject": d.id }),
+                    SimEvent::CommOutage {
+                        inject: d.id.clone(),
+                        until_s: until,
+                        zones: zones.clone(),
+                    },
                 );
             }
             InjectEvent::RoadCollapse { road } => {
@@ -301,12 +235,18 @@ pub fn apply_people_orders(
                     log.0.push(
                         clock.t,
                         Origin::Sim,
-                        "road_closed",
-                        serde_json::json!({ "road": road, "inject": d.id }),
+                        SimEvent::RoadClosed {
+                            inject: Some(d.id.clone()),
+                            road: road.clone(),
+                        },
                     );
                 }
             }
-            _ => {}
+            // The water's and the forces' injects.
+            InjectEvent::LeveeBreach { .. }
+            | InjectEvent::PumpFailure { .. }
+            | InjectEvent::RainCell { .. }
+            | InjectEvent::FalseReport { .. } => {}
         }
     }
     for io in &issued.0 {
@@ -335,25 +275,35 @@ pub fn apply_people_orders(
                     Ok(n) => log.0.push(
                         clock.t,
                         io.origin,
-                        "warning_issued",
-                        serde_json::json!({ "zones": zones, "channel": channel, "households_reached_earlier": n }),
+                        SimEvent::WarningIssued {
+                            channel: channel.clone(),
+                            households_reached_earlier: n as u64,
+                            zones: zones.clone(),
+                        },
                     ),
-                    Err(e) => log.0.push(clock.t, Origin::Sim, "order_failed", serde_json::json!({ "error": e.to_string() })),
+                    Err(e) => log.0.push(
+                        clock.t,
+                        Origin::Sim,
+                        SimEvent::OrderFailed {
+                            error: e.to_string(),
+                            order: None,
+                        },
+                    ),
                 }
             }
             Order::OpenShelter(id) | Order::CloseShelter(id) => {
                 let open = matches!(io.order, Order::OpenShelter(_));
                 if let Some(k) = s.file.shelters.iter().position(|sh| &sh.place == id) {
                     people.households.set_shelter_open(k, open);
+                    let shelter = id.clone();
                     log.0.push(
                         clock.t,
                         io.origin,
                         if open {
-                            "shelter_opened"
+                            SimEvent::ShelterOpened { shelter }
                         } else {
-                            "shelter_closed"
+                            SimEvent::ShelterClosed { shelter }
                         },
-                        serde_json::json!({ "shelter": id }),
                     );
                 }
             }
@@ -366,12 +316,18 @@ pub fn apply_people_orders(
                     log.0.push(
                         clock.t,
                         io.origin,
-                        "road_closed",
-                        serde_json::json!({ "road": id }),
+                        SimEvent::RoadClosed {
+                            inject: None,
+                            road: id.clone(),
+                        },
                     );
                 }
             }
-            _ => {}
+            // The forces' orders.
+            Order::Dispatch { .. }
+            | Order::PrePosition { .. }
+            | Order::Recall { .. }
+            | Order::DispatchNearestToRescue => {}
         }
     }
 }
@@ -413,7 +369,7 @@ fn step_people(
         Water::Dry
     };
     let env = p.routes.env(&p.graph, &p.costs, env_water);
-    p.households.step(clock.t, clock.dt, &env);
+    p.households.step(clock.t, clock.dt, &env, &mut p.ws);
     for ev in p.households.drain_events() {
         if let AgentEvent::Trapped {
             hh,
@@ -433,56 +389,54 @@ fn step_people(
                 persons: *persons,
             });
         }
-        let (kind, detail) = event_json(&ev, &p.zone_ids, &p.households);
-        log.0.push(ev.t(), Origin::Sim, kind, detail);
+        let event = sim_event(&ev, &p.zone_ids, &p.households);
+        log.0.push(ev.t(), Origin::Sim, event);
     }
 }
 
-fn event_json(
-    ev: &AgentEvent,
-    zone_ids: &[String],
-    hh: &Households,
-) -> (&'static str, serde_json::Value) {
-    use serde_json::json;
+/// The log's form of a household event: indices resolved to ids.
+fn sim_event(ev: &AgentEvent, zone_ids: &[String], hh: &Households) -> SimEvent {
     let shelter_id = |k: u32| hh.shelters().id(k as usize).to_string();
-    match ev {
-        AgentEvent::WarningReceived { hh: h, channel, .. } => (
-            "warning_received",
-            json!({ "household": h.to_string(), "channel": hh.channel_id(*channel) }),
-        ),
-        AgentEvent::Refused { hh: h, .. } => ("stays_home", json!({ "household": h.to_string() })),
-        AgentEvent::ZoneAcknowledged { zone, .. } => (
-            "zone_acknowledged",
-            json!({ "zone": zone_ids.get(*zone as usize) }),
-        ),
+    match *ev {
+        AgentEvent::WarningReceived { hh: h, channel, .. } => SimEvent::WarningReceived {
+            channel: hh.channel_id(channel).to_string(),
+            household: h,
+        },
+        AgentEvent::Refused { hh: h, .. } => SimEvent::Refused { household: h },
+        AgentEvent::ZoneAcknowledged { zone, .. } => SimEvent::ZoneAcknowledged {
+            zone: zone_ids.get(zone as usize).cloned(),
+        },
         AgentEvent::Departed {
             hh: h,
             shelter,
             mode,
             ..
-        } => (
-            "departed",
-            json!({ "household": h.to_string(), "shelter": shelter.map(shelter_id), "mode": format!("{mode:?}") }),
-        ),
+        } => SimEvent::Departed {
+            household: h,
+            mode,
+            shelter: shelter.map(shelter_id),
+        },
         AgentEvent::Rerouted {
             hh: h, from, to, ..
-        } => (
-            "rerouted",
-            json!({ "household": h.to_string(), "from": from.map(shelter_id), "to": shelter_id(*to) }),
-        ),
-        AgentEvent::TurnedAway { hh: h, shelter, .. } => (
-            "turned_away",
-            json!({ "household": h.to_string(), "shelter": shelter_id(*shelter) }),
-        ),
+        } => SimEvent::Rerouted {
+            from: from.map(shelter_id),
+            household: h,
+            to: shelter_id(to),
+        },
+        AgentEvent::TurnedAway { hh: h, shelter, .. } => SimEvent::TurnedAway {
+            household: h,
+            shelter: shelter_id(shelter),
+        },
         AgentEvent::Sheltered {
             hh: h,
             shelter,
             persons,
             ..
-        } => (
-            "sheltered",
-            json!({ "household": h.to_string(), "shelter": shelter_id(*shelter), "persons": persons }),
-        ),
+        } => SimEvent::Sheltered {
+            household: h,
+            persons,
+            shelter: shelter_id(shelter),
+        },
         AgentEvent::Trapped {
             hh: h,
             x,
@@ -491,24 +445,30 @@ fn event_json(
             velocity,
             persons,
             ..
-        } => (
-            "trapped",
-            json!({ "household": h.to_string(), "x": x, "y": y, "depth_m": depth, "velocity_m_s": velocity, "persons": persons }),
-        ),
-        AgentEvent::Rescued { hh: h, persons, .. } => (
-            "rescued",
-            json!({ "household": h.to_string(), "persons": persons }),
-        ),
+        } => SimEvent::Trapped {
+            depth_m: depth,
+            household: h,
+            persons,
+            velocity_m_s: velocity,
+            x,
+            y,
+        },
+        AgentEvent::Rescued { hh: h, persons, .. } => SimEvent::Rescued {
+            household: h,
+            persons,
+        },
         AgentEvent::Casualty {
             hh: h,
             depth,
             velocity,
             persons,
             ..
-        } => (
-            "casualty",
-            json!({ "household": h.to_string(), "depth_m": depth, "velocity_m_s": velocity, "persons": persons }),
-        ),
+        } => SimEvent::Casualty {
+            depth_m: depth,
+            household: h,
+            persons,
+            velocity_m_s: velocity,
+        },
     }
 }
 

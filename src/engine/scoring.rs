@@ -13,6 +13,7 @@ use super::exercise::{IssuedOrders, Log, UnitStatus};
 use super::forces::ForcesRes;
 use super::hydro::{StationFailures, Water};
 use super::people::{People, Warnings};
+use crate::exercise::log::SimEvent;
 use crate::exercise::{SimClock, SimSet, SimTick};
 use crate::forces::{RobotState, dist};
 use crate::hydro::Real;
@@ -206,18 +207,15 @@ fn track_score(
             });
         }
     }
-    for e in &log.0.entries[tr.log_cursor.min(log.0.entries.len())..] {
-        if e.kind == "at_post" {
-            let unit = e.detail["unit"].as_str().unwrap_or("");
-            let post = e.detail["post"].as_str().unwrap_or("");
-            if let Some(p) = tr
+    for e in log.0.since(tr.log_cursor) {
+        if let SimEvent::AtPost { unit, post } = &e.event
+            && let Some(p) = tr
                 .posts
                 .iter_mut()
                 .rev()
-                .find(|p| p.unit == unit && p.post == post && p.arrived.is_none())
-            {
-                p.arrived = Some(e.t);
-            }
+                .find(|p| &p.unit == unit && &p.post == post && p.arrived.is_none())
+        {
+            p.arrived = Some(e.t);
         }
     }
     tr.log_cursor = log.0.entries.len();

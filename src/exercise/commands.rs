@@ -92,14 +92,14 @@ fn ron_options() -> ron::Options {
 /// Parse and check a command stream against a scenario.
 pub fn read_command_stream(path: &Path, s: &Scenario) -> Result<Vec<Command>, CommandErrors> {
     let file = path.display().to_string();
-    let text = crate::scenario::text::read_text(path).map_err(|e| {
+    let text = crate::text::read_text(path).map_err(|e| {
         let (line, col) = e.position();
         CommandErrors(vec![CommandError {
             file: file.clone(),
             line,
             col,
             message: match e {
-                crate::scenario::text::TextError::Io { source, .. } => {
+                crate::text::TextError::Io { source, .. } => {
                     format!("cannot read the command stream: {source}")
                 }
                 other => other.reason(),

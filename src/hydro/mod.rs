@@ -47,7 +47,7 @@ pub use model::{
 };
 pub use outputs::{MaxOutputs, Probe, ProbeSample};
 pub use rain::{
-    ChicagoStorm, GriddedFrames, IdfParams, MM_PER_H, MovingCell, RainField, RainSource,
+    ChicagoStorm, GriddedFrames, IdfParams, MM_PER_H, MovingCell, RainError, RainField, RainSource,
     ZoneScaling,
 };
 pub use real::Real;

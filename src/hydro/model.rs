@@ -509,7 +509,9 @@ impl<R: Real> ModelBuilder<R> {
                 }
             }
         }
-        self.rain.check_grid(&spec).map_err(HydroError::Setup)?;
+        self.rain
+            .check_grid(&spec)
+            .map_err(|e| HydroError::Setup(e.to_string()))?;
         let losses = match self.losses {
             Some((classes, class_of)) => {
                 check("land-use class", &class_of.spec)?;
@@ -618,7 +620,8 @@ impl<R: Real> Model<R> {
     /// Replace the rain field (e.g. from an inject). Takes effect from the next
     /// sub-step (spatial fields from the next source interval).
     pub fn set_rain(&mut self, rain: RainField) -> Result<(), HydroError> {
-        rain.check_grid(&self.spec).map_err(HydroError::Setup)?;
+        rain.check_grid(&self.spec)
+            .map_err(|e| HydroError::Setup(e.to_string()))?;
         let f = rain.zone_factors(&self.spec);
         let mut sum = 0.0;
         for (i, &fi) in f.iter().enumerate() {

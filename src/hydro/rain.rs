@@ -23,6 +23,20 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// Why a rain source cannot be made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RainError {
+    /// The design storm's parameters are out of range.
+    #[error("{0}")]
+    Storm(String),
+    /// The gridded frames cannot be read or are inconsistent.
+    #[error("{0}")]
+    Frames(String),
+    /// A gridded source or the zone raster is not on the model's grid.
+    #[error("{0}")]
+    Grid(String),
+}
+
 use super::series::{Interp, Series};
 use crate::world::{Grid, GridSpec, RasterError, read_asc};
 
@@ -88,31 +102,37 @@ pub struct ChicagoStorm {
 }
 
 impl ChicagoStorm {
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), RainError> {
         let s = self;
         if !(s.return_period_years > 0.0) {
-            return Err(format!(
+            return Err(RainError::Storm(format!(
                 "return period {} years: expected > 0",
                 s.return_period_years
-            ));
+            )));
         }
         if !(s.duration_min > 0.0 && s.duration_min.is_finite()) {
-            return Err(format!("duration {} min: expected > 0", s.duration_min));
+            return Err(RainError::Storm(format!(
+                "duration {} min: expected > 0",
+                s.duration_min
+            )));
         }
         if !(s.peak_ratio > 0.0 && s.peak_ratio < 1.0) {
-            return Err(format!("peak ratio {}: expected 0 < r < 1", s.peak_ratio));
+            return Err(RainError::Storm(format!(
+                "peak ratio {}: expected 0 < r < 1",
+                s.peak_ratio
+            )));
         }
         if !(s.time_step_min > 0.0 && s.time_step_min <= s.duration_min) {
-            return Err(format!(
+            return Err(RainError::Storm(format!(
                 "time step {} min: expected 0 < step ≤ duration {}",
                 s.time_step_min, s.duration_min
-            ));
+            )));
         }
         if !(s.idf.a1 > 0.0 && s.idf.b >= 0.0 && s.idf.n > 0.0 && s.idf.n < 1.0) {
-            return Err(format!(
+            return Err(RainError::Storm(format!(
                 "IDF parameters A1 = {}, b = {}, n = {}: expected A1 > 0, b ≥ 0, 0 < n < 1",
                 s.idf.a1, s.idf.b, s.idf.n
-            ));
+            )));
         }
         Ok(())
     }
@@ -157,7 +177,7 @@ impl ChicagoStorm {
 
     /// The hyetograph as a step series in mm/h: one block per time step (the last one
     /// may be shorter), then 0 from the end of the storm.
-    pub fn series(&self) -> Result<Series, String> {
+    pub fn series(&self) -> Result<Series, RainError> {
         self.check()?;
         let mut pts = Vec::new();
         let mut t0 = 0.0f64;
@@ -171,7 +191,7 @@ impl ChicagoStorm {
         if self.start_s > 0.0 {
             pts.insert(0, (0.0, 0.0));
         }
-        Series::new(&pts, Interp::Step).map_err(|e| e.message)
+        Series::new(&pts, Interp::Step).map_err(|e| RainError::Storm(e.message))
     }
 }
 
@@ -232,23 +252,23 @@ pub struct GriddedFrames {
 impl GriddedFrames {
     /// Frames `(time_s, raster in mm/h)`; times strictly increasing, all rasters on the
     /// same grid, values finite and ≥ 0.
-    pub fn new(frames: Vec<(f64, Grid<f64>)>) -> Result<Self, String> {
+    pub fn new(frames: Vec<(f64, Grid<f64>)>) -> Result<Self, RainError> {
         for k in 0..frames.len() {
             if k > 0 && frames[k].0 <= frames[k - 1].0 {
-                return Err(format!(
+                return Err(RainError::Frames(format!(
                     "frame {}: time {} s not after the previous frame's {} s",
                     k + 1,
                     frames[k].0,
                     frames[k - 1].0
-                ));
+                )));
             }
             if !frames[k].1.spec.same_extent(&frames[0].1.spec) {
-                return Err(format!(
+                return Err(RainError::Frames(format!(
                     "frame {}: grid {} differs from the first frame's {}",
                     k + 1,
                     frames[k].1.spec,
                     frames[0].1.spec
-                ));
+                )));
             }
             if let Some(v) = frames[k]
                 .1
@@ -256,20 +276,20 @@ impl GriddedFrames {
                 .iter()
                 .find(|v| !(v.is_finite() && **v >= 0.0))
             {
-                return Err(format!(
+                return Err(RainError::Frames(format!(
                     "frame {}: intensity {v} mm/h is not a finite value ≥ 0",
                     k + 1
-                ));
+                )));
             }
         }
         Ok(Self { frames })
     }
 
     /// Read frames from ESRI ASCII files `(time_s, path)` (no-data cells read as 0).
-    pub fn read_asc_frames(list: &[(f64, &Path)]) -> Result<Self, String> {
+    pub fn read_asc_frames(list: &[(f64, &Path)]) -> Result<Self, RainError> {
         let mut frames = Vec::with_capacity(list.len());
         for &(t, p) in list {
-            let g = read_asc(p).map_err(|e: RasterError| e.to_string())?;
+            let g = read_asc(p).map_err(|e: RasterError| RainError::Frames(e.to_string()))?;
             let mut grid = g.grid;
             if let Some(nd) = g.nodata {
                 for v in &mut grid.data {
@@ -388,22 +408,24 @@ impl RainField {
     }
 
     /// Check that gridded sources and zones match the model grid.
-    pub fn check_grid(&self, spec: &GridSpec) -> Result<(), String> {
+    pub fn check_grid(&self, spec: &GridSpec) -> Result<(), RainError> {
         for s in &self.sources {
             if let RainSource::Gridded(g) = s
                 && let Some(gs) = g.spec()
                 && !gs.same_extent(spec)
             {
-                return Err(format!("rain frames on {gs}, model grid is {spec}"));
+                return Err(RainError::Grid(format!(
+                    "rain frames on {gs}, model grid is {spec}"
+                )));
             }
         }
         if let Some(z) = &self.zones
             && !z.zones.spec.same_extent(spec)
         {
-            return Err(format!(
+            return Err(RainError::Grid(format!(
                 "rain zone raster on {}, model grid is {spec}",
                 z.zones.spec
-            ));
+            )));
         }
         Ok(())
     }

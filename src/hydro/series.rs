@@ -305,7 +305,7 @@ impl Series {
 
     /// Parse CSV text; `origin` names the source in errors.
     pub fn parse_csv(origin: &str, text: &str, interp: Interp) -> Result<Self, SeriesError> {
-        let text = crate::scenario::text::strip_bom(text);
+        let text = crate::text::strip_bom(text);
         let mut pts: Vec<(f64, f64)> = Vec::new();
         let mut spots: Vec<(usize, usize)> = Vec::new();
         let mut header_seen = false;
@@ -384,7 +384,7 @@ impl Series {
 
     /// Parse every series block of LISFLOOD-FP layout text (linear interpolation).
     pub fn parse_lisflood_all(origin: &str, text: &str) -> Result<Vec<Self>, SeriesError> {
-        let text = crate::scenario::text::strip_bom(text);
+        let text = crate::text::strip_bom(text);
         let mut out = Vec::new();
         let mut it = text
             .lines()
@@ -480,7 +480,7 @@ fn format_time(t: f64) -> String {
 }
 
 fn read(path: &Path) -> Result<String, SeriesError> {
-    crate::scenario::text::read_text(path).map_err(|e| {
+    crate::text::read_text(path).map_err(|e| {
         let (line, col) = e.position();
         SeriesError {
             col,

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::{ReplayError, open_at};
 use crate::agents::HouseholdState;
+use crate::engine::DigestScheme;
 use crate::engine::Engine;
 use crate::scenario::format_clock;
 use crate::scoring::Scorecard;
@@ -207,22 +208,19 @@ impl Comparison {
     }
 }
 
-/// The maps of a comparison, as PNG bytes.
-pub struct DiffMaps {
-    /// Maximum depth B − A.
-    pub max_depth: Vec<u8>,
-    /// Households whose outcome changed.
-    pub households: Vec<u8>,
+/// What the difference maps of a comparison show: the district, both runs' maximum
+/// depth per cell, and the households whose outcome changed. The report draws them.
+pub struct DiffData {
+    /// The scenario of run A (terrain, grid).
+    pub scenario: std::sync::Arc<crate::scenario::Scenario>,
+    /// Maximum depth per cell in A, m.
+    pub max_depth_a: Vec<f32>,
+    /// Maximum depth per cell in B, m.
+    pub max_depth_b: Vec<f32>,
+    /// Home position of each household whose outcome changed, and whether it fared
+    /// better in B.
+    pub changed: Vec<(crate::world::Pt, bool)>,
 }
-
-/// Colour of a household that fared better in B.
-pub const BETTER_RGBA: [u8; 4] = [30, 150, 60, 255];
-/// Colour of a household that fared worse in B.
-pub const WORSE_RGBA: [u8; 4] = [215, 40, 40, 255];
-/// Colour of water deeper in B.
-pub const DEEPER_RGBA: [u8; 4] = [200, 30, 40, 255];
-/// Colour of water shallower in B.
-pub const SHALLOWER_RGBA: [u8; 4] = [30, 80, 210, 255];
 
 /// How bad an outcome is, for "better" and "worse" (lower is better).
 fn badness(s: HouseholdState) -> u8 {
@@ -244,7 +242,7 @@ pub fn compare(
     a: &Path,
     b: &Path,
     threads: Option<usize>,
-) -> Result<(Comparison, DiffMaps), ReplayError> {
+) -> Result<(Comparison, DiffData), ReplayError> {
     let (ea, _, _) = open_at(a, f64::INFINITY, threads)?;
     let (eb, _, _) = open_at(b, f64::INFINITY, threads)?;
     let (ra, rb) = (super::read(a)?, super::read(b)?);
@@ -383,10 +381,7 @@ pub fn compare(
         oc.persons_b
             .insert(st.name().into(), tb.total_persons(st).into());
     }
-    let maps = diff_maps(&ea, ma, mb, &changed).map_err(|e| ReplayError::Io {
-        path: b.display().to_string(),
-        source: std::io::Error::other(e),
-    })?;
+    let maps = diff_data(&ea, ma, mb, &changed);
     Ok((
         Comparison {
             scenario_name: ea
@@ -433,7 +428,8 @@ fn first_divergent_tick(
         };
         ea.tick().map_err(fail)?;
         eb.tick().map_err(fail)?;
-        if ea.digest() != eb.digest() {
+        // The quick digest (water, households, forces, sensors) finds the tick.
+        if ea.digest_by(DigestScheme::Parts) != eb.digest_by(DigestScheme::Parts) {
             let c = ea.clock();
             return Ok(Some((c.tick, c.t)));
         }
@@ -441,44 +437,22 @@ fn first_divergent_tick(
     Ok(None)
 }
 
-fn diff_maps(
-    e: &Engine,
-    ma: &[f32],
-    mb: &[f32],
-    changed: &[(usize, bool)],
-) -> Result<DiffMaps, String> {
-    use crate::report::maps::Canvas;
-    let s = &e.world().resource::<crate::engine::ScenarioRes>().0;
-    let mut c = Canvas::terrain(s, 0.55);
-    c.cells(|i| {
-        let diff = *mb.get(i)? as f64 - *ma.get(i)? as f64;
-        if diff.abs() < DEPTH_TOLERANCE_M {
-            return None;
-        }
-        // Stronger colour for larger changes, full at 0.5 m.
-        let a = (80.0 + 175.0 * (diff.abs() / 0.5).min(1.0)) as u8;
-        let mut col = if diff > 0.0 {
-            DEEPER_RGBA
-        } else {
-            SHALLOWER_RGBA
-        };
-        col[3] = a;
-        Some(col)
-    });
-    let max_depth = c.png()?;
+fn diff_data(e: &Engine, ma: &[f32], mb: &[f32], changed: &[(usize, bool)]) -> DiffData {
+    let scenario = e.world().resource::<crate::engine::ScenarioRes>().0.clone();
     let p = e.world().resource::<crate::engine::people::People>();
-    let mut c = Canvas::terrain(s, 0.55);
-    let r = (c.scale as f64 * 0.6).clamp(2.0, 4.0);
-    for &(i, better) in changed {
-        let hh = crate::agents::HouseholdId(i as u32);
-        let Some(n) = p.households.home_node(hh) else {
-            continue;
-        };
-        let col = if better { BETTER_RGBA } else { WORSE_RGBA };
-        c.dot(p.graph.pos(n), r, col, Some([255, 255, 255, 200]));
+    let changed = changed
+        .iter()
+        .filter_map(|&(i, better)| {
+            let n = p
+                .households
+                .home_node(crate::agents::HouseholdId(i as u32))?;
+            Some((p.graph.pos(n), better))
+        })
+        .collect();
+    DiffData {
+        scenario,
+        max_depth_a: ma.to_vec(),
+        max_depth_b: mb.to_vec(),
+        changed,
     }
-    Ok(DiffMaps {
-        max_depth,
-        households: c.png()?,
-    })
 }

@@ -31,11 +31,21 @@ use crate::exercise::log::Origin;
 pub use record::{Recorder, Seek, Verified, open_at, snapshot, verify};
 
 /// The format version this engine writes.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// The format versions this engine reads (version 1 has no full states: seeking and
 /// branching re-simulate from the start; versions 1 and 2 find their district files
-/// only at the scenario's absolute path).
-pub const READS_VERSIONS: [u32; 3] = [1, 2, 3];
+/// only at the scenario's absolute path; versions 1–3 digest the registered digest
+/// parts, version 4 every saved part of the state).
+pub const READS_VERSIONS: [u32; 4] = [1, 2, 3, 4];
+
+/// How the digests of a replay of format `version` were made.
+pub fn digest_scheme(version: u32) -> crate::engine::DigestScheme {
+    if version >= 4 {
+        crate::engine::DigestScheme::Saved
+    } else {
+        crate::engine::DigestScheme::Parts
+    }
+}
 /// zstd level of the full states (the fastest: level 3 takes 1.7× as long for 2 %
 /// less on the demo's water grids).
 pub const STATE_ZSTD_LEVEL: i32 = 1;
@@ -138,6 +148,25 @@ pub struct StateRef {
     range: (u64, u64),
 }
 
+/// What a command record holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandRecordKind {
+    /// An order (`what` is an `Order` in RON).
+    Order,
+    /// An inject (`what` is an `InjectEvent` in RON).
+    Inject,
+}
+
+impl std::fmt::Display for CommandRecordKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Order => "order",
+            Self::Inject => "inject",
+        })
+    }
+}
+
 /// A recorded command.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CommandRecord {
@@ -148,7 +177,7 @@ pub struct CommandRecord {
     /// The order or inject, as in the scenario notation (RON).
     pub what: String,
     /// `order` or `inject`.
-    pub kind: String,
+    pub kind: CommandRecordKind,
     /// Where it came from.
     pub source: String,
     /// Id.
@@ -335,8 +364,8 @@ impl Writer {
     /// Record a command applied from outside the scenario file.
     pub fn command(&mut self, c: &Command) -> Result<(), ReplayError> {
         let (kind, what) = match &c.kind {
-            CommandKind::Order(o) => ("order", ron::to_string(o)),
-            CommandKind::Inject(e) => ("inject", ron::to_string(e)),
+            CommandKind::Order(o) => (CommandRecordKind::Order, ron::to_string(o)),
+            CommandKind::Inject(e) => (CommandRecordKind::Inject, ron::to_string(e)),
         };
         let what = what.map_err(|e| ReplayError::Io {
             path: self.path.display().to_string(),
@@ -348,7 +377,7 @@ impl Writer {
                 t: c.t,
                 origin: c.origin,
                 what,
-                kind: kind.into(),
+                kind,
                 source: c.source.clone(),
                 id: c.id.clone(),
             },
@@ -625,14 +654,17 @@ impl<'p> Parser<'p> {
                 let c: CommandRecord = serde_json::from_str(json).map_err(de)?;
                 self.time_ok(line, &what, c.t)?;
                 // The command must read back as what it says it is.
-                let back = match c.kind.as_str() {
-                    "inject" => ron::from_str::<crate::scenario::schema::InjectEvent>(&c.what)
-                        .map(|_| ())
-                        .map_err(|e| e.to_string()),
-                    "order" => ron::from_str::<crate::scenario::schema::Order>(&c.what)
-                        .map(|_| ())
-                        .map_err(|e| e.to_string()),
-                    other => Err(format!("kind `{other}`, expected `order` or `inject`")),
+                let back = match c.kind {
+                    CommandRecordKind::Inject => {
+                        ron::from_str::<crate::scenario::schema::InjectEvent>(&c.what)
+                            .map(|_| ())
+                            .map_err(|e| e.to_string())
+                    }
+                    CommandRecordKind::Order => {
+                        ron::from_str::<crate::scenario::schema::Order>(&c.what)
+                            .map(|_| ())
+                            .map_err(|e| e.to_string())
+                    }
                 };
                 if let Err(e) = back {
                     return Err(self.bad(
@@ -887,10 +919,13 @@ impl Replay {
                     line: self.command_lines.get(i).copied().unwrap_or(0),
                     message: format!("the command ({}) cannot be read: {e}", c.source),
                 };
-                let kind = if c.kind == "inject" {
-                    CommandKind::Inject(ron::from_str(&c.what).map_err(err)?)
-                } else {
-                    CommandKind::Order(ron::from_str(&c.what).map_err(err)?)
+                let kind = match c.kind {
+                    CommandRecordKind::Inject => {
+                        CommandKind::Inject(ron::from_str(&c.what).map_err(err)?)
+                    }
+                    CommandRecordKind::Order => {
+                        CommandKind::Order(ron::from_str(&c.what).map_err(err)?)
+                    }
                 };
                 Ok(Command {
                     t: c.t,

@@ -217,6 +217,7 @@ pub struct Verified {
 /// naming that snapshot.
 pub fn verify(path: &Path, threads: Option<usize>) -> Result<Verified, ReplayError> {
     let r = read(path)?;
+    let scheme = super::digest_scheme(r.header.version);
     let p = path.display().to_string();
     let mut engine = fresh_engine(&r, threads)?;
     engine.push_commands(r.engine_commands()?);
@@ -231,7 +232,7 @@ pub fn verify(path: &Path, threads: Option<usize>) -> Result<Verified, ReplayErr
                 format_clock(s.t)
             ))
         })?;
-        let d = engine.digest();
+        let d = engine.digest_by(scheme);
         if engine.clock().t != s.t || d != s.digest {
             return Err(diverged(format!(
                 "first divergent snapshot: the snapshot at {} (line {line}, tick {}): recorded digest {}, re-simulated {} at {}",
@@ -248,7 +249,7 @@ pub fn verify(path: &Path, threads: Option<usize>) -> Result<Verified, ReplayErr
         engine
             .run_until(end.t)
             .map_err(|e| diverged(format!("re-simulation failed before the end: {e}")))?;
-        let d = engine.digest();
+        let d = engine.digest_by(scheme);
         if d != end.digest {
             return Err(diverged(format!(
                 "the replay diverges: the final state at {} differs: recorded digest {}, \
@@ -403,15 +404,14 @@ pub fn scenario_location(r: &Replay) -> Result<std::path::PathBuf, ReplayError> 
 pub fn scenario_of(r: &Replay) -> Result<crate::scenario::Scenario, ReplayError> {
     let h = &r.header;
     let at = scenario_location(r)?;
-    let scenario = crate::scenario::load_str(&at, h.scenario_text.clone()).map_err(|e| {
-        ReplayError::Input {
+    let scenario =
+        crate::setup::load_str(&at, h.scenario_text.clone()).map_err(|e| ReplayError::Input {
             path: r.path.display().to_string(),
             message: format!(
                 "the scenario it embeds (recorded from {}) cannot be set up again:\n{e}",
                 h.scenario_path
             ),
-        }
-    })?;
+        })?;
     if scenario.hash() != h.scenario_hash {
         return Err(ReplayError::Input {
             path: r.path.display().to_string(),
@@ -510,7 +510,7 @@ pub fn open_at(
             path: p.clone(),
             message: format!("re-simulation failed before {}: {e}", format_clock(s.t)),
         })?;
-        if engine.digest() != s.digest {
+        if engine.digest_by(super::digest_scheme(r.header.version)) != s.digest {
             return Err(ReplayError::Diverged {
                 path: p,
                 message: format!(

@@ -8,24 +8,21 @@
 //! households by state, rescue response times); maps (maximum depth with hotspots,
 //! household outcomes, team and robot tracks).
 //!
-//! It reads the finished world and the scorecard; it never changes the simulation.
+//! It reads the finished run's record ([`RunRecord`]) and the scorecard; it never
+//! changes the simulation.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use base64::Engine as _;
-use bevy::prelude::World;
 use serde_json::Value;
 
+use super::RunSummary;
 use super::maps::{Canvas, STATE_RGBA, TRACK_RGBA, hex, paint_depth};
 use super::terrain::{CLASS_LABELS, CLASS_RGBA};
+use super::{ReportError, RunRecord};
 use crate::agents::{HouseholdId, HouseholdState};
-use crate::engine::ScenarioRes;
-use crate::engine::exercise::Log;
-use crate::engine::forces::ForcesRes;
-use crate::engine::hydro::{BalanceSeries, Water};
-use crate::engine::people::{People, PeopleSeries};
-use crate::run::RunSummary;
+use crate::scenario::schema::Metric;
 use crate::scenario::{Scenario, format_clock};
 use crate::scoring::Scorecard;
 use crate::world::PlaceKind;
@@ -38,59 +35,30 @@ pub fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Log kinds shown one by one on the timeline; household-level kinds are counted.
-const TIMELINE_KINDS: [&str; 21] = [
-    "inject",
-    "order",
-    "rule_fired",
-    "warning_issued",
-    "levee_breach",
-    "pump_station_failed",
-    "pump_station_restored",
-    "unit_failed",
-    "unit_restored",
-    "comm_outage",
-    "road_closed",
-    "shelter_opened",
-    "shelter_closed",
-    "at_post",
-    "on_scene",
-    "pumping_started",
-    "pumping_stopped",
-    "no_route",
-    "order_failed",
-    "zone_acknowledged",
-    "delivered",
-];
-
 /// Most rows on the timeline.
 const TIMELINE_MAX: usize = 600;
 
 /// Write `maps/*.png` and `report.html` into `dir`. Returns the report's path.
 pub fn write_report(
     dir: &Path,
-    world: &World,
+    r: &RunRecord<'_>,
     summary: &RunSummary,
     card: Option<&Scorecard>,
-) -> Result<std::path::PathBuf, String> {
-    let s = world.resource::<ScenarioRes>().0.clone();
+) -> Result<std::path::PathBuf, ReportError> {
+    let s = r.scenario;
     let maps_dir = dir.join("maps");
-    std::fs::create_dir_all(&maps_dir)
-        .map_err(|e| format!("{}: cannot create: {e}", maps_dir.display()))?;
+    std::fs::create_dir_all(&maps_dir).map_err(ReportError::io(&maps_dir))?;
     let mut maps = Vec::new();
-    for (file, title, legend, canvas) in [
-        max_depth_map(&s, world),
-        outcomes_map(&s, world),
-        tracks_map(&s, world),
-    ] {
-        let png = canvas.png()?;
+    for (file, title, legend, canvas) in [max_depth_map(s, r), outcomes_map(s, r), tracks_map(s, r)]
+    {
         let path = maps_dir.join(file);
-        std::fs::write(&path, &png).map_err(|e| format!("{}: {e}", path.display()))?;
+        let png = canvas.png().map_err(ReportError::png(&path))?;
+        std::fs::write(&path, &png).map_err(ReportError::io(&path))?;
         maps.push((file, title, legend, png));
     }
     let mut h = String::with_capacity(1 << 20);
-    head(&mut h, &s, &summary.run_id);
-    drill(&mut h, &s, summary, world);
+    head(&mut h, s, &summary.run_id);
+    drill(&mut h, s, summary, r);
     match card {
         Some(card) => {
             scorecard(&mut h, card);
@@ -104,8 +72,8 @@ pub fn write_report(
             );
         }
     }
-    timeline(&mut h, world);
-    charts(&mut h, &s, world);
+    timeline(&mut h, r);
+    charts(&mut h, s, r);
     let _ = writeln!(h, "<h2>地图 Maps</h2><div class=maps>");
     for (file, title, legend, png) in &maps {
         let b64 = base64::engine::general_purpose::STANDARD.encode(png);
@@ -127,8 +95,8 @@ pub fn write_report(
     );
     let path = dir.join("report.html");
     let tmp = dir.join("report.html.part");
-    std::fs::write(&tmp, h).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::write(&tmp, h).map_err(ReportError::io(&tmp))?;
+    std::fs::rename(&tmp, &path).map_err(ReportError::io(&path))?;
     Ok(path)
 }
 
@@ -172,11 +140,10 @@ figure img{{width:100%;image-rendering:pixelated}} figcaption{{font-weight:bold;
 /// the scorecards side by side, persons by final state, and the difference maps.
 pub fn comparison_html(
     c: &crate::replay::compare::Comparison,
-    maps: &crate::replay::compare::DiffMaps,
+    maps: &super::maps::DiffMaps,
 ) -> String {
-    use crate::replay::compare::{
-        BETTER_RGBA, DEEPER_RGBA, DEPTH_TOLERANCE_M, SHALLOWER_RGBA, WORSE_RGBA,
-    };
+    use super::maps::{BETTER_RGBA, DEEPER_RGBA, SHALLOWER_RGBA, WORSE_RGBA};
+    use crate::replay::compare::DEPTH_TOLERANCE_M;
     let mut h = String::with_capacity(1 << 18);
     head_titled(
         &mut h,
@@ -295,7 +262,7 @@ fn fig(label: &str, value: String) -> String {
     format!("<div>{}<b>{}</b></div>", esc(label), esc(&value))
 }
 
-fn drill(h: &mut String, s: &Scenario, summary: &RunSummary, world: &World) {
+fn drill(h: &mut String, s: &Scenario, summary: &RunSummary, r: &RunRecord<'_>) {
     let m = &s.file.meta;
     let _ = writeln!(
         h,
@@ -355,8 +322,18 @@ fn drill(h: &mut String, s: &Scenario, summary: &RunSummary, world: &World) {
             num("persons_trapped").map_or("–".into(), |v| format!("{v:.0}")),
         ),
     ];
-    if let Some(log) = world.get_resource::<Log>() {
-        let n = log.0.entries.iter().filter(|e| e.kind == "inject").count();
+    if let Some(log) = r.log {
+        let n = log
+            .0
+            .entries
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.event,
+                    crate::exercise::log::SimEvent::InjectApplied { .. }
+                )
+            })
+            .count();
         figs.push(fig("导调 injects", n.to_string()));
     }
     let _ = writeln!(h, "<div class=figs>{}</div>", figs.join(""));
@@ -499,8 +476,8 @@ fn improvement_plan(h: &mut String, card: &Scorecard) {
             .iter()
             .filter(|e| e.get("pass").and_then(Value::as_bool) == Some(false))
             .collect();
-        let (shows, change) = match c.id.as_str() {
-            _ if c.measures.contains_key("at_risk_zones") => {
+        let (shows, change) = match c.metric {
+            Metric::WarningLead { .. } => {
                 let leads: Vec<f64> = bad
                     .iter()
                     .filter_map(|e| minutes(e.get("lead_min")))
@@ -529,7 +506,7 @@ fn improvement_plan(h: &mut String, card: &Scorecard) {
                     "Warn on the forecast or on rain-gauge thresholds rather than on water already at the underpasses, so every zone has the full lead time; confirm by door-to-door visits (网格员) where acknowledgement is slow.".to_string(),
                 )
             }
-            _ if c.measures.contains_key("at_risk_persons") => {
+            Metric::Evacuation { .. } => {
                 let caught = c
                     .measures
                     .get("caught_persons")
@@ -567,7 +544,7 @@ fn improvement_plan(h: &mut String, card: &Scorecard) {
                     "Move the transfer earlier (应转早转) for the zones listed, where the streets flood before people can leave; where they cannot leave in time, tell them to shelter in place upstairs instead of walking into the water; check shelter capacity against the zones assigned.".to_string(),
                 )
             }
-            _ if c.measures.contains_key("requests_in_time") => {
+            Metric::Forces { .. } => {
                 let posts_bad: Vec<String> = bad
                     .iter()
                     .filter(|e| e.get("post").is_some())
@@ -602,7 +579,7 @@ fn improvement_plan(h: &mut String, card: &Scorecard) {
                     "Pre-position boat teams where the water traps people (see the outcome map), request reinforcements when the backlog of waiting requests grows, and start pre-positioning earlier for posts that were late.".to_string(),
                 )
             }
-            _ => {
+            Metric::Response { .. } => {
                 let hs: Vec<String> = bad
                     .iter()
                     .filter(|e| e.get("hotspot").is_some())
@@ -636,34 +613,41 @@ fn improvement_plan(h: &mut String, card: &Scorecard) {
     let _ = writeln!(h, "</table>");
 }
 
-fn timeline(h: &mut String, world: &World) {
+fn timeline(h: &mut String, r: &RunRecord<'_>) {
     let _ = writeln!(
         h,
         "<h2>时间线 Timeline: injects, orders and key events</h2>"
     );
-    let Some(log) = world.get_resource::<Log>() else {
+    let Some(log) = r.log else {
         return;
     };
-    let mut counts: std::collections::BTreeMap<&str, (usize, f64)> = Default::default();
+    let mut counts: std::collections::BTreeMap<String, (usize, f64)> = Default::default();
     // Identical entries (a repeating plan rule, its orders) collapse into one row with
     // a count and the last time.
-    let mut rows: Vec<(&crate::exercise::log::LogEntry, usize, f64)> = Vec::new();
+    let mut rows: Vec<(
+        &crate::exercise::log::LogEntry,
+        String,
+        serde_json::Value,
+        usize,
+        f64,
+    )> = Vec::new();
     let mut seen: std::collections::BTreeMap<(String, String), usize> = Default::default();
     for e in &log.0.entries {
-        if TIMELINE_KINDS.contains(&e.kind.as_str()) {
-            let key = (e.kind.clone(), e.detail.to_string());
+        let (kind, detail) = e.event.kind_and_detail();
+        if e.event.on_timeline() {
+            let key = (kind.clone(), detail.to_string());
             match seen.get(&key) {
                 Some(&i) => {
-                    rows[i].1 += 1;
-                    rows[i].2 = e.t;
+                    rows[i].3 += 1;
+                    rows[i].4 = e.t;
                 }
                 None => {
                     seen.insert(key, rows.len());
-                    rows.push((e, 1, e.t));
+                    rows.push((e, kind, detail, 1, e.t));
                 }
             }
         } else {
-            let c = counts.entry(e.kind.as_str()).or_insert((0, e.t));
+            let c = counts.entry(kind).or_insert((0, e.t));
             c.0 += 1;
         }
     }
@@ -672,7 +656,7 @@ fn timeline(h: &mut String, world: &World) {
         h,
         "<table><tr><th>time</th><th>origin</th><th>event</th><th>details</th></tr>"
     );
-    for (e, n, last) in rows.iter().take(TIMELINE_MAX) {
+    for (e, kind, detail, n, last) in rows.iter().take(TIMELINE_MAX) {
         let o = serde_json::to_value(e.origin)
             .ok()
             .and_then(|v| v.as_str().map(String::from))
@@ -689,8 +673,8 @@ fn timeline(h: &mut String, world: &World) {
             h,
             "<tr><td>{}</td><td class=origin-{o}>{o}</td><td>{}{times}</td><td>{}</td></tr>",
             format_clock(e.t),
-            esc(&e.kind),
-            esc(&super::table::evidence_line(&e.detail))
+            esc(kind),
+            esc(&super::table::evidence_line(detail))
         );
     }
     let _ = writeln!(h, "</table>");
@@ -846,14 +830,11 @@ fn short(v: f64) -> String {
     }
 }
 
-fn charts(h: &mut String, s: &Scenario, world: &World) {
+fn charts(h: &mut String, s: &Scenario, r: &RunRecord<'_>) {
     let _ = writeln!(h, "<h2>图表 Charts</h2><div class=charts>");
-    if let Some(b) = world.get_resource::<BalanceSeries>() {
-        let open = world
-            .get_resource::<Water>()
-            .map_or(0, |w| w.0.open_cells()) as f64
-            * s.dem.spec.cell
-            * s.dem.spec.cell;
+    if let Some(b) = r.balance {
+        let open =
+            r.water.map_or(0, |w| w.0.open_cells()) as f64 * s.dem.spec.cell * s.dem.spec.cell;
         let mut rain = Vec::new();
         for w in b.0.windows(2) {
             let dt = w[1].t - w[0].t;
@@ -891,7 +872,7 @@ fn charts(h: &mut String, s: &Scenario, world: &World) {
             )
         );
     }
-    if let Some(ps) = world.get_resource::<PeopleSeries>() {
+    if let Some(ps) = r.people_series {
         let pick = [
             HouseholdState::Unaware,
             HouseholdState::Moving,
@@ -919,7 +900,7 @@ fn charts(h: &mut String, s: &Scenario, world: &World) {
             line_chart("户 households by state", "households", &series, None, false)
         );
     }
-    if let Some(f) = world.get_resource::<ForcesRes>() {
+    if let Some(f) = r.forces {
         let pts: Vec<(f64, f64)> =
             f.0.requests
                 .iter()
@@ -982,9 +963,9 @@ const HOTSPOT: [u8; 4] = [230, 30, 30, 255];
 const SHELTER: [u8; 4] = [30, 150, 60, 255];
 const DEPOT: [u8; 4] = [20, 20, 20, 255];
 
-fn max_depth_map(s: &Scenario, world: &World) -> Map {
+fn max_depth_map(s: &Scenario, r: &RunRecord<'_>) -> Map {
     let mut c = Canvas::terrain(s, 0.15);
-    if let Some(w) = world.get_resource::<Water>() {
+    if let Some(w) = r.water {
         paint_depth(&mut c, &w.0.outputs().max_depth);
     }
     places(
@@ -1007,9 +988,9 @@ fn max_depth_map(s: &Scenario, world: &World) -> Map {
     )
 }
 
-fn outcomes_map(s: &Scenario, world: &World) -> Map {
+fn outcomes_map(s: &Scenario, r: &RunRecord<'_>) -> Map {
     let mut c = Canvas::terrain(s, 0.55);
-    if let Some(p) = world.get_resource::<People>() {
+    if let Some(p) = r.people {
         let hh = &p.households;
         // Worse outcomes drawn last, so they show where households share a node.
         let rank = |st: HouseholdState| match st {
@@ -1045,14 +1026,14 @@ fn outcomes_map(s: &Scenario, world: &World) -> Map {
     )
 }
 
-fn tracks_map(s: &Scenario, world: &World) -> Map {
+fn tracks_map(s: &Scenario, r: &RunRecord<'_>) -> Map {
     let mut c = Canvas::terrain(s, 0.45);
-    if let Some(w) = world.get_resource::<Water>() {
+    if let Some(w) = r.water {
         let md = &w.0.outputs().max_depth;
         c.cells(|i| (md.get(i).copied().unwrap_or(0.0) > 0.15).then_some([90, 150, 230, 90]));
     }
     let mut items = Vec::new();
-    if let Some(f) = world.get_resource::<ForcesRes>() {
+    if let Some(f) = r.forces {
         let units =
             f.0.teams
                 .iter()

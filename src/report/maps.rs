@@ -162,14 +162,14 @@ impl Canvas {
     }
 
     /// PNG bytes.
-    pub fn png(&self) -> Result<Vec<u8>, String> {
+    pub fn png(&self) -> Result<Vec<u8>, png::EncodingError> {
         let mut out = Vec::new();
         {
             let mut enc = png::Encoder::new(&mut out, self.width as u32, self.height as u32);
             enc.set_color(png::ColorType::Rgba);
             enc.set_depth(png::BitDepth::Eight);
-            let mut w = enc.write_header().map_err(|e| e.to_string())?;
-            w.write_image_data(&self.rgba).map_err(|e| e.to_string())?;
+            let mut w = enc.write_header()?;
+            w.write_image_data(&self.rgba)?;
         }
         Ok(out)
     }
@@ -208,6 +208,58 @@ pub const TRACK_RGBA: [[u8; 4]; 8] = [
 /// Hex text of a colour (`#rrggbb`), for the legends beside the pictures.
 pub fn hex(c: [u8; 4]) -> String {
     format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2])
+}
+
+/// Colour of a household that fared better in B.
+pub const BETTER_RGBA: [u8; 4] = [30, 150, 60, 255];
+/// Colour of a household that fared worse in B.
+pub const WORSE_RGBA: [u8; 4] = [215, 40, 40, 255];
+/// Colour of water deeper in B.
+pub const DEEPER_RGBA: [u8; 4] = [200, 30, 40, 255];
+/// Colour of water shallower in B.
+pub const SHALLOWER_RGBA: [u8; 4] = [30, 80, 210, 255];
+
+/// The maps of a comparison, as PNG bytes.
+pub struct DiffMaps {
+    /// Maximum depth B − A.
+    pub max_depth: Vec<u8>,
+    /// Households whose outcome changed.
+    pub households: Vec<u8>,
+}
+
+/// Draw the difference maps of a comparison: where the maximum depth changed by more
+/// than [`DEPTH_TOLERANCE_M`](crate::replay::compare::DEPTH_TOLERANCE_M) (deeper red,
+/// shallower blue, stronger for larger changes, full at 0.5 m) and the homes of the
+/// households that fared better (green) or worse (red) in B.
+pub fn diff_maps(d: &crate::replay::compare::DiffData) -> Result<DiffMaps, png::EncodingError> {
+    use crate::replay::compare::DEPTH_TOLERANCE_M;
+    let (ma, mb) = (&d.max_depth_a, &d.max_depth_b);
+    let mut c = Canvas::terrain(&d.scenario, 0.55);
+    c.cells(|i| {
+        let diff = *mb.get(i)? as f64 - *ma.get(i)? as f64;
+        if diff.abs() < DEPTH_TOLERANCE_M {
+            return None;
+        }
+        let a = (80.0 + 175.0 * (diff.abs() / 0.5).min(1.0)) as u8;
+        let mut col = if diff > 0.0 {
+            DEEPER_RGBA
+        } else {
+            SHALLOWER_RGBA
+        };
+        col[3] = a;
+        Some(col)
+    });
+    let max_depth = c.png()?;
+    let mut c = Canvas::terrain(&d.scenario, 0.55);
+    let r = (c.scale as f64 * 0.6).clamp(2.0, 4.0);
+    for &(at, better) in &d.changed {
+        let col = if better { BETTER_RGBA } else { WORSE_RGBA };
+        c.dot(at, r, col, Some([255, 255, 255, 200]));
+    }
+    Ok(DiffMaps {
+        max_depth,
+        households: c.png()?,
+    })
 }
 
 #[cfg(test)]

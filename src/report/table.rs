@@ -1,7 +1,7 @@
 //! Terminal tables that line up with Chinese text: widths are counted in terminal
 //! columns (CJK characters take two), not in bytes or chars.
 
-use crate::run::RunSummary;
+use super::RunSummary;
 
 /// Display width of a string in terminal columns.
 pub fn display_width(s: &str) -> usize {

@@ -13,20 +13,17 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use super::ReportError;
 use crate::hydro::{HydroModel, WaterBalance};
-use crate::run::RunError;
 use crate::scenario::format_duration;
-use crate::world::write_asc;
+use crate::world::{Grid, write_asc};
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
-    move |source| RunError::Output {
-        path: path.to_path_buf(),
-        source,
-    }
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
+    ReportError::io(path)
 }
 
-fn raster_err(path: &Path, e: crate::world::RasterError) -> RunError {
-    RunError::Output {
+fn raster_err(path: &Path, e: crate::world::RasterError) -> ReportError {
+    ReportError::Output {
         path: path.to_path_buf(),
         source: std::io::Error::other(e.to_string()),
     }
@@ -57,7 +54,7 @@ pub fn write_boundaries(
     model: &HydroModel,
     names: &[String],
     every: f64,
-) -> Result<(), RunError> {
+) -> Result<(), ReportError> {
     let samples = model.flow_samples();
     if samples.is_empty() {
         return Ok(());
@@ -92,7 +89,7 @@ pub fn write_boundaries(
 }
 
 /// Write text through a temporary file and a rename.
-pub fn write_text(path: &Path, text: &str) -> Result<(), RunError> {
+pub fn write_text(path: &Path, text: &str) -> Result<(), ReportError> {
     let tmp = path.with_extension("part");
     std::fs::write(&tmp, text).map_err(io(path))?;
     std::fs::rename(&tmp, path).map_err(io(path))
@@ -103,14 +100,14 @@ pub fn depth_file_name(t: f64) -> String {
     format!("depth_{}.asc", format_duration(t))
 }
 
-/// Write the current depth grid as `depth_<t>.asc`.
-pub fn write_depth(dir: &Path, model: &HydroModel, t: f64) -> Result<(), RunError> {
+/// Write a depth grid taken at sim time `t` as `depth_<t>.asc`.
+pub fn write_depth(dir: &Path, depth: &Grid<f64>, t: f64) -> Result<(), ReportError> {
     let path = dir.join(depth_file_name(t));
-    write_asc(&path, &model.depth_grid(), Some(NODATA), 4).map_err(|e| raster_err(&path, e))
+    write_asc(&path, depth, Some(NODATA), 4).map_err(|e| raster_err(&path, e))
 }
 
 /// Write the maximum rasters.
-pub fn write_max_rasters(dir: &Path, model: &HydroModel) -> Result<(), RunError> {
+pub fn write_max_rasters(dir: &Path, model: &HydroModel) -> Result<(), ReportError> {
     let out = model.outputs();
     for (name, grid) in [
         ("max_depth.asc", out.max_depth_grid()),
@@ -126,7 +123,7 @@ pub fn write_max_rasters(dir: &Path, model: &HydroModel) -> Result<(), RunError>
 
 /// Write `probes.csv`: `time_s` then `<id>_depth_m,<id>_speed_m_s` per probe, one row
 /// per `every` seconds (and the last sample).
-pub fn write_probes(dir: &Path, model: &HydroModel, every: f64) -> Result<(), RunError> {
+pub fn write_probes(dir: &Path, model: &HydroModel, every: f64) -> Result<(), ReportError> {
     let probes = model.probes();
     if probes.is_empty() {
         return Ok(());
@@ -149,7 +146,7 @@ pub fn write_probes(dir: &Path, model: &HydroModel, every: f64) -> Result<(), Ru
 }
 
 /// Write `water_balance.csv`.
-pub fn write_balance(dir: &Path, rows: &[WaterBalance]) -> Result<(), RunError> {
+pub fn write_balance(dir: &Path, rows: &[WaterBalance]) -> Result<(), ReportError> {
     let mut s = String::from(WaterBalance::csv_header());
     s.push('\n');
     for r in rows {

@@ -50,6 +50,29 @@ pub struct Scenario {
     pub buildings: Vec<Building>,
     /// Start of the drill as local date-time.
     pub start: chrono::NaiveDateTime,
+    /// The checks it was validated with (used again for live orders and injects).
+    pub checks: &'static dyn InputChecks,
+}
+
+/// A check of the layers above `scenario` failed; the message says why.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct Failed(pub String);
+
+/// What validation asks of the layers above it (setup: series files, design storms,
+/// the model's and the people's setup), so that `scenario` depends on nothing above
+/// it. `crate::setup::Checks` is the implementation every caller uses.
+pub trait InputChecks: Send + Sync + std::fmt::Debug {
+    /// The points `(t s, value)` of a series file, or why it cannot be read.
+    fn series_file(&self, path: &Path) -> Result<Vec<(f64, f64)>, Failed>;
+    /// The hyetograph `(t s, mm/h)` of a Chicago rain source (`None` for other kinds).
+    fn storm_series(&self, src: &RainSource) -> Option<Result<Vec<(f64, f64)>, Failed>>;
+    /// How many edge cells a boundary segment covers.
+    fn edge_cells(&self, spec: &GridSpec, edge: Edge, from: f64, to: f64) -> usize;
+    /// The hydraulic model can be set up.
+    fn model(&self, s: &Scenario) -> Result<(), Failed>;
+    /// The people can be set up.
+    fn people(&self, s: &Scenario) -> Result<(), Failed>;
 }
 
 impl Scenario {
@@ -130,7 +153,7 @@ impl Scenario {
 /// exist and points must lie inside the district. Returns `(field, message)` for each
 /// problem (fields relative to the order), empty when it can be carried out.
 pub fn check_order(s: &Scenario, o: &Order) -> Vec<(String, String)> {
-    let mut v = Validator::detached();
+    let mut v = Validator::detached(s.checks);
     let r = Refs::new(&s.file, &s.places, &s.zones, &s.roads);
     v.order(o, "", &r, Some(&s.dem.spec));
     v.detached_problems()
@@ -138,15 +161,16 @@ pub fn check_order(s: &Scenario, o: &Order) -> Vec<(String, String)> {
 
 /// Check an inject given outside the scenario file, like [`check_order`].
 pub fn check_inject(s: &Scenario, e: &InjectEvent) -> Vec<(String, String)> {
-    let mut v = Validator::detached();
+    let mut v = Validator::detached(s.checks);
     let r = Refs::new(&s.file, &s.places, &s.zones, &s.roads);
     v.inject_event(e, "", &r, Some(&s.dem.spec));
     v.detached_problems()
 }
 
-/// Load, parse and validate a scenario file.
-pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let text = super::text::read_text(path).map_err(|e| {
+/// Load, parse and validate a scenario file, with the checks of the layers above
+/// (`crate::setup::load` passes them).
+pub fn load_with(path: &Path, checks: &'static dyn InputChecks) -> Result<Scenario, ScenarioError> {
+    let text = crate::text::read_text(path).map_err(|e| {
         let (line, col) = e.position();
         ScenarioError {
             diagnostics: vec![Diagnostic {
@@ -155,7 +179,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
                 col: col.max(1),
                 field: String::new(),
                 message: match e {
-                    super::text::TextError::Io { source, .. } => {
+                    crate::text::TextError::Io { source, .. } => {
                         format!("cannot read scenario file: {source}")
                     }
                     other => other.reason(),
@@ -163,13 +187,17 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
             }],
         }
     })?;
-    load_str(path, text)
+    load_str_with(path, text, checks)
 }
 
 /// Parse and validate scenario text read from `path` (used for error messages and to
 /// resolve relative paths).
-pub fn load_str(path: &Path, text: String) -> Result<Scenario, ScenarioError> {
-    let text = match super::text::strip_bom(&text).len() {
+pub fn load_str_with(
+    path: &Path,
+    text: String,
+    checks: &'static dyn InputChecks,
+) -> Result<Scenario, ScenarioError> {
+    let text = match crate::text::strip_bom(&text).len() {
         n if n == text.len() => text,
         n => text[text.len() - n..].to_string(),
     };
@@ -179,6 +207,7 @@ pub fn load_str(path: &Path, text: String) -> Result<Scenario, ScenarioError> {
         path: path.to_path_buf(),
         loc: Locator::new(&text),
         diags: Vec::new(),
+        checks: Some(checks),
         base_dir: if base_dir.as_os_str().is_empty() {
             PathBuf::from(".")
         } else {
@@ -190,7 +219,7 @@ pub fn load_str(path: &Path, text: String) -> Result<Scenario, ScenarioError> {
     // scenario that validates always runs.
     if v.diags.is_empty()
         && let Some(s) = &checked
-        && let Err(e) = crate::engine::hydro::build_model(s)
+        && let Err(e) = checks.model(s)
     {
         v.err("", format!("the hydraulic model cannot be set up: {e}"));
     }
@@ -198,7 +227,7 @@ pub fn load_str(path: &Path, text: String) -> Result<Scenario, ScenarioError> {
         && let Some(s) = &checked
         && !s.roads.is_empty()
         && s.buildings.iter().any(|b| b.households > 0)
-        && let Err(e) = crate::engine::people::build_people(s, s.file.meta.seed)
+        && let Err(e) = checks.people(s)
     {
         v.err(
             "district.roads",
@@ -219,7 +248,7 @@ fn ron_options() -> ron::Options {
 
 /// Parse only (no files loaded): syntax, field names, types, durations.
 pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ScenarioError> {
-    let text = super::text::strip_bom(text);
+    let text = crate::text::strip_bom(text);
     let mut de =
         ron::de::Deserializer::from_str_with_options(text, &ron_options()).map_err(|e| {
             ScenarioError {
@@ -318,15 +347,18 @@ struct Validator {
     loc: Locator,
     diags: Vec<Diagnostic>,
     base_dir: PathBuf,
+    /// The checks of the layers above (none: those checks are skipped).
+    checks: Option<&'static dyn InputChecks>,
 }
 
 impl Validator {
-    fn detached() -> Self {
+    fn detached(checks: &'static dyn InputChecks) -> Self {
         Validator {
             path: PathBuf::new(),
             loc: Locator::new(""),
             diags: Vec::new(),
             base_dir: PathBuf::from("."),
+            checks: Some(checks),
         }
     }
 
@@ -453,8 +485,9 @@ impl Validator {
                 if !well_formed {
                     return;
                 }
-                match crate::engine::hydro::read_series_file(&self.base_dir.join(rel)) {
-                    Ok(s) => s.points().collect(),
+                let Some(checks) = self.checks else { return };
+                match checks.series_file(&self.base_dir.join(rel)) {
+                    Ok(points) => points,
                     Err(_) => return,
                 }
             }
@@ -596,6 +629,7 @@ impl Validator {
             roads,
             buildings,
             start: start?,
+            checks: self.checks?,
             file: f,
         };
         // The district's memory, households included, against what the machine has.
@@ -1207,9 +1241,10 @@ impl Validator {
             }
             Series::File(rel) => {
                 if let Some(p) = self.file_exists(rel, field)
-                    && let Err(e) = crate::engine::hydro::read_series_file(&p)
+                    && let Some(checks) = self.checks
+                    && let Err(e) = checks.series_file(&p)
                 {
-                    self.err(field, e);
+                    self.err(field, e.0);
                 }
             }
         }
@@ -1304,9 +1339,9 @@ impl Validator {
                     );
                 }
                 if self.diags.len() == before {
-                    match crate::engine::hydro::chicago_storm(s).map(|storm| storm.series()) {
-                        Some(Ok(s)) => {
-                            let peak = s.points().map(|p| p.1).fold(0.0, f64::max);
+                    match self.checks.and_then(|c| c.storm_series(s)) {
+                        Some(Ok(points)) => {
+                            let peak = points.iter().map(|p| p.1).fold(0.0, f64::max);
                             self.require(peak <= rain_max, at, || {
                                 format!(
                                     "the storm's peak intensity {} mm/h is out of range; \
@@ -1317,7 +1352,7 @@ impl Validator {
                                 )
                             });
                         }
-                        Some(Err(e)) => self.err(at, e),
+                        Some(Err(e)) => self.err(at, e.0),
                         None => {}
                     }
                 }
@@ -1526,18 +1561,11 @@ impl Validator {
             return;
         }
         // The segment covers the edge cells whose centres lie in [from, to].
-        let seg = crate::hydro::EdgeSegment {
-            edge: match s.edge {
-                Edge::North => crate::hydro::Edge::North,
-                Edge::South => crate::hydro::Edge::South,
-                Edge::East => crate::hydro::Edge::East,
-                Edge::West => crate::hydro::Edge::West,
-            },
-            from: s.from,
-            to: s.to,
-        };
         let half = spec.cell / 2.0;
-        self.require(!seg.cells(spec).is_empty(), &format!("{at}.from"), || {
+        let covered = self
+            .checks
+            .is_none_or(|c| c.edge_cells(spec, s.edge, s.from, s.to) > 0);
+        self.require(covered, &format!("{at}.from"), || {
             format!(
                 "segment {}–{} covers no cell of the {:?} edge: a segment covers the edge \
                  cells whose centres lie in [from, to], and the centres lie at {axis} {}, {}, … {}",

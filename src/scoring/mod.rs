@@ -170,6 +170,9 @@ pub struct Facts {
 pub struct CriterionScore {
     /// Id.
     pub id: String,
+    /// What the criterion measures (the rubric's metric), for the report to act on.
+    #[serde(skip)]
+    pub metric: Metric,
     /// Name (预警到位).
     pub name: String,
     /// Weight.
@@ -311,6 +314,7 @@ pub fn score(rubric: &Rubric, f: &Facts) -> Scorecard {
             };
             CriterionScore {
                 id: c.id.clone(),
+                metric: c.metric.clone(),
                 name: c.name.clone(),
                 weight: c.weight,
                 score,

@@ -53,8 +53,8 @@ pub const MAX_CELLS: usize = 100_000_000;
 /// A raster's text: UTF-8 (a byte-order mark is dropped), a bad byte named with its
 /// position.
 fn read_raster_text(path: &Path) -> Result<String, RasterError> {
-    crate::scenario::text::read_text(path).map_err(|e| match e {
-        crate::scenario::text::TextError::Io { path, source } => RasterError::Io { path, source },
+    crate::text::read_text(path).map_err(|e| match e {
+        crate::text::TextError::Io { path, source } => RasterError::Io { path, source },
         other => {
             let (line, col) = other.position();
             RasterError::format(path, line, format!("column {col}: {}", other.reason()))

@@ -212,8 +212,8 @@ struct Features<'a> {
 }
 
 fn read_collection(path: &Path) -> Result<Features<'_>, VectorError> {
-    let text = crate::scenario::text::read_text(path).map_err(|e| match e {
-        crate::scenario::text::TextError::Io { path, source } => VectorError::Io { path, source },
+    let text = crate::text::read_text(path).map_err(|e| match e {
+        crate::text::TextError::Io { path, source } => VectorError::Io { path, source },
         other => {
             let (line, col) = other.position();
             VectorError::Syntax {

@@ -1,0 +1,108 @@
+//! The people's inputs: a checked scenario → the road graph, households (by building
+//! or zone totals, with the population's parameters), shelters and the first route
+//! trees.
+
+use std::collections::BTreeMap;
+
+use super::SetupError;
+use crate::agents::{AgentParams, Households, ShelterRoutes, ShelterSpec, Shelters};
+use crate::scenario::Scenario;
+use crate::scenario::schema::PopulationSource;
+use crate::world::roads::RoadGraph;
+use crate::world::routing::{CostParams, EdgeCosts};
+
+/// The people of a scenario as the kernels take them.
+pub struct PeopleSetup {
+    /// The road graph.
+    pub graph: RoadGraph,
+    /// Households.
+    pub households: Households,
+    /// Edge travel times.
+    pub costs: EdgeCosts,
+    /// Route trees to the shelters.
+    pub routes: ShelterRoutes,
+    /// Zone index by id.
+    pub zone_index: BTreeMap<String, u32>,
+    /// Zone ids by index.
+    pub zone_ids: Vec<String>,
+}
+
+/// Build the people of a scenario.
+pub fn build_people(s: &Scenario, seed: u64) -> Result<PeopleSetup, SetupError> {
+    let f = &s.file;
+    let stops: Vec<(f64, f64)> = s.places.iter().map(|p| p.at).collect();
+    let graph = RoadGraph::build_with_stops(&s.roads, &stops, 1.0)?;
+    let mut params = AgentParams::default();
+    let p = &f.population;
+    params.population.household_size = p.household_size;
+    params.population.vehicle_share = p.vehicle_share;
+    params.population.elderly_share = p.elderly_share;
+    params.population.children_share = p.children_share;
+    params.mobilisation.median_day_s = p.mobilisation.median_day.secs();
+    params.mobilisation.median_night_s = p.mobilisation.median_night.secs();
+    params.mobilisation.sigma = p.mobilisation.sigma;
+    params.mobilisation.compliance = p.mobilisation.compliance;
+    use chrono::Timelike;
+    params.mobilisation.start_hour = s.start.hour() as f64 + s.start.minute() as f64 / 60.0;
+    params.ack_delay_s = f.warnings.ack_delay.map(|d| d.secs());
+    params.movement.walk_speed = p.walking.speed_m_s;
+    params.movement.slow_walk_speed = p.walking.slow_speed_m_s;
+    let hz = &p.hazard;
+    params.hazard.hr_threshold = hz.trapped_above_hr;
+    params.hazard.debris_factor = hz.debris_factor;
+    params.hazard.debris_depth_m = hz.debris_depth_m;
+    params.hazard.home_trap_depth_m = hz.home_trapped_above_m;
+    params.hazard.storey_height_m = hz.storey_height_m;
+    params.hazard.casualty = hz.casualty.as_ref().map(|c| crate::agents::CasualtyRule {
+        hr_above: c.hr_above,
+        for_s: c.exposure.secs(),
+    });
+    params.validate()?;
+    let mut households = match &p.source {
+        PopulationSource::Buildings => {
+            Households::from_buildings(&s.buildings, &s.zones, &graph, &params, seed)
+        }
+        PopulationSource::ZoneTotals(t) => {
+            Households::from_zone_totals(&s.buildings, &s.zones, t, &graph, &params, seed)
+        }
+    }?;
+    let zone_index: BTreeMap<String, u32> = s
+        .zones
+        .iter()
+        .enumerate()
+        .map(|(i, z)| (z.id.clone(), i as u32))
+        .collect();
+    let specs: Vec<ShelterSpec> = f
+        .shelters
+        .iter()
+        .filter_map(|sh| {
+            let place = s.place(&sh.place)?;
+            let capacity = sh
+                .capacity
+                .or(place.capacity.map(|c| c.max(0.0) as u32))
+                .unwrap_or(0);
+            Some(ShelterSpec {
+                id: sh.place.clone(),
+                at: place.at,
+                capacity,
+                open: sh.open,
+                zones: sh
+                    .zones
+                    .iter()
+                    .filter_map(|z| zone_index.get(z).copied())
+                    .collect(),
+            })
+        })
+        .collect();
+    households.set_shelters(Shelters::new(&specs, &graph, s.zones.len())?);
+    let costs = EdgeCosts::new(&graph, CostParams::default())?;
+    let routes = ShelterRoutes::build(&graph, households.shelters(), &costs);
+    Ok(PeopleSetup {
+        graph,
+        households,
+        costs,
+        routes,
+        zone_ids: s.zones.iter().map(|z| z.id.clone()).collect(),
+        zone_index,
+    })
+}
