@@ -199,6 +199,9 @@ pub enum RunError {
     /// An output file could not be written.
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
+    /// The scenario validated but the engine could not be set up (a defect).
+    #[error(transparent)]
+    Setup(#[from] crate::engine::EngineError),
 }
 
 /// What the report reads of a run: its resources, as plain data.
@@ -237,7 +240,7 @@ pub fn run(
     let dir = staging.as_path();
     let (mut engine, parent) = match &opts.branch {
         None => {
-            let mut e = Engine::new(scenario.clone(), opts.engine.clone());
+            let mut e = Engine::new(scenario.clone(), opts.engine.clone())?;
             e.push_commands(opts.commands.iter().cloned());
             (e, None)
         }

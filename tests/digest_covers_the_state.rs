@@ -11,7 +11,7 @@ use floodrill::engine::{Engine, EngineOptions, StateParts};
 
 fn engine_at(t: f64) -> Engine {
     let s = floodrill::setup::load(&common::mini_dir().join("mini.ron")).expect("mini validates");
-    let mut e = Engine::new(Arc::new(s), EngineOptions::default());
+    let mut e = Engine::new(Arc::new(s), EngineOptions::default()).expect("the engine sets up");
     e.run_until(t).expect("runs");
     e
 }

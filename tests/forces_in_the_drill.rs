@@ -139,7 +139,7 @@ fn run_mini(robot: bool) -> (f64, f64, f64) {
     s.file.plan.clear();
     s.file.injects.clear();
     let h01 = s.place("H01").unwrap().at;
-    let mut e = Engine::new(Arc::new(s), EngineOptions::default());
+    let mut e = Engine::new(Arc::new(s), EngineOptions::default()).expect("the engine sets up");
     if robot {
         e.push_commands([Command {
             t: 0.0,
@@ -175,7 +175,7 @@ fn run_mini(robot: bool) -> (f64, f64, f64) {
 #[test]
 fn live_orders_are_checked_before_they_are_queued() {
     let s = floodrill::setup::load(&common::mini_dir().join("mini.ron")).unwrap();
-    let mut e = Engine::new(Arc::new(s), EngineOptions::default());
+    let mut e = Engine::new(Arc::new(s), EngineOptions::default()).expect("the engine sets up");
     let cmd = |t: f64, order: Order| Command {
         t,
         origin: Origin::Trainee,

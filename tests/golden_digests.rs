@@ -45,7 +45,7 @@ fn digests_of(scenario: &Path, until: &str) -> [(&'static str, String); 2] {
     let s = floodrill::setup::load(scenario)
         .unwrap_or_else(|e| panic!("{} validates: {e}", scenario.display()));
     let until = floodrill::scenario::parse_duration(until).expect("a duration");
-    let mut e = Engine::new(Arc::new(s), EngineOptions::default());
+    let mut e = Engine::new(Arc::new(s), EngineOptions::default()).expect("the engine sets up");
     e.run_until(until).expect("the drill runs");
     [
         ("parts", e.digest_by(DigestScheme::Parts)),

@@ -130,7 +130,7 @@ fn straight_digest(t: f64) -> String {
     let sc = floodrill::setup::load(&common::mini_dir().join("mini.ron")).unwrap();
     let cmds =
         floodrill::exercise::commands::parse_command_stream("orders.txt", ORDERS, &sc).unwrap();
-    let mut e = Engine::new(Arc::new(sc), EngineOptions::default());
+    let mut e = Engine::new(Arc::new(sc), EngineOptions::default()).expect("the engine sets up");
     e.push_commands(cmds);
     e.run_until(t).unwrap();
     e.digest()

@@ -192,7 +192,8 @@ fn compare_of_a_full_drill_with_one_cut_short_says_the_spans_differ_and_scores_e
         let mut eng = floodrill::engine::Engine::new(
             std::sync::Arc::new(sc),
             floodrill::engine::EngineOptions::default(),
-        );
+        )
+        .expect("the engine sets up");
         eng.run_until(t).unwrap();
         let card = floodrill::engine::scoring::scorecard(eng.world());
         assert_eq!(

@@ -15,7 +15,8 @@ fn digest(threads: usize, seed: Option<u64>) -> String {
             seed,
             threads: Some(threads),
         },
-    );
+    )
+    .expect("the engine sets up");
     e.run_until(f64::INFINITY).expect("runs");
     assert!(e.finished());
     e.digest()

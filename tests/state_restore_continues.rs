@@ -26,7 +26,8 @@ fn engine(threads: usize) -> Engine {
             seed: None,
             threads: Some(threads),
         },
-    );
+    )
+    .expect("the engine sets up");
     e.push_commands(cmds);
     e
 }

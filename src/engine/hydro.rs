@@ -78,7 +78,10 @@ impl Plugin for HydroPlugin {
         let model = match build_model(&scenario) {
             Ok(m) => m,
             Err(e) => {
-                app.world_mut().resource_mut::<SimHealth>().failure = Some(e.to_string());
+                app.world_mut()
+                    .resource_mut::<super::SetupFailures>()
+                    .0
+                    .push(("water", e));
                 return;
             }
         };

@@ -52,6 +52,21 @@ pub struct SimHealth {
     pub diagnostics: Vec<String>,
 }
 
+/// A setup failure found while the plugins were built (taken by [`Engine::new`]).
+#[derive(Resource, Debug, Default)]
+pub struct SetupFailures(pub Vec<(&'static str, crate::setup::SetupError)>);
+
+/// Why an engine cannot be built for a scenario (it validated, so this is a defect
+/// between validation and setup, reported with the part that failed).
+#[derive(Debug, thiserror::Error)]
+#[error("the {part} cannot be set up: {source}")]
+pub struct EngineError {
+    /// Which part (`water`, `people`).
+    pub part: &'static str,
+    /// Why.
+    pub source: Box<crate::setup::SetupError>,
+}
+
 /// Limits a headless run puts on each tick (not state; absent: the defaults).
 #[derive(Resource, Debug, Clone, Default)]
 pub struct TickWatch {
@@ -213,6 +228,7 @@ impl Plugin for SimPlugin {
             .insert_resource(SimThreads(Arc::new(pool)))
             .insert_resource(SimClock::new(s.file.meta.tick.secs(), s.duration()))
             .init_resource::<SimHealth>()
+            .init_resource::<SetupFailures>()
             .init_resource::<DigestParts>()
             .init_resource::<StateParts>();
         register_state_resource::<SimClock>(app, "clock");
@@ -375,13 +391,20 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Build the engine for a checked scenario.
-    pub fn new(scenario: Arc<Scenario>, options: EngineOptions) -> Self {
+    /// Build the engine for a checked scenario ([`crate::setup::load`]).
+    pub fn new(scenario: Arc<Scenario>, options: EngineOptions) -> Result<Self, EngineError> {
         let mut app = App::empty();
         app.add_plugins(SimPlugin::new(scenario, options));
         app.finish();
         app.cleanup();
-        Self { app }
+        let failures = std::mem::take(&mut app.world_mut().resource_mut::<SetupFailures>().0);
+        if let Some((part, source)) = failures.into_iter().next() {
+            return Err(EngineError {
+                part,
+                source: Box::new(source),
+            });
+        }
+        Ok(Self { app })
     }
 
     /// Run one tick.

@@ -154,7 +154,10 @@ impl Plugin for PeoplePlugin {
         let people = match build_people(&scenario, seed) {
             Ok(p) => p,
             Err(e) => {
-                app.world_mut().resource_mut::<SimHealth>().failure = Some(format!("people: {e}"));
+                app.world_mut()
+                    .resource_mut::<super::SetupFailures>()
+                    .0
+                    .push(("people", e));
                 return;
             }
         };

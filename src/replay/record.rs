@@ -423,13 +423,17 @@ pub fn scenario_of(r: &Replay) -> Result<crate::scenario::Scenario, ReplayError>
 
 /// An engine at time 0 for the replay's scenario and seed (no commands pushed).
 fn fresh_engine(r: &Replay, threads: Option<usize>) -> Result<Engine, ReplayError> {
-    Ok(Engine::new(
+    Engine::new(
         Arc::new(scenario_of(r)?),
         EngineOptions {
             seed: Some(r.header.seed),
             threads,
         },
-    ))
+    )
+    .map_err(|e| ReplayError::Input {
+        path: r.path.display().to_string(),
+        message: format!("the scenario it embeds validates but {e}"),
+    })
 }
 
 /// How a seek got to its moment.
