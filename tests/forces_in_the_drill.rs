@@ -192,7 +192,10 @@ fn live_orders_are_checked_before_they_are_queued() {
             },
         ))
         .unwrap_err();
-    assert!(err.contains("no team or robot has id \"T99\""), "{err}");
+    assert!(
+        err.to_string().contains("no team or robot has id \"T99\""),
+        "{err}"
+    );
     let err = e
         .submit(cmd(
             60.0,
@@ -202,12 +205,12 @@ fn live_orders_are_checked_before_they_are_queued() {
             },
         ))
         .unwrap_err();
-    assert!(err.contains("no place has id \"H99\""), "{err}");
+    assert!(err.to_string().contains("no place has id \"H99\""), "{err}");
     e.run_until(120.0).unwrap();
     let err = e
         .submit(cmd(60.0, Order::Recall { unit: "T01".into() }))
         .unwrap_err();
-    assert!(err.contains("in the past"), "{err}");
+    assert!(err.to_string().contains("in the past"), "{err}");
     e.submit(cmd(120.0, Order::Recall { unit: "R01".into() }))
         .unwrap();
 }

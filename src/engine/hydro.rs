@@ -9,7 +9,7 @@
 
 use bevy::prelude::*;
 
-use super::{DepthFrames, ScenarioRes, SimHealth, register_digest};
+use super::{DepthFrames, ScenarioRes, SimHealth, StateError, register_digest};
 use crate::exercise::{SimClock, SimSet, SimTick};
 use crate::hydro::HydroModel;
 use crate::scenario::schema as s;
@@ -57,15 +57,23 @@ pub struct StationFailures(pub Vec<StationFailure>);
 #[derive(Resource, Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct BalanceSeries(pub Vec<crate::hydro::WaterBalance>);
 
-fn save_water(w: &World) -> Result<Vec<u8>, String> {
-    let m = &w.get_resource::<Water>().ok_or("no water model")?.0;
-    rmp_serde::to_vec_named(&m.save_state()).map_err(|e| e.to_string())
+fn save_water(w: &World) -> Result<Vec<u8>, StateError> {
+    let m = &w
+        .get_resource::<Water>()
+        .ok_or(StateError::Missing("water model"))?
+        .0;
+    rmp_serde::to_vec_named(&m.save_state()).map_err(StateError::encode)
 }
 
-fn load_water(w: &mut World, b: &[u8]) -> Result<(), String> {
-    let st: crate::hydro::ModelState = rmp_serde::from_slice(b).map_err(|e| e.to_string())?;
-    let mut water = w.get_resource_mut::<Water>().ok_or("no water model")?;
-    water.0.restore_state(&st).map_err(|e| e.to_string())
+fn load_water(w: &mut World, b: &[u8]) -> Result<(), StateError> {
+    let st: crate::hydro::ModelState = rmp_serde::from_slice(b).map_err(StateError::decode)?;
+    let mut water = w
+        .get_resource_mut::<Water>()
+        .ok_or(StateError::Missing("water model"))?;
+    water
+        .0
+        .restore_state(&st)
+        .map_err(|e| StateError::Mismatch(e.to_string()))
 }
 
 /// Adds the water systems to `SimTick`.

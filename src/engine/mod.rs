@@ -67,6 +67,29 @@ pub struct EngineError {
     pub source: Box<crate::setup::SetupError>,
 }
 
+/// Why a live order or inject was not taken.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SubmitError {
+    /// Its time lies before the drill's clock.
+    #[error("{origin}: time {at} is in the past (the drill is at {now})")]
+    InThePast {
+        /// Where it came from (`console`, `orders.txt:3`).
+        origin: String,
+        /// Its time, as a clock.
+        at: String,
+        /// The drill's time, as a clock.
+        now: String,
+    },
+    /// It does not fit the scenario (unknown unit, zone, place…).
+    #[error("{origin}: {}", problems.join("; "))]
+    Refused {
+        /// Where it came from.
+        origin: String,
+        /// What is wrong, field by field.
+        problems: Vec<String>,
+    },
+}
+
 /// Limits a headless run puts on each tick (not state; absent: the defaults).
 #[derive(Resource, Debug, Clone, Default)]
 pub struct TickWatch {
@@ -88,11 +111,71 @@ pub type DigestFn = fn(&World, &mut blake3::Hasher);
 #[derive(Resource, Default)]
 pub struct DigestParts(pub Vec<(&'static str, DigestFn)>);
 
+/// Why a part of the state cannot be saved or restored.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StateError {
+    /// The resource holding the part is not in the world (the scenario has none).
+    #[error("there is no {0} in this drill")]
+    Missing(&'static str),
+    /// The part could not be encoded.
+    #[error("cannot encode: {0}")]
+    Encode(String),
+    /// The saved bytes could not be decoded.
+    #[error("cannot decode: {0}")]
+    Decode(String),
+    /// The saved part does not fit the scenario (another district or population).
+    #[error("{0}")]
+    Mismatch(String),
+    /// A snapshot lacks a registered part.
+    #[error("the snapshot has no `{0}` state")]
+    NoPart(String),
+    /// Restoring one part failed.
+    #[error("restoring the {part} state: {source}")]
+    Part {
+        /// The part.
+        part: &'static str,
+        /// Why.
+        source: Box<StateError>,
+    },
+    /// Saving one part failed.
+    #[error("saving the {part} state: {source}")]
+    Save {
+        /// The part.
+        part: &'static str,
+        /// Why.
+        source: Box<StateError>,
+    },
+    /// The restored state does not reproduce the saved digest.
+    #[error(
+        "the restored state at {at} does not match its digest (saved {saved}, restored {restored})"
+    )]
+    Digest {
+        /// Sim time of the state, as a clock.
+        at: String,
+        /// The saved digest (first 16 hex digits).
+        saved: String,
+        /// The restored state's digest (first 16 hex digits).
+        restored: String,
+    },
+}
+
+impl StateError {
+    /// An encoding error.
+    pub fn encode(e: impl std::fmt::Display) -> Self {
+        Self::Encode(e.to_string())
+    }
+
+    /// A decoding error.
+    pub fn decode(e: impl std::fmt::Display) -> Self {
+        Self::Decode(e.to_string())
+    }
+}
+
 /// Saves one part of the state (MessagePack bytes).
-pub type SaveFn = fn(&World) -> Result<Vec<u8>, String>;
+pub type SaveFn = fn(&World) -> Result<Vec<u8>, StateError>;
 /// Restores one part of the state from what [`SaveFn`] wrote, onto an engine freshly
 /// built from the same scenario and seed.
-pub type LoadFn = fn(&mut World, &[u8]) -> Result<(), String>;
+pub type LoadFn = fn(&mut World, &[u8]) -> Result<(), StateError>;
 
 /// The parts of the full state a snapshot holds, by name: everything that changes as
 /// the drill runs. What does not change (terrain, road graph, specs) is rebuilt from
@@ -123,18 +206,18 @@ pub fn state_fns<T: Resource + serde::Serialize + serde::de::DeserializeOwned>(
     (name, save_resource::<T>, load_resource::<T>)
 }
 
-fn save_resource<T: Resource + serde::Serialize>(w: &World) -> Result<Vec<u8>, String> {
+fn save_resource<T: Resource + serde::Serialize>(w: &World) -> Result<Vec<u8>, StateError> {
     let r = w
         .get_resource::<T>()
-        .ok_or_else(|| "the resource is missing".to_string())?;
-    rmp_serde::to_vec_named(r).map_err(|e| e.to_string())
+        .ok_or(StateError::Missing("resource"))?;
+    rmp_serde::to_vec_named(r).map_err(StateError::encode)
 }
 
 fn load_resource<T: Resource + serde::de::DeserializeOwned>(
     w: &mut World,
     b: &[u8],
-) -> Result<(), String> {
-    let v: T = rmp_serde::from_slice(b).map_err(|e| e.to_string())?;
+) -> Result<(), StateError> {
+    let v: T = rmp_serde::from_slice(b).map_err(StateError::decode)?;
     w.insert_resource(v);
     Ok(())
 }
@@ -270,7 +353,7 @@ pub fn digest_by(world: &World, scheme: DigestScheme) -> String {
 /// bytes), in name order (hex). A part that cannot be saved hashes its error, so the
 /// digest still differs from a healthy state's.
 pub fn state_digest(world: &World) -> String {
-    let saved: Vec<(&'static str, Result<Vec<u8>, String>)> = world
+    let saved: Vec<(&'static str, Result<Vec<u8>, StateError>)> = world
         .resource::<StateParts>()
         .0
         .iter()
@@ -280,7 +363,7 @@ pub fn state_digest(world: &World) -> String {
 }
 
 /// [`state_digest`] of parts already saved: `(name, bytes or why not)`.
-fn saved_digest(saved: &[(&str, Result<Vec<u8>, String>)]) -> String {
+fn saved_digest(saved: &[(&str, Result<Vec<u8>, StateError>)]) -> String {
     let mut order: Vec<usize> = (0..saved.len()).collect();
     order.sort_by_key(|&k| saved[k].0);
     let mut h = blake3::Hasher::new();
@@ -294,7 +377,7 @@ fn saved_digest(saved: &[(&str, Result<Vec<u8>, String>)]) -> String {
             }
             Err(e) => {
                 h.update(b"unsaveable:");
-                h.update(e.as_bytes());
+                h.update(e.to_string().as_bytes());
             }
         }
     }
@@ -317,7 +400,7 @@ pub fn parts_digest(world: &World) -> String {
 /// seed (a headless engine or the console). Every registered part must be present;
 /// afterwards the state digest must equal the saved one, else the error says so and the
 /// world must not be used.
-pub fn restore_world(world: &mut World, st: &FullState) -> Result<(), String> {
+pub fn restore_world(world: &mut World, st: &FullState) -> Result<(), StateError> {
     let parts: Vec<(&'static str, LoadFn)> = world
         .resource::<StateParts>()
         .0
@@ -329,17 +412,19 @@ pub fn restore_world(world: &mut World, st: &FullState) -> Result<(), String> {
             .parts
             .iter()
             .find(|(n, _)| n == name)
-            .ok_or_else(|| format!("the snapshot has no `{name}` state"))?;
-        load(world, &b.1.0).map_err(|e| format!("restoring the {name} state: {e}"))?;
+            .ok_or_else(|| StateError::NoPart(name.to_string()))?;
+        load(world, &b.1.0).map_err(|e| StateError::Part {
+            part: name,
+            source: Box::new(e),
+        })?;
     }
     let d = digest_by(world, st.scheme);
     if d != st.digest {
-        return Err(format!(
-            "the restored state at {} does not match its digest (saved {}, restored {})",
-            crate::scenario::format_clock(st.t),
-            &st.digest[..16.min(st.digest.len())],
-            &d[..16]
-        ));
+        return Err(StateError::Digest {
+            at: crate::scenario::format_clock(st.t),
+            saved: st.digest.chars().take(16).collect(),
+            restored: d.chars().take(16).collect(),
+        });
     }
     Ok(())
 }
@@ -481,16 +566,15 @@ impl Engine {
     /// Submit one order or inject live (the console's API): it is checked against the
     /// scenario like a command-stream line and must not lie in the past; it then applies
     /// at the first tick starting at or after its time. The error says what is wrong.
-    pub fn submit(&mut self, cmd: crate::exercise::commands::Command) -> Result<(), String> {
+    pub fn submit(&mut self, cmd: crate::exercise::commands::Command) -> Result<(), SubmitError> {
         use crate::exercise::commands::CommandKind;
         let now = self.clock().t;
         if cmd.t < now - 1e-9 {
-            return Err(format!(
-                "{}: time {} is in the past (the drill is at {})",
-                cmd.source,
-                crate::scenario::format_clock(cmd.t),
-                crate::scenario::format_clock(now)
-            ));
+            return Err(SubmitError::InThePast {
+                origin: cmd.source,
+                at: crate::scenario::format_clock(cmd.t),
+                now: crate::scenario::format_clock(now),
+            });
         }
         let s = self.app.world().resource::<ScenarioRes>().0.clone();
         let problems = match &cmd.kind {
@@ -502,16 +586,19 @@ impl Engine {
                 .into_iter()
                 .map(|(f, m)| if f.is_empty() { m } else { format!("{f}: {m}") })
                 .collect();
-            return Err(format!("{}: {}", cmd.source, text.join("; ")));
+            return Err(SubmitError::Refused {
+                origin: cmd.source,
+                problems: text,
+            });
         }
         self.push_commands([cmd]);
         Ok(())
     }
 
     /// The full state now: every registered part (see [`StateParts`]).
-    pub fn save_state(&self) -> Result<FullState, String> {
+    pub fn save_state(&self) -> Result<FullState, StateError> {
         let w = self.app.world();
-        let saved: Vec<(&'static str, Result<Vec<u8>, String>)> = w
+        let saved: Vec<(&'static str, Result<Vec<u8>, StateError>)> = w
             .resource::<StateParts>()
             .0
             .iter()
@@ -520,7 +607,10 @@ impl Engine {
         let digest = saved_digest(&saved);
         let mut parts = Vec::new();
         for (name, b) in saved {
-            let b = b.map_err(|e| format!("saving the {name} state: {e}"))?;
+            let b = b.map_err(|e| StateError::Save {
+                part: name,
+                source: Box::new(e),
+            })?;
             parts.push((name.to_string(), crate::codec::Bytes(b)));
         }
         let c = self.clock();
@@ -535,12 +625,117 @@ impl Engine {
 
     /// Restore a full state saved by an engine built from the same scenario and seed
     /// (see [`restore_world`]).
-    pub fn restore_state(&mut self, st: &FullState) -> Result<(), String> {
+    pub fn restore_state(&mut self, st: &FullState) -> Result<(), StateError> {
         restore_world(self.app.world_mut(), st)
     }
 
     /// The world (for outputs and tests).
     pub fn world_mut(&mut self) -> &mut World {
         self.app.world_mut()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exercise::commands::{Command, CommandKind};
+    use crate::exercise::log::Origin;
+    use crate::scenario::schema::Order;
+
+    fn mini_engine() -> Engine {
+        let s = crate::setup::tests::mini();
+        Engine::new(
+            Arc::new(s),
+            EngineOptions {
+                seed: None,
+                threads: Some(1),
+            },
+        )
+        .expect("the mini engine sets up")
+    }
+
+    #[test]
+    fn the_saved_digest_does_not_depend_on_the_order_parts_were_registered() {
+        let a = [
+            ("b", Ok(vec![1u8, 2])),
+            ("a", Ok(vec![3u8])),
+            ("c", Err(StateError::Missing("x"))),
+        ];
+        let b = [
+            ("c", Err(StateError::Missing("x"))),
+            ("a", Ok(vec![3u8])),
+            ("b", Ok(vec![1u8, 2])),
+        ];
+        assert_eq!(saved_digest(&a), saved_digest(&b));
+        // Moving a byte from one part to the next is a different state.
+        let c = [("a", Ok(vec![3u8, 1])), ("b", Ok(vec![2u8]))];
+        let d = [("a", Ok(vec![3u8])), ("b", Ok(vec![1u8, 2]))];
+        assert_ne!(saved_digest(&c), saved_digest(&d));
+    }
+
+    #[test]
+    fn a_full_state_carries_the_saved_scheme_and_restores_to_its_digest() {
+        let mut e = mini_engine();
+        e.run_until(300.0).unwrap();
+        let st = e.save_state().unwrap();
+        assert_eq!(st.scheme, DigestScheme::Saved);
+        assert_eq!(st.digest, e.digest());
+        let mut f = mini_engine();
+        f.restore_state(&st).unwrap();
+        assert_eq!(f.digest(), st.digest);
+        assert_eq!(
+            f.digest_by(DigestScheme::Parts),
+            e.digest_by(DigestScheme::Parts)
+        );
+    }
+
+    #[test]
+    fn a_state_of_an_older_format_is_checked_with_the_parts_digest() {
+        let mut e = mini_engine();
+        e.run_until(300.0).unwrap();
+        let mut st = e.save_state().unwrap();
+        st.scheme = DigestScheme::Parts;
+        st.digest = e.digest_by(DigestScheme::Parts);
+        let mut f = mini_engine();
+        f.restore_state(&st).expect("an older state restores");
+        st.digest = e.digest();
+        let err = mini_engine().restore_state(&st).unwrap_err();
+        assert!(matches!(err, StateError::Digest { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_live_order_in_the_past_or_for_an_unknown_unit_is_refused_with_its_reason() {
+        let mut e = mini_engine();
+        e.run_until(120.0).unwrap();
+        let cmd = |t: f64, unit: &str| Command {
+            t,
+            origin: Origin::Trainee,
+            kind: CommandKind::Order(Order::Recall { unit: unit.into() }),
+            source: "console".into(),
+            id: "c1".into(),
+        };
+        let err = e.submit(cmd(60.0, "T01")).unwrap_err();
+        assert!(matches!(err, SubmitError::InThePast { .. }), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "console: time 0:01:00 is in the past (the drill is at 0:02:00)"
+        );
+        let err = e.submit(cmd(120.0, "T99")).unwrap_err();
+        assert!(matches!(err, SubmitError::Refused { .. }), "{err}");
+        e.submit(cmd(120.0, "T01")).expect("a good order is taken");
+    }
+
+    #[test]
+    fn depth_frames_are_taken_only_when_asked_for_at_the_scenarios_times() {
+        let mut e = mini_engine();
+        e.run_until(3600.0).unwrap();
+        assert!(e.take_depth_frames().is_empty());
+        let mut e = mini_engine();
+        e.capture_depth_frames();
+        e.run_until(3600.0).unwrap();
+        let frames = e.take_depth_frames();
+        let times: Vec<f64> = frames.iter().map(|f| f.0).collect();
+        assert_eq!(times, vec![1800.0], "mini asks for depth at 30m");
+        assert!(e.take_depth_frames().is_empty(), "taken once");
     }
 }

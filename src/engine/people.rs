@@ -16,7 +16,7 @@ use bevy::prelude::*;
 
 use super::exercise::{DueInjects, IssuedOrders, Log, RescueRequested, evaluate_plan};
 use super::hydro::{Water as WaterRes, apply_water_injects};
-use super::{RunSeed, ScenarioRes, SimHealth, register_digest};
+use super::{RunSeed, ScenarioRes, SimHealth, StateError, register_digest};
 use crate::agents::{AgentEvent, ChannelParams, Households, ShelterRoutes, StateTable, Water};
 use crate::exercise::log::{Origin, SimEvent};
 use crate::exercise::{SimClock, SimSet, SimTick};
@@ -94,8 +94,10 @@ struct PeopleState {
     routes: ShelterRoutes,
 }
 
-fn save_people(w: &World) -> Result<Vec<u8>, String> {
-    let p = w.get_resource::<People>().ok_or("no people")?;
+fn save_people(w: &World) -> Result<Vec<u8>, StateError> {
+    let p = w
+        .get_resource::<People>()
+        .ok_or(StateError::Missing("population"))?;
     #[derive(serde::Serialize)]
     struct Ref<'a> {
         households: &'a Households,
@@ -107,18 +109,20 @@ fn save_people(w: &World) -> Result<Vec<u8>, String> {
         costs: &p.costs,
         routes: &p.routes,
     })
-    .map_err(|e| e.to_string())
+    .map_err(StateError::encode)
 }
 
-fn load_people(w: &mut World, b: &[u8]) -> Result<(), String> {
-    let st: PeopleState = rmp_serde::from_slice(b).map_err(|e| e.to_string())?;
-    let mut p = w.get_resource_mut::<People>().ok_or("no people")?;
+fn load_people(w: &mut World, b: &[u8]) -> Result<(), StateError> {
+    let st: PeopleState = rmp_serde::from_slice(b).map_err(StateError::decode)?;
+    let mut p = w
+        .get_resource_mut::<People>()
+        .ok_or(StateError::Missing("population"))?;
     if st.households.len() != p.households.len() {
-        return Err(format!(
+        return Err(StateError::Mismatch(format!(
             "the saved state has {} households, the scenario {}",
             st.households.len(),
             p.households.len()
-        ));
+        )));
     }
     p.households = st.households;
     p.costs = st.costs;

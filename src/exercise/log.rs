@@ -232,10 +232,10 @@ pub enum SimEvent {
     },
     /// A unit set off.
     UnitDeparted {
-        /// Distance by which the route stops short of the goal, m.
-        gap_m: f64,
         /// Planned travel time, s.
         eta_s: f64,
+        /// Distance by which the route stops short of the goal, m.
+        gap_m: f64,
         /// What for (`post P01`, `request 3`, …).
         to: String,
         /// Unit id.
@@ -588,6 +588,41 @@ mod tests {
         let bytes = rmp_serde::to_vec_named(&e).unwrap();
         let back: LogEntry = rmp_serde::from_slice(&bytes).unwrap();
         assert_eq!(serde_json::to_string(&back).unwrap(), json);
+    }
+
+    #[test]
+    fn the_fields_of_every_event_are_declared_in_name_order() {
+        // events.jsonl has always had sorted detail keys; serde writes declaration order.
+        let src = include_str!("log.rs");
+        let body =
+            &src[src.find("pub enum SimEvent {").unwrap()..src.find("\nimpl SimEvent").unwrap()];
+        let mut fields: Vec<&str> = Vec::new();
+        let check = |variant: &str, fields: &mut Vec<&str>| {
+            let mut sorted = fields.clone();
+            sorted.sort_unstable();
+            assert_eq!(
+                *fields, sorted,
+                "the fields of {variant} are not in name order"
+            );
+            fields.clear();
+        };
+        let mut variant = "";
+        for line in body.lines() {
+            if let Some(v) = line.strip_prefix("    ").filter(|l| l.ends_with(" {")) {
+                check(variant, &mut fields);
+                variant = v.trim_end_matches(" {");
+            } else if let Some(f) = line
+                .strip_prefix("        ")
+                .filter(|l| !l.starts_with('/') && !l.starts_with('#'))
+            {
+                if let Some((name, _)) = f.split_once(':')
+                    && name.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                {
+                    fields.push(name);
+                }
+            }
+        }
+        check(variant, &mut fields);
     }
 
     #[test]

@@ -292,9 +292,12 @@ pub fn check(kind: &str, json: &str) -> String {
 
 /// Encode a full state for a `state` record: MessagePack, zstd, base64 (the costly
 /// part of recording; the recorder runs it beside the simulation).
-pub fn encode_state(st: &crate::engine::FullState) -> Result<StateRecord, String> {
-    let raw = rmp_serde::to_vec_named(st).map_err(|e| e.to_string())?;
-    let packed = zstd::bulk::compress(&raw, STATE_ZSTD_LEVEL).map_err(|e| e.to_string())?;
+pub fn encode_state(
+    st: &crate::engine::FullState,
+) -> Result<StateRecord, crate::engine::StateError> {
+    use crate::engine::StateError;
+    let raw = rmp_serde::to_vec_named(st).map_err(StateError::encode)?;
+    let packed = zstd::bulk::compress(&raw, STATE_ZSTD_LEVEL).map_err(StateError::encode)?;
     use base64::Engine as _;
     Ok(StateRecord {
         t: st.t,

@@ -4,6 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::{Header, Parent, Replay, ReplayError, Snapshot, Writer, read};
+use crate::engine::StateError;
 use crate::engine::exercise::Applied;
 use crate::engine::{Engine, EngineOptions, RunSeed};
 use crate::scenario::format_clock;
@@ -16,7 +17,7 @@ pub struct Recorder {
     last_state: f64,
     /// A full state being encoded beside the simulation; written before the next
     /// snapshot (or at the end).
-    encoding: Option<std::thread::JoinHandle<Result<super::StateRecord, String>>>,
+    encoding: Option<std::thread::JoinHandle<Result<super::StateRecord, StateError>>>,
     /// Encode beside the simulation: only when the kernels leave a core free (a
     /// thread more than cores stalls their fork-join steps and costs more than it saves).
     beside: bool,
@@ -108,7 +109,7 @@ impl Recorder {
     /// [`Self::write_encoded`]), else at once.
     fn state(&mut self, engine: &Engine) -> Result<(), ReplayError> {
         self.write_encoded()?;
-        let st = engine.save_state().map_err(|e| self.io(e))?;
+        let st = engine.save_state().map_err(|e| self.io(&e))?;
         self.last_state = st.t;
         if self.beside {
             self.encoding = Some(std::thread::spawn(move || super::encode_state(&st)));
@@ -123,17 +124,17 @@ impl Recorder {
         if let Some(h) = self.encoding.take() {
             let rec = h
                 .join()
-                .map_err(|_| self.io("the state encoder stopped".into()))?
-                .map_err(|e| self.io(e))?;
+                .map_err(|_| self.io(&"the state encoder stopped"))?
+                .map_err(|e| self.io(&e))?;
             self.writer.state_record(&rec)?;
         }
         Ok(())
     }
 
-    fn io(&self, e: String) -> ReplayError {
+    fn io(&self, e: &dyn std::fmt::Display) -> ReplayError {
         ReplayError::Io {
             path: self.writer.path.display().to_string(),
-            source: std::io::Error::other(e),
+            source: std::io::Error::other(e.to_string()),
         }
     }
 

@@ -44,3 +44,24 @@ pub fn build_forces(s: &Scenario) -> Forces {
         .collect();
     Forces::new(teams, robots)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_start_at_their_depots_in_si_units() {
+        let sc = crate::setup::tests::mini();
+        let f = build_forces(&sc);
+        let depot = sc.place("D01").expect("the depot").at;
+        let t = &f.teams[0].spec;
+        assert_eq!(t.id, "T01");
+        assert_eq!(t.kind, TeamKind::Boat);
+        assert!((t.speed_m_s - 8.0 / 3.6).abs() < 1e-12);
+        assert_eq!(t.depot, depot);
+        let r = &f.robots[0].spec;
+        assert!((r.capacity_m3_s - 500.0 / 3600.0).abs() < 1e-12);
+        assert_eq!(r.setup_s, 600.0);
+        assert_eq!(f.robots[0].pos, depot);
+    }
+}

@@ -252,3 +252,64 @@ pub fn build_model(scenario: &Scenario) -> Result<HydroModel, SetupError> {
     }
     Ok(b.build()?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chicago_source_maps_minutes_and_seconds_once() {
+        let src: s::RainSource = ron::from_str(
+            r#"Chicago(a1: 16.0, c: 0.8, b: 10.0, n: 0.7, return_period_years: 50.0,
+                       duration: "3h", peak_ratio: 0.4, start: "15m", step: "5m")"#,
+        )
+        .expect("a Chicago source");
+        let storm = chicago_storm(&src).expect("a storm");
+        assert_eq!(storm.duration_min, 180.0);
+        assert_eq!(storm.time_step_min, 5.0);
+        assert_eq!(storm.start_s, 900.0);
+        assert_eq!(storm.idf.a1, 16.0);
+        let uniform: s::RainSource =
+            ron::from_str(r#"Uniform(series: Points([("0s", 1.0)]))"#).expect("uniform");
+        assert!(chicago_storm(&uniform).is_none());
+    }
+
+    #[test]
+    fn a_boundary_segment_keeps_its_edge_and_span() {
+        for (e, k) in [
+            (s::Edge::North, Edge::North),
+            (s::Edge::South, Edge::South),
+            (s::Edge::East, Edge::East),
+            (s::Edge::West, Edge::West),
+        ] {
+            let seg = segment(&s::EdgeSegment {
+                edge: e,
+                from: 10.0,
+                to: 30.0,
+            });
+            assert_eq!((seg.edge, seg.from, seg.to), (k, 10.0, 30.0));
+        }
+    }
+
+    #[test]
+    fn the_mini_model_has_its_probes_and_the_land_classes_n() {
+        let sc = crate::setup::tests::mini();
+        let m = build_model(&sc).expect("builds");
+        assert_eq!(m.spec(), &sc.dem.spec);
+        assert_eq!(m.probes().len(), sc.file.outputs.probes.len());
+    }
+
+    #[test]
+    fn a_station_outside_every_zone_serves_the_cells_within_500_m() {
+        let sc = crate::setup::tests::mini();
+        let ps = sc.place("PS01").expect("the pump station");
+        assert!(ps.zone.is_none());
+        let cells = station_cells(&sc, ps);
+        let spec = sc.dem.spec;
+        assert!(!cells.is_empty());
+        for &i in &cells {
+            let (x, y) = spec.cell_centre(i / spec.ncols, i % spec.ncols);
+            assert!((x - ps.at.0).hypot(y - ps.at.1) <= 500.0);
+        }
+    }
+}

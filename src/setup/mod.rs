@@ -114,3 +114,54 @@ impl InputChecks for Checks {
 fn failed(e: SetupError) -> crate::scenario::load::Failed {
     crate::scenario::load::Failed(e.to_string())
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// The mini fixture of the integration tests.
+    pub(crate) fn mini() -> Scenario {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mini/mini.ron");
+        load(&p).expect("the mini scenario validates")
+    }
+
+    #[test]
+    fn load_reports_what_only_setup_can_check_at_its_field() {
+        // A series file that does not parse: only setup reads series files.
+        let dir = tempfile::tempdir().unwrap();
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mini");
+        for e in std::fs::read_dir(&src).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
+        }
+        std::fs::write(dir.path().join("rain.csv"), "time,value\n0s,abc\n").unwrap();
+        let text = std::fs::read_to_string(dir.path().join("mini.ron")).unwrap();
+        let i = text.find("sources: [").expect("a rain source list");
+        let text = format!(
+            "{}sources: [Uniform(series: File(\"rain.csv\")), {}",
+            &text[..i],
+            &text[i + "sources: [".len()..]
+        );
+        let err = load_str(&dir.path().join("mini.ron"), text).unwrap_err();
+        let d = &err.diagnostics[0];
+        assert!(d.field.starts_with("rain.sources[0]"), "{err}");
+        assert!(d.message.contains("rain.csv"), "{err}");
+    }
+
+    #[test]
+    fn checks_count_the_cells_a_boundary_segment_covers() {
+        let s = mini();
+        let spec = s.dem.spec;
+        let (x0, x1) = (spec.xll, spec.xll + spec.cell * spec.ncols as f64);
+        assert_eq!(
+            Checks.edge_cells(&spec, SchemaEdge::North, x0, x1),
+            spec.ncols
+        );
+        // A segment between two cell centres covers none.
+        let c = spec.xll + spec.cell * 0.6;
+        assert_eq!(
+            Checks.edge_cells(&spec, SchemaEdge::North, c, c + 0.2 * spec.cell),
+            0
+        );
+    }
+}

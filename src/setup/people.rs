@@ -106,3 +106,30 @@ pub fn build_people(s: &Scenario, seed: u64) -> Result<PeopleSetup, SetupError> 
         zone_index,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mini_people_are_its_buildings_households_in_scenario_zone_order() {
+        let sc = crate::setup::tests::mini();
+        let p = build_people(&sc, sc.file.meta.seed).expect("builds");
+        let expected: u64 = sc.buildings.iter().map(|b| u64::from(b.households)).sum();
+        assert_eq!(p.households.len() as u64, expected);
+        let ids: Vec<String> = sc.zones.iter().map(|z| z.id.clone()).collect();
+        assert_eq!(p.zone_ids, ids);
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(p.zone_index[id], i as u32);
+        }
+        assert_eq!(p.households.shelters().len(), sc.file.shelters.len());
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_households() {
+        let sc = crate::setup::tests::mini();
+        let a = build_people(&sc, 7).expect("builds");
+        let b = build_people(&sc, 7).expect("builds");
+        assert_eq!(a.households.digest(), b.households.digest());
+    }
+}
