@@ -614,12 +614,10 @@ mod tests {
             } else if let Some(f) = line
                 .strip_prefix("        ")
                 .filter(|l| !l.starts_with('/') && !l.starts_with('#'))
+                && let Some((name, _)) = f.split_once(':')
+                && name.chars().all(|c| c.is_ascii_lowercase() || c == '_')
             {
-                if let Some((name, _)) = f.split_once(':')
-                    && name.chars().all(|c| c.is_ascii_lowercase() || c == '_')
-                {
-                    fields.push(name);
-                }
+                fields.push(name);
             }
         }
         check(variant, &mut fields);
