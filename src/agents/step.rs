@@ -573,8 +573,10 @@ impl Ctx<'_> {
                 hops += 1;
                 let n = NodeId(c.node[k]);
                 let tg = c.target[k];
-                if tg == NONE || !self.shelters.is_open(tg as usize) {
-                    match choose_shelter(
+                // Another shelter from here: the household's target is closed, full or
+                // unreachable. Logged as a re-route; `None`: no shelter can be reached.
+                let reroute = |events: &mut Vec<AgentEvent>, tg: u32| {
+                    let j = choose_shelter(
                         self.shelters,
                         trees,
                         costs,
@@ -584,16 +586,18 @@ impl Ctx<'_> {
                         persons,
                         tg,
                         false,
-                    ) {
-                        Some(j) => {
-                            out.events.push(AgentEvent::Rerouted {
-                                hh,
-                                t: tn,
-                                from: opt(tg),
-                                to: j,
-                            });
-                            c.target[k] = j;
-                        }
+                    )?;
+                    events.push(AgentEvent::Rerouted {
+                        hh,
+                        t: tn,
+                        from: opt(tg),
+                        to: j,
+                    });
+                    Some(j)
+                };
+                if tg == NONE || !self.shelters.is_open(tg as usize) {
+                    match reroute(&mut out.events, tg) {
+                        Some(j) => c.target[k] = j,
                         None => {
                             c.target[k] = NONE;
                             return false;
@@ -611,31 +615,11 @@ impl Ctx<'_> {
                         c.edge[k] = e.0;
                         c.s[k] = 0.0;
                     }
-                    _ => {
-                        match choose_shelter(
-                            self.shelters,
-                            trees,
-                            costs,
-                            mode,
-                            n,
-                            zone,
-                            persons,
-                            tg,
-                            false,
-                        ) {
-                            Some(j) => {
-                                out.events.push(AgentEvent::Rerouted {
-                                    hh,
-                                    t: tn,
-                                    from: Some(tg),
-                                    to: j,
-                                });
-                                c.target[k] = j;
-                            }
-                            // Wait here: the edge may reopen or the trees be refreshed.
-                            None => return false,
-                        }
-                    }
+                    _ => match reroute(&mut out.events, tg) {
+                        Some(j) => c.target[k] = j,
+                        // Wait here: the edge may reopen or the trees be refreshed.
+                        None => return false,
+                    },
                 }
             }
         }

@@ -160,9 +160,13 @@ fn env_buf(people: Option<&People>, water: Option<&HydroModel>, n_cells: usize) 
     }
 }
 
-fn env<'a>(b: &'a EnvBuf, people: Option<&'a People>, terrain: &'a ForceTerrain) -> Env<'a> {
+fn env<'a>(
+    b: &'a EnvBuf,
+    graph: Option<&'a crate::world::roads::RoadGraph>,
+    terrain: &'a ForceTerrain,
+) -> Env<'a> {
     Env {
-        graph: people.map(|p| &p.graph),
+        graph,
         edge_depth: &b.edge_depth,
         closed: &b.closed,
         depth: &b.depth,
@@ -209,7 +213,7 @@ fn apply_force_orders(
         water.as_deref().map(|w| &w.0),
         s.dem.spec.len(),
     );
-    let env = env(&buf, people.as_deref(), &terrain);
+    let env = env(&buf, people.as_deref().map(|p| &p.graph), &terrain);
     let f = &mut forces.0;
     for d in &due.0 {
         match &d.event {
@@ -361,23 +365,14 @@ fn step_forces(
     {
         let (graph_holder, hh) = match people.as_deref_mut() {
             Some(p) => {
-                let p: &mut People = p;
-                let People {
+                let super::people::PeopleSetup {
                     graph, households, ..
-                } = p;
+                } = &mut p.0;
                 (Some(&*graph), Some(households))
             }
             None => (None, None),
         };
-        let env = Env {
-            graph: graph_holder,
-            edge_depth: &buf.edge_depth,
-            closed: &buf.closed,
-            depth: &buf.depth,
-            terrain: &terrain.boat,
-            river: &terrain.river,
-            shelters: &buf.shelters,
-        };
+        let env = env(&buf, graph_holder, &terrain);
         let mut act = Act {
             model: water.as_deref_mut().map(|w| &mut w.0),
             people: hh,

@@ -10,8 +10,6 @@
 //! (a household trapped in water raises a rescue request); `record_people`
 //! (`SimSet::Record`) keeps the counts by state and zone per series interval.
 
-use std::collections::BTreeMap;
-
 use bevy::prelude::*;
 
 use super::exercise::{DueInjects, IssuedOrders, Log, RescueRequested, evaluate_plan};
@@ -22,27 +20,13 @@ use crate::exercise::log::{Origin, SimEvent};
 use crate::exercise::{SimClock, SimSet, SimTick};
 use crate::scenario::Scenario;
 use crate::scenario::schema::{InjectEvent, Order};
-use crate::world::roads::RoadGraph;
+pub use crate::setup::people::PeopleSetup;
 use crate::world::routing::{EdgeCosts, sample_edge_depths};
 
-/// The people of the run: road graph, households, shelters, routes.
-#[derive(Resource)]
-pub struct People {
-    /// The road graph.
-    pub graph: RoadGraph,
-    /// Households.
-    pub households: Households,
-    /// Edge travel times (water, congestion, closures).
-    pub costs: EdgeCosts,
-    /// Route trees to the shelters.
-    pub routes: ShelterRoutes,
-    /// Zone index by id.
-    pub zone_index: BTreeMap<String, u32>,
-    /// Zone ids by index.
-    pub zone_ids: Vec<String>,
-    /// The households' step workspace (rebuilt by the step; never saved).
-    pub ws: crate::agents::Workspace,
-}
+/// The people of the run: road graph, households, shelters, route trees and the step's
+/// workspace, as setup made them ([`PeopleSetup`]).
+#[derive(Resource, Deref, DerefMut)]
+pub struct People(pub PeopleSetup);
 
 /// A household trapped this tick: a rescue request for the forces.
 #[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
@@ -132,16 +116,7 @@ fn load_people(w: &mut World, b: &[u8]) -> Result<(), StateError> {
 
 /// Build the people of a scenario (see [`crate::setup::people`]).
 pub fn build_people(s: &Scenario, seed: u64) -> Result<People, crate::setup::SetupError> {
-    let p = crate::setup::people::build_people(s, seed)?;
-    Ok(People {
-        graph: p.graph,
-        households: p.households,
-        costs: p.costs,
-        routes: p.routes,
-        zone_index: p.zone_index,
-        zone_ids: p.zone_ids,
-        ws: Default::default(),
-    })
+    crate::setup::people::build_people(s, seed).map(People)
 }
 
 /// Adds the people systems to `SimTick` (only when the scenario has roads and
@@ -348,7 +323,7 @@ fn step_people(
     mut trapped: ResMut<NewTrapped>,
     mut health: ResMut<SimHealth>,
 ) {
-    let p = &mut *people;
+    let p = &mut people.0;
     if let Some(w) = &water {
         let depth = w.0.depth_grid();
         let edge_depths = sample_edge_depths(&p.graph, &depth);

@@ -25,6 +25,8 @@ pub struct PeopleSetup {
     pub zone_index: BTreeMap<String, u32>,
     /// Zone ids by index.
     pub zone_ids: Vec<String>,
+    /// The households' step workspace (rebuilt by the step; never saved).
+    pub ws: crate::agents::Workspace,
 }
 
 /// Build the people of a scenario.
@@ -104,6 +106,7 @@ pub fn build_people(s: &Scenario, seed: u64) -> Result<PeopleSetup, SetupError> 
         routes,
         zone_ids: s.zones.iter().map(|z| z.id.clone()).collect(),
         zone_index,
+        ws: Default::default(),
     })
 }
 
