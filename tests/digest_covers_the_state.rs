@@ -69,8 +69,16 @@ fn every_part_of_the_state_is_in_the_digest() {
             "`{r}` is not a registered state part: {names:?}"
         );
     }
+    // The inbox of commands still to come is input, saved but not hashed (a replay cut
+    // short must verify up to its end).
+    let input = late
+        .world()
+        .resource::<floodrill::engine::InputParts>()
+        .0
+        .clone();
+    assert_eq!(input, vec!["inbox"]);
     let mut changed = Vec::new();
-    for name in names {
+    for name in names.into_iter().filter(|n| !input.contains(n)) {
         let (a, b) = (part_bytes(&early, name), part_bytes(&late, name));
         if a == b {
             assert!(

@@ -114,11 +114,10 @@ fn truncated_and_foreign_files_are_clear_errors_or_open_to_the_last_snapshot() {
     // A newer format version.
     let text = String::from_utf8(bytes.clone()).unwrap();
     let first = text.lines().next().unwrap();
-    let json = first
-        .splitn(3, ' ')
-        .nth(2)
-        .unwrap()
-        .replace("\"version\":3", "\"version\":9");
+    let json = first.splitn(3, ' ').nth(2).unwrap().replace(
+        &format!("\"version\":{}", floodrill::replay::FORMAT_VERSION),
+        "\"version\":9",
+    );
     let v9 = d.path().join("v9.replay");
     std::fs::write(&v9, format!("header {} {json}\n", check("header", &json))).unwrap();
     let (code, _, e) = common::floodrill(&["replay", v9.to_str().unwrap()]);

@@ -133,10 +133,11 @@ impl Plugin for ExercisePlugin {
             state_fns::<DueInjects>("due_injects"),
             state_fns::<Applied>("applied"),
             state_fns::<UnitStatus>("unit_status"),
-            state_fns::<Inbox>("inbox"),
         ] {
             super::register_state(app, name, save, load);
         }
+        let (name, save, load) = state_fns::<Inbox>("inbox");
+        super::register_input(app, name, save, load);
         app.insert_resource(Sensors(sensors))
             .init_resource::<Plan>()
             .init_resource::<Log>()

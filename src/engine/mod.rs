@@ -183,6 +183,19 @@ pub type LoadFn = fn(&mut World, &[u8]) -> Result<(), StateError>;
 #[derive(Resource, Default)]
 pub struct StateParts(pub Vec<(&'static str, SaveFn, LoadFn)>);
 
+/// Parts of the full state that are the drill's input rather than its state: saved (a
+/// seek or branch needs them) but not hashed. Only the inbox of commands still to come
+/// is: a replay cut short holds fewer of them than the run had, and it must still
+/// verify up to where it ends.
+#[derive(Resource, Default)]
+pub struct InputParts(pub Vec<&'static str>);
+
+/// Register a part of the full state that is input (see [`InputParts`]).
+pub fn register_input(app: &mut App, name: &'static str, save: SaveFn, load: LoadFn) {
+    register_state(app, name, save, load);
+    app.world_mut().resource_mut::<InputParts>().0.push(name);
+}
+
 /// Register a part of the full state with its own save and load.
 pub fn register_state(app: &mut App, name: &'static str, save: SaveFn, load: LoadFn) {
     app.world_mut()
@@ -313,6 +326,7 @@ impl Plugin for SimPlugin {
             .init_resource::<SimHealth>()
             .init_resource::<SetupFailures>()
             .init_resource::<DigestParts>()
+            .init_resource::<InputParts>()
             .init_resource::<StateParts>();
         register_state_resource::<SimClock>(app, "clock");
         register_state_resource::<SimHealth>(app, "health");
@@ -353,10 +367,12 @@ pub fn digest_by(world: &World, scheme: DigestScheme) -> String {
 /// bytes), in name order (hex). A part that cannot be saved hashes its error, so the
 /// digest still differs from a healthy state's.
 pub fn state_digest(world: &World) -> String {
+    let input = &world.resource::<InputParts>().0;
     let saved: Vec<(&'static str, Result<Vec<u8>, StateError>)> = world
         .resource::<StateParts>()
         .0
         .iter()
+        .filter(|(n, _, _)| !input.contains(n))
         .map(|(n, save, _)| (*n, save(world)))
         .collect();
     saved_digest(&saved)
@@ -604,7 +620,13 @@ impl Engine {
             .iter()
             .map(|(n, save, _)| (*n, save(w)))
             .collect();
-        let digest = saved_digest(&saved);
+        let input = &w.resource::<InputParts>().0;
+        let hashed: Vec<(&'static str, Result<Vec<u8>, StateError>)> = saved
+            .iter()
+            .filter(|(n, _)| !input.contains(n))
+            .map(|(n, b)| (*n, b.clone()))
+            .collect();
+        let digest = saved_digest(&hashed);
         let mut parts = Vec::new();
         for (name, b) in saved {
             let b = b.map_err(|e| StateError::Save {

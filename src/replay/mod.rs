@@ -38,14 +38,6 @@ pub const FORMAT_VERSION: u32 = 4;
 /// parts, version 4 every saved part of the state).
 pub const READS_VERSIONS: [u32; 4] = [1, 2, 3, 4];
 
-/// How the digests of a replay of format `version` were made.
-pub fn digest_scheme(version: u32) -> crate::engine::DigestScheme {
-    if version >= 4 {
-        crate::engine::DigestScheme::Saved
-    } else {
-        crate::engine::DigestScheme::Parts
-    }
-}
 /// zstd level of the full states (the fastest: level 3 takes 1.7× as long for 2 %
 /// less on the demo's water grids).
 pub const STATE_ZSTD_LEVEL: i32 = 1;
@@ -85,6 +77,10 @@ pub struct Header {
     /// The replay this run branched from (none: a run from the start).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<Parent>,
+    /// How the snapshot and end digests were made (format 4 writes `saved`; absent in
+    /// formats 1–3: `parts`).
+    #[serde(default)]
+    pub digest_scheme: crate::engine::DigestScheme,
 }
 
 /// A file the scenario refers to (DEM, land use, a GeoJSON layer, a series file).

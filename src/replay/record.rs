@@ -66,6 +66,7 @@ impl Recorder {
             seed: w.resource::<RunSeed>().0,
             tick_s: s.file.meta.tick.secs(),
             parent,
+            digest_scheme: crate::engine::DigestScheme::Saved,
         };
         let every = s
             .file
@@ -218,7 +219,7 @@ pub struct Verified {
 /// naming that snapshot.
 pub fn verify(path: &Path, threads: Option<usize>) -> Result<Verified, ReplayError> {
     let r = read(path)?;
-    let scheme = super::digest_scheme(r.header.version);
+    let scheme = r.header.digest_scheme;
     let p = path.display().to_string();
     let mut engine = fresh_engine(&r, threads)?;
     engine.push_commands(r.engine_commands()?);
@@ -515,7 +516,7 @@ pub fn open_at(
             path: p.clone(),
             message: format!("re-simulation failed before {}: {e}", format_clock(s.t)),
         })?;
-        if engine.digest_by(super::digest_scheme(r.header.version)) != s.digest {
+        if engine.digest_by(r.header.digest_scheme) != s.digest {
             return Err(ReplayError::Diverged {
                 path: p,
                 message: format!(
