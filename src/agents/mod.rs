@@ -35,11 +35,12 @@
 //! let sms = ChannelParams { id: "sms".into(), reach: 0.9, half_time_s: 600.0 };
 //! hh.issue_warning(&[0, 1], &sms, 0.0)?;
 //! let (mut t, dt) = (0.0, 5.0);
+//! let mut ws = Workspace::default();                     // the step's work arrays
 //! // Each tick, after the hydraulics:
 //! costs.update_from_depth(graph, edge_depths)?;          // water on the roads
 //! routes.refresh(graph, hh.shelters(), &costs, 0.05);     // only if the graph changed
 //! let water = Water::Grids(WaterGrids::new(spec, depth_grid, speed_grid)?);
-//! hh.step(t, dt, &routes.env(graph, &costs, water), &mut ws); // ws: a Workspace
+//! hh.step(t, dt, &routes.env(graph, &costs, water), &mut ws);
 //! for ev in hh.drain_events() { /* record, score, raise rescue requests */ }
 //! let table = hh.counts_by_state_and_zone();              // once a minute
 //! t += dt;
