@@ -103,7 +103,7 @@ fn seek(world: &mut World, t: f64) -> Result<String, String> {
             .ok_or_else(|| format!("no full state at or before {}", format_clock(t)))?;
         review.replay.load_state(k).map_err(|e| e.to_string())?
     };
-    crate::engine::restore_world(world, &st)?;
+    crate::engine::restore_world(world, &st).map_err(|e| e.to_string())?;
     let restored = started.elapsed().as_secs_f64();
     while world.resource::<SimClock>().t < t - 1e-9 && !world.resource::<SimClock>().finished() {
         crate::engine::run_tick(world).map_err(|e| e.to_string())?;
