@@ -418,15 +418,23 @@ fn compare(
         }
     };
     println!("{}", floodrill::report::table::comparison_text(&c));
-    let write = |name: &str, bytes: &[u8]| -> Result<(), String> {
+    let write = |name: &str, bytes: &[u8]| -> Result<(), OutputError> {
         let p = out.join(name);
-        std::fs::write(&p, bytes).map_err(|e| format!("{}: cannot write: {e}", p.display()))?;
+        std::fs::write(&p, bytes).map_err(|source| OutputError {
+            path: p.clone(),
+            action: "write",
+            source,
+        })?;
         println!("wrote {}", p.display());
         Ok(())
     };
     let json = serde_json::to_string_pretty(&c).unwrap_or_default() + "\n";
     let res = std::fs::create_dir_all(out)
-        .map_err(|e| format!("{}: cannot create: {e}", out.display()))
+        .map_err(|source| OutputError {
+            path: out.to_path_buf(),
+            action: "create",
+            source,
+        })
         .and_then(|_| write("compare.json", json.as_bytes()))
         .and_then(|_| write("diff_max_depth.png", &maps.max_depth))
         .and_then(|_| write("diff_households.png", &maps.households))
@@ -503,23 +511,45 @@ fn load_or_report(path: &std::path::Path) -> Option<Arc<floodrill::scenario::Sce
     }
 }
 
-fn duration_arg(s: &str) -> Result<f64, String> {
+fn duration_arg(s: &str) -> Result<f64, floodrill::scenario::DurationError> {
     parse_duration(s)
+}
+
+/// An output file or folder that could not be made.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: cannot {action}: {source}", path.display())]
+struct OutputError {
+    path: std::path::PathBuf,
+    action: &'static str,
+    source: std::io::Error,
+}
+
+/// A command-line value clap cannot turn into what a flag expects.
+#[derive(Debug, thiserror::Error)]
+enum ArgError {
+    #[error("expected at least 1 thread")]
+    NoThreads,
+    #[error(
+        "{0} threads is more than the {MAX_THREADS} accepted; this machine has {cores} core(s) \
+         and more threads than cores only slow the run down",
+        cores = cores()
+    )]
+    TooManyThreads(u64),
+    #[error("expected a whole number of threads, found \"{0}\"")]
+    NotThreads(String),
+    #[error("expected a positive number of sim seconds per real second, found \"{0}\"")]
+    NotSpeed(String),
 }
 
 /// Most kernel threads accepted: beyond this a count is a typo, not a machine.
 const MAX_THREADS: u16 = 256;
 
-fn threads_arg(s: &str) -> Result<u16, String> {
+fn threads_arg(s: &str) -> Result<u16, ArgError> {
     match s.trim().parse::<u64>() {
         Ok(n) if (1..=u64::from(MAX_THREADS)).contains(&n) => Ok(n as u16),
-        Ok(0) => Err("expected at least 1 thread".into()),
-        Ok(n) => Err(format!(
-            "{n} threads is more than the {MAX_THREADS} accepted; this machine has {} core(s) \
-             and more threads than cores only slow the run down",
-            cores()
-        )),
-        Err(_) => Err(format!("expected a whole number of threads, found \"{s}\"")),
+        Ok(0) => Err(ArgError::NoThreads),
+        Ok(n) => Err(ArgError::TooManyThreads(n)),
+        Err(_) => Err(ArgError::NotThreads(s.to_string())),
     }
 }
 
@@ -859,12 +889,10 @@ fn bench_surface(
     ExitCode::SUCCESS
 }
 
-fn speed_arg(s: &str) -> Result<f64, String> {
+fn speed_arg(s: &str) -> Result<f64, ArgError> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        _ => Err(format!(
-            "expected a positive number of sim seconds per real second, found \"{s}\""
-        )),
+        _ => Err(ArgError::NotSpeed(s.to_string())),
     }
 }
 

@@ -183,8 +183,8 @@ pub enum RunError {
     #[error("{0}")]
     Branch(String),
     /// `--until` cannot be honoured.
-    #[error("{0}")]
-    Until(String),
+    #[error(transparent)]
+    Until(#[from] UntilError),
     /// Another run is writing into the output folder.
     #[error("{0}")]
     Busy(String),
@@ -417,6 +417,25 @@ pub fn nothing_to_judge(s: &Scenario) -> Option<String> {
     })
 }
 
+/// A `--until` that ends before the run's first tick does.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "--until {}: the scenario's tick (meta.tick) is {}, so the first tick ends at {}; \
+     give --until {} or later, or a shorter meta.tick",
+    format_clock(*until),
+    format_clock(*tick),
+    format_clock(*first_end),
+    format_clock(*first_end)
+)]
+pub struct UntilError {
+    /// The `--until` asked for, s.
+    pub until: f64,
+    /// The scenario's tick, s.
+    pub tick: f64,
+    /// When the first tick ends, s.
+    pub first_end: f64,
+}
+
 /// Where a run stops: the scenario's end, or `--until` on a tick boundary. A `--until`
 /// between two boundaries stops at the last boundary before it (a tick is never cut),
 /// with a note; one shorter than a tick is refused. `from` is a branch's start.
@@ -424,7 +443,7 @@ pub fn effective_end(
     s: &Scenario,
     until: Option<f64>,
     from: Option<f64>,
-) -> Result<(f64, Option<String>), String> {
+) -> Result<(f64, Option<String>), UntilError> {
     let dur = s.duration();
     let Some(u) = until else {
         return Ok((dur, None));
@@ -437,14 +456,11 @@ pub fn effective_end(
     let end = k * dt;
     let start = from.unwrap_or(0.0);
     if end <= start + 1e-9 {
-        return Err(format!(
-            "--until {}: the scenario's tick (meta.tick) is {}, so the first tick ends at {}; \
-             give --until {} or later, or a shorter meta.tick",
-            format_clock(u),
-            format_clock(dt),
-            format_clock(start + dt),
-            format_clock(start + dt)
-        ));
+        return Err(UntilError {
+            until: u,
+            tick: dt,
+            first_end: start + dt,
+        });
     }
     if (end - u).abs() > 1e-6 {
         return Ok((

@@ -109,7 +109,7 @@ impl Shelters {
             if place.kind != PlaceKind::Shelter {
                 return Err(bad(format!(
                     "place is a {}, not a shelter",
-                    place.kind.as_str()
+                    place.kind.name()
                 )));
             }
             let capacity = match (sh.capacity, place.capacity) {

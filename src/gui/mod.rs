@@ -104,27 +104,17 @@ impl GuiOutcome {
 ///
 /// Needs a display (X11: `DISPLAY`; use `xvfb-run` on a machine without one) and a
 /// Vulkan or OpenGL driver (Mesa's software `lavapipe` works without a GPU).
-pub fn run_gui(scenario: Arc<Scenario>, opts: GuiOptions) -> Result<(), String> {
+pub fn run_gui(scenario: Arc<Scenario>, opts: GuiOptions) -> Result<(), GuiError> {
     if std::env::var_os("DISPLAY").is_none_or(|d| d.is_empty()) {
-        return Err(
-            "no display: DISPLAY is not set (on a machine without a screen, run under \
-                    xvfb-run -a -s \"-screen 0 1280x800x24\")"
-                .into(),
-        );
+        return Err(GuiError::NoDisplay);
     }
     if !(opts.speed.is_finite() && opts.speed > 0.0) {
-        return Err(format!(
-            "speed must be a positive number of sim seconds per real second, got {}",
-            opts.speed
-        ));
+        return Err(GuiError::Speed(opts.speed));
     }
     if let Some(p) = &opts.screenshot
         && !p.extension().is_some_and(|e| e.eq_ignore_ascii_case("png"))
     {
-        return Err(format!(
-            "the screenshot must be a .png file, got {}",
-            p.display()
-        ));
+        return Err(GuiError::ScreenshotNotPng(p.clone()));
     }
     let outcome = GuiOutcome::default();
     let title = format!("floodrill — {}", scenario.file.meta.name);
@@ -144,12 +134,35 @@ pub fn run_gui(scenario: Arc<Scenario>, opts: GuiOptions) -> Result<(), String> 
     .add_plugins(GuiPlugin { opts });
     let exit = app.run();
     if let Some(why) = outcome.take() {
-        return Err(why);
+        return Err(GuiError::Failed(why));
     }
     match exit {
         AppExit::Success => Ok(()),
-        AppExit::Error(code) => Err(format!("the console exited with code {code}")),
+        AppExit::Error(code) => Err(GuiError::Exit(code.get())),
     }
+}
+
+/// Why the console could not open or ended in failure.
+#[derive(Debug, thiserror::Error)]
+pub enum GuiError {
+    /// No X display to open a window on.
+    #[error(
+        "no display: DISPLAY is not set (on a machine without a screen, run under \
+         xvfb-run -a -s \"-screen 0 1280x800x24\")"
+    )]
+    NoDisplay,
+    /// `--speed` is not a positive number.
+    #[error("speed must be a positive number of sim seconds per real second, got {0}")]
+    Speed(f64),
+    /// `--screenshot` is not a .png path.
+    #[error("the screenshot must be a .png file, got {}", .0.display())]
+    ScreenshotNotPng(std::path::PathBuf),
+    /// The console stopped on a failure it reported (a tick, a replay, a screenshot).
+    #[error("{0}")]
+    Failed(String),
+    /// The app exited with an error code.
+    #[error("the console exited with code {0}")]
+    Exit(u8),
 }
 
 /// The console's plugins, on top of a windowed `App` that already has [`SimPlugin`].

@@ -92,21 +92,35 @@ impl Plugin for ReviewPlugin {
     }
 }
 
+/// Why a seek in the review window failed.
+#[derive(Debug, thiserror::Error)]
+enum SeekError {
+    /// The replay holds no full state that early.
+    #[error("no full state at or before {}", format_clock(*.0))]
+    NoState(f64),
+    /// The state could not be read from the replay.
+    #[error(transparent)]
+    Replay(#[from] crate::replay::ReplayError),
+    /// The state does not fit this scenario.
+    #[error(transparent)]
+    Restore(#[from] crate::engine::StateError),
+    /// Re-simulating to the moment failed.
+    #[error(transparent)]
+    Tick(#[from] crate::engine::TickFailure),
+}
+
 /// Restore the nearest full state and re-simulate to the moment asked for.
-fn seek(world: &mut World, t: f64) -> Result<String, String> {
+fn seek(world: &mut World, t: f64) -> Result<String, SeekError> {
     let started = Instant::now();
     let st = {
         let review = world.resource::<Review>();
-        let k = review
-            .replay
-            .state_before(t)
-            .ok_or_else(|| format!("no full state at or before {}", format_clock(t)))?;
-        review.replay.load_state(k).map_err(|e| e.to_string())?
+        let k = review.replay.state_before(t).ok_or(SeekError::NoState(t))?;
+        review.replay.load_state(k)?
     };
-    crate::engine::restore_world(world, &st).map_err(|e| e.to_string())?;
+    crate::engine::restore_world(world, &st)?;
     let restored = started.elapsed().as_secs_f64();
     while world.resource::<SimClock>().t < t - 1e-9 && !world.resource::<SimClock>().finished() {
-        crate::engine::run_tick(world).map_err(|e| e.to_string())?;
+        crate::engine::run_tick(world)?;
     }
     Ok(format!(
         "{} in {:.2} s (state at {} restored in {:.2} s, {} re-simulated)",

@@ -117,41 +117,116 @@ impl LossClass {
         }
     }
 
-    fn check(&self) -> Result<(), String> {
-        let n = &self.name;
+    fn check(&self) -> Result<(), LossError> {
+        let class = || self.name.clone();
         if !(0.0..=1.0).contains(&self.impervious_fraction) {
-            return Err(format!(
-                "class `{n}`: impervious fraction {} not in 0–1",
-                self.impervious_fraction
-            ));
+            return Err(LossError::ImperviousFraction {
+                class: class(),
+                value: self.impervious_fraction,
+            });
         }
         if !(self.drainage_mm_h >= 0.0 && self.drainage_mm_h.is_finite()) {
-            return Err(format!(
-                "class `{n}`: drainage {} mm/h must be ≥ 0",
-                self.drainage_mm_h
-            ));
+            return Err(LossError::Drainage {
+                class: class(),
+                mm_h: self.drainage_mm_h,
+            });
         }
         match self.infiltration {
             Infiltration::None => {}
             Infiltration::Horton(h) => {
                 if !(h.f0_mm_h >= h.fc_mm_h && h.fc_mm_h >= 0.0 && h.k_per_h > 0.0) {
-                    return Err(format!(
-                        "class `{n}`: Horton f0 = {}, fc = {}, k = {}: expected f0 ≥ fc ≥ 0, k > 0",
-                        h.f0_mm_h, h.fc_mm_h, h.k_per_h
-                    ));
+                    return Err(LossError::Horton {
+                        class: class(),
+                        f0: h.f0_mm_h,
+                        fc: h.fc_mm_h,
+                        k: h.k_per_h,
+                    });
                 }
             }
             Infiltration::Scs(s) => {
                 if !(s.curve_number > 0.0 && s.curve_number <= 100.0 && s.ia_ratio >= 0.0) {
-                    return Err(format!(
-                        "class `{n}`: curve number {} (expected 0 < CN ≤ 100), Ia ratio {}",
-                        s.curve_number, s.ia_ratio
-                    ));
+                    return Err(LossError::Scs {
+                        class: class(),
+                        curve_number: s.curve_number,
+                        ia_ratio: s.ia_ratio,
+                    });
                 }
             }
         }
         Ok(())
     }
+}
+
+/// Why losses cannot be built or a saved loss state does not fit.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LossError {
+    /// An impervious fraction outside 0–1.
+    #[error("class `{class}`: impervious fraction {value} not in 0–1")]
+    ImperviousFraction {
+        /// The land-use class.
+        class: String,
+        /// The fraction given.
+        value: f64,
+    },
+    /// A negative or non-finite drainage rate.
+    #[error("class `{class}`: drainage {mm_h} mm/h must be ≥ 0")]
+    Drainage {
+        /// The land-use class.
+        class: String,
+        /// The rate given, mm/h.
+        mm_h: f64,
+    },
+    /// Horton parameters out of order.
+    #[error("class `{class}`: Horton f0 = {f0}, fc = {fc}, k = {k}: expected f0 ≥ fc ≥ 0, k > 0")]
+    Horton {
+        /// The land-use class.
+        class: String,
+        /// Initial capacity, mm/h.
+        f0: f64,
+        /// Final capacity, mm/h.
+        fc: f64,
+        /// Decay, 1/h.
+        k: f64,
+    },
+    /// An SCS curve number or Ia ratio out of range.
+    #[error(
+        "class `{class}`: curve number {curve_number} (expected 0 < CN ≤ 100), Ia ratio {ia_ratio}"
+    )]
+    Scs {
+        /// The land-use class.
+        class: String,
+        /// The curve number given.
+        curve_number: f64,
+        /// The initial-abstraction ratio given.
+        ia_ratio: f64,
+    },
+    /// A cell names a class that is not defined.
+    #[error(
+        "cell {cell} (row {row}, col {col}) has land-use class {class}, but only {defined} classes are defined"
+    )]
+    UnknownClass {
+        /// Cell index.
+        cell: usize,
+        /// Its row.
+        row: usize,
+        /// Its column.
+        col: usize,
+        /// The class index it names.
+        class: u16,
+        /// How many classes exist.
+        defined: usize,
+    },
+    /// A saved state of another grid size.
+    #[error("has {saved} cells of infiltration, this model {model}")]
+    StateCells {
+        /// Cells in the saved state.
+        saved: usize,
+        /// Cells in this model.
+        model: usize,
+    },
+    /// A saved drainage map of another grid size.
+    #[error("has a drainage map of another grid size")]
+    StateDrainageMap,
 }
 
 const TABLE_N: usize = 256;
@@ -248,7 +323,11 @@ pub struct Losses {
 
 impl Losses {
     /// Losses with `class_of[cell]` indexing `classes`.
-    pub fn new(classes: Vec<LossClass>, class_of: Vec<u16>, ncols: usize) -> Result<Self, String> {
+    pub fn new(
+        classes: Vec<LossClass>,
+        class_of: Vec<u16>,
+        ncols: usize,
+    ) -> Result<Self, LossError> {
         for c in &classes {
             c.check()?;
         }
@@ -257,12 +336,13 @@ impl Losses {
             .enumerate()
             .find(|(_, c)| **c as usize >= classes.len())
         {
-            return Err(format!(
-                "cell {i} (row {}, col {}) has land-use class {bad}, but only {} classes are defined",
-                i / ncols.max(1),
-                i % ncols.max(1),
-                classes.len()
-            ));
+            return Err(LossError::UnknownClass {
+                cell: i,
+                row: i / ncols.max(1),
+                col: i % ncols.max(1),
+                class: bad,
+                defined: classes.len(),
+            });
         }
         let k: Vec<ClassK> = classes
             .iter()
@@ -332,16 +412,15 @@ impl Losses {
 
     /// Put back a saved loss state (same grid and classes); the error says what does
     /// not fit.
-    pub fn restore_state(&mut self, st: &LossState) -> Result<(), String> {
+    pub fn restore_state(&mut self, st: &LossState) -> Result<(), LossError> {
         if st.f_cum.len() != self.f_cum.len() || st.p_cum.len() != self.p_cum.len() {
-            return Err(format!(
-                "has {} cells of infiltration, this model {}",
-                st.f_cum.len(),
-                self.f_cum.len()
-            ));
+            return Err(LossError::StateCells {
+                saved: st.f_cum.len(),
+                model: self.f_cum.len(),
+            });
         }
         if !st.drain_off.is_empty() && st.drain_off.len() != self.f_cum.len() {
-            return Err("has a drainage map of another grid size".into());
+            return Err(LossError::StateDrainageMap);
         }
         self.f_cum.clone_from(&st.f_cum);
         self.p_cum.clone_from(&st.p_cum);

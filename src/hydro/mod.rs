@@ -40,7 +40,7 @@ pub use balance::WaterBalance;
 pub use bench::{BenchResult, surface_bench};
 pub use boundary::{Boundary, BoundaryFlow, Edge, EdgeSegment};
 pub use breach::Breach;
-pub use infiltration::{Horton, Infiltration, LossClass, LossState, Losses, Scs};
+pub use infiltration::{Horton, Infiltration, LossClass, LossError, LossState, Losses, Scs};
 pub use model::{
     FlowSample, HealthEvent, HydroConfig, HydroError, Model, ModelBuilder, ModelState, StepStats,
     Watchdog, num,
@@ -52,7 +52,7 @@ pub use rain::{
 };
 pub use real::Real;
 pub use series::{Interp, Series, SeriesError, parse_duration};
-pub use surface::{BLOCKED_Z, CHUNK_ROWS, SurfaceParams};
+pub use surface::{BLOCKED_Z, CHUNK_ROWS, SurfaceError, SurfaceParams};
 
 /// The hydraulic model the engine uses (f64 state; see the `surface` module docs).
 pub type HydroModel = Model<f64>;

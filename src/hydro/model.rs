@@ -429,7 +429,10 @@ impl<R: Real> ModelBuilder<R> {
     /// Check everything and build the model.
     pub fn build(self) -> Result<Model<R>, HydroError> {
         let err = |m: String| Err(HydroError::Setup(m));
-        self.cfg.surface.validate().map_err(HydroError::Setup)?;
+        self.cfg
+            .surface
+            .validate()
+            .map_err(|e| HydroError::Setup(e.to_string()))?;
         if !(self.cfg.source_interval_s > 0.0) {
             return err(format!(
                 "source_interval_s = {}: expected > 0",
@@ -515,7 +518,10 @@ impl<R: Real> ModelBuilder<R> {
         let losses = match self.losses {
             Some((classes, class_of)) => {
                 check("land-use class", &class_of.spec)?;
-                Some(Losses::new(classes, class_of.data, nc).map_err(HydroError::Setup)?)
+                Some(
+                    Losses::new(classes, class_of.data, nc)
+                        .map_err(|e| HydroError::Setup(e.to_string()))?,
+                )
             }
             None => None,
         };
@@ -1010,7 +1016,7 @@ impl<R: Real> Model<R> {
             return Err(bad(format!("edits the bed of cell {i}, outside the grid")));
         }
         match (&mut self.losses, &st.losses) {
-            (Some(l), Some(ls)) => l.restore_state(ls).map_err(bad)?,
+            (Some(l), Some(ls)) => l.restore_state(ls).map_err(|e| bad(e.to_string()))?,
             (None, None) => {}
             _ => return Err(bad("does not match the model's losses".into())),
         }

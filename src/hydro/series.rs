@@ -551,17 +551,17 @@ fn parse_count(
 /// text under the same rules as everywhere else ([`crate::scenario::parse_duration`]:
 /// `"1h30m"`, `"90s"`, `"2.5h"`, at most 366 days; `"1h60m"` is refused). Returns
 /// seconds.
-pub fn parse_duration(text: &str) -> Result<f64, String> {
+pub fn parse_duration(text: &str) -> Result<f64, crate::scenario::DurationError> {
     let s = text.trim();
     if let Ok(v) = s.parse::<f64>() {
         let max = crate::scenario::duration::MAX_DURATION_S;
         return if v.is_finite() && (0.0..=max).contains(&v) && !s.ends_with('.') {
             Ok(v)
         } else {
-            Err(format!(
-                "expected seconds from 0 to {max} (366 days), found {}",
-                crate::scenario::duration::short_number(v)
-            ))
+            Err(crate::scenario::DurationError::SecondsOutOfRange {
+                max,
+                found: crate::scenario::duration::short_number(v),
+            })
         };
     }
     crate::scenario::parse_duration(s)
@@ -601,7 +601,7 @@ mod tests {
 
     #[test]
     fn series_durations_share_the_scenario_rules() {
-        let e = parse_duration("1h60m").unwrap_err();
+        let e = parse_duration("1h60m").unwrap_err().to_string();
         assert!(e.contains("write \"2h\""), "{e}");
         assert!(parse_duration("99999999999999999999999d").is_err());
         assert!(parse_duration("1e300").is_err());

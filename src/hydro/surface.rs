@@ -185,10 +185,28 @@ impl Default for SurfaceParams {
     }
 }
 
+/// A surface parameter out of its range: which one, its value, and what was expected.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("surface.{field} = {value}: {expected}")]
+pub struct SurfaceError {
+    /// The parameter's name in `[surface]`.
+    pub field: &'static str,
+    /// The value given.
+    pub value: f64,
+    /// The accepted range.
+    pub expected: &'static str,
+}
+
 impl SurfaceParams {
     /// Check the parameters, naming the first bad one.
-    pub fn validate(&self) -> Result<(), String> {
-        let bad = |name: &str, v: f64, want: &str| Err(format!("surface.{name} = {v}: {want}"));
+    pub fn validate(&self) -> Result<(), SurfaceError> {
+        let bad = |field: &'static str, value: f64, expected: &'static str| {
+            Err(SurfaceError {
+                field,
+                value,
+                expected,
+            })
+        };
         if !(self.g > 0.0 && self.g.is_finite()) {
             return bad("g", self.g, "expected a positive number");
         }

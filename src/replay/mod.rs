@@ -154,12 +154,19 @@ pub enum CommandRecordKind {
     Inject,
 }
 
-impl std::fmt::Display for CommandRecordKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+impl CommandRecordKind {
+    /// The kind as written in the replay.
+    pub fn name(self) -> &'static str {
+        match self {
             Self::Order => "order",
             Self::Inject => "inject",
-        })
+        }
+    }
+}
+
+impl std::fmt::Display for CommandRecordKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 

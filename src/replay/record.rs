@@ -390,7 +390,7 @@ pub fn scenario_location(r: &Replay) -> Result<std::path::PathBuf, ReplayError> 
     Err(ReplayError::Input {
         path: r.path.display().to_string(),
         message: format!(
-            "the district files this replay was recorded with are not found: {} (the scenario was {}{})",
+            "the district files this replay was recorded with are not as they were: {} (the scenario was {}{}); restore those files, or run the scenario again for a new replay",
             problems.join("; and relative to the replay, "),
             h.scenario_path,
             h.scenario_rel.as_ref().map_or(String::new(), |rel| format!(

@@ -27,6 +27,59 @@ impl Duration {
 pub const DURATION_EXPECTED: &str =
     "a duration like \"1h30m\", \"45m\", \"90s\" or \"1.5h\" (units d, h, m, s)";
 
+/// Why a duration text was refused: each case says what was expected and, where one
+/// exists, the text to write instead.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DurationError {
+    /// Nothing was written.
+    #[error("expected {DURATION_EXPECTED}, found an empty string")]
+    Empty,
+    /// Not `<number><unit>` parts in d, h, m, s order.
+    #[error("expected {DURATION_EXPECTED}, found \"{0}\"")]
+    Malformed(String),
+    /// A number with no unit (`"5"`).
+    #[error(
+        "expected {DURATION_EXPECTED}, found \"{shown}\"; a bare number has no unit: write \"{number}s\" for seconds or \"{number}m\" for minutes"
+    )]
+    BareNumber {
+        /// The text as given (shortened).
+        shown: String,
+        /// The number without a unit.
+        number: String,
+    },
+    /// More than [`MAX_DURATION_S`].
+    #[error("duration \"{0}\" is longer than the longest accepted, 366 days (\"366d\")")]
+    TooLong(String),
+    /// A fraction on a part other than the last (`"1.5h30m"`).
+    #[error("duration \"{shown}\": only the last part may have a fraction; write \"{canonical}\"")]
+    FractionNotLast {
+        /// The text as given (shortened).
+        shown: String,
+        /// The same duration written as it should be.
+        canonical: String,
+    },
+    /// A later part not below one of the unit before it (`"1h60m"`).
+    #[error("duration \"{shown}\": {part} is not less than 1{unit_before}; write \"{canonical}\"")]
+    PartTooLarge {
+        /// The text as given (shortened).
+        shown: String,
+        /// The part that is too large (`60m`).
+        part: String,
+        /// The unit before it.
+        unit_before: char,
+        /// The same duration written as it should be.
+        canonical: String,
+    },
+    /// A bare number of seconds out of range (series files accept bare seconds).
+    #[error("expected seconds from 0 to {max} (366 days), found {found}")]
+    SecondsOutOfRange {
+        /// The most accepted, s.
+        max: f64,
+        /// The number found.
+        found: String,
+    },
+}
+
 /// The longest duration accepted anywhere (a drill, a series time, an order time): 366
 /// days. Longer spans are typing mistakes, and an unbounded one overflows arithmetic.
 pub const MAX_DURATION_S: f64 = 366.0 * 86400.0;
@@ -38,19 +91,17 @@ pub const MAX_DURATION_S: f64 = 366.0 * 86400.0;
 /// last part may have a fraction. The first part may be any size (`90s`, `36h`), a later
 /// part must be below one of the next larger unit (`1h60m`, `1h90s` is refused, with "write 2h").
 /// At most [`MAX_DURATION_S`].
-pub fn parse_duration(text: &str) -> Result<f64, String> {
+pub fn parse_duration(text: &str) -> Result<f64, DurationError> {
     let s = text.trim();
     if s.is_empty() {
-        return Err(format!(
-            "expected {DURATION_EXPECTED}, found an empty string"
-        ));
+        return Err(DurationError::Empty);
     }
     let shown: String = if text.chars().count() > 40 {
         format!("{}…", text.chars().take(40).collect::<String>())
     } else {
         text.to_string()
     };
-    let bad = || format!("expected {DURATION_EXPECTED}, found \"{shown}\"");
+    let bad = || DurationError::Malformed(shown.clone());
     const UNITS: [char; 4] = ['d', 'h', 'm', 's'];
     const SIZE: [f64; 4] = [86400.0, 3600.0, 60.0, 1.0];
     // Parts as (value, unit index).
@@ -80,39 +131,33 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
     }
     if !num.is_empty() || parts.is_empty() {
         if !num.is_empty() && parts.is_empty() && num.parse::<f64>().is_ok() {
-            return Err(format!(
-                "{}; a bare number has no unit: write \"{num}s\" for seconds or \"{num}m\" \
-                 for minutes",
-                bad()
-            ));
+            return Err(DurationError::BareNumber { shown, number: num });
         }
         return Err(bad());
     }
     let total: f64 = parts.iter().map(|&(v, u, _)| v * SIZE[u]).sum();
     if !total.is_finite() || total > MAX_DURATION_S {
-        return Err(format!(
-            "duration \"{shown}\" is longer than the longest accepted, 366 days (\"366d\")"
-        ));
+        return Err(DurationError::TooLong(shown));
     }
     let canonical = || format_duration(total);
     for (k, &(v, u, frac)) in parts.iter().enumerate() {
         if frac && k + 1 < parts.len() {
-            return Err(format!(
-                "duration \"{shown}\": only the last part may have a fraction; write \"{}\"",
-                canonical()
-            ));
+            return Err(DurationError::FractionNotLast {
+                shown,
+                canonical: canonical(),
+            });
         }
         if k > 0 {
             // Below one of the next larger unit, whichever unit came before.
             let prev = u - 1;
             let limit = SIZE[prev] / SIZE[u];
             if v >= limit {
-                return Err(format!(
-                    "duration \"{shown}\": {v}{} is not less than 1{}; write \"{}\"",
-                    UNITS[u],
-                    UNITS[prev],
-                    canonical()
-                ));
+                return Err(DurationError::PartTooLarge {
+                    shown,
+                    part: format!("{v}{}", UNITS[u]),
+                    unit_before: UNITS[prev],
+                    canonical: canonical(),
+                });
             }
         }
     }
@@ -254,15 +299,15 @@ mod tests {
 
     #[test]
     fn overflowing_units_are_refused_with_the_canonical_form() {
-        let e = parse_duration("1h60m").unwrap_err();
+        let e = parse_duration("1h60m").unwrap_err().to_string();
         assert!(e.contains("write \"2h\""), "{e}");
-        let e = parse_duration("1m60s").unwrap_err();
+        let e = parse_duration("1m60s").unwrap_err().to_string();
         assert!(e.contains("write \"2m\""), "{e}");
-        let e = parse_duration("1d24h").unwrap_err();
+        let e = parse_duration("1d24h").unwrap_err().to_string();
         assert!(e.contains("write \"2d\""), "{e}");
-        let e = parse_duration("1h90s").unwrap_err();
+        let e = parse_duration("1h90s").unwrap_err().to_string();
         assert!(e.contains("write \"1h1m30s\""), "{e}");
-        let e = parse_duration("1.5h30m").unwrap_err();
+        let e = parse_duration("1.5h30m").unwrap_err().to_string();
         assert!(e.contains("write \"2h\""), "{e}");
         // The first part may be any size, and a later part just below the limit is fine.
         assert_eq!(parse_duration("90s"), Ok(90.0));
@@ -273,17 +318,19 @@ mod tests {
     #[test]
     fn durations_beyond_366_days_are_refused() {
         for bad in ["99999999999999999999999d", "367d", "9000h", "1e400s"] {
-            let e = parse_duration(bad).unwrap_err();
+            let e = parse_duration(bad).unwrap_err().to_string();
             assert!(e.contains("366") || e.contains("expected"), "{bad}: {e}");
         }
         assert_eq!(parse_duration("366d"), Ok(MAX_DURATION_S));
-        let e = parse_duration("99999999999999999999999d").unwrap_err();
+        let e = parse_duration("99999999999999999999999d")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("366 days"), "{e}");
     }
 
     #[test]
     fn a_bare_number_says_durations_are_text() {
-        let e = parse_duration("5").unwrap_err();
+        let e = parse_duration("5").unwrap_err().to_string();
         assert!(e.contains("\"5s\"") && e.contains("\"5m\""), "{e}");
         let e = ron::from_str::<Duration>("300").unwrap_err().to_string();
         assert!(

@@ -2444,7 +2444,7 @@ impl<'a> Refs<'a> {
                     .filter(|p| kind.as_ref().is_none_or(|k| &p.kind == k))
                     .map(|p| p.id.as_str())
                     .collect();
-                let what = kind.as_ref().map(|k| k.as_str()).unwrap_or("place");
+                let what = kind.as_ref().map(|k| k.name()).unwrap_or("place");
                 v.err(
                     at,
                     format!(
@@ -2462,8 +2462,8 @@ impl<'a> Refs<'a> {
                         at,
                         format!(
                             "place \"{id}\" is a {}, expected a {}",
-                            p.kind.as_str(),
-                            k.as_str()
+                            p.kind.name(),
+                            k.name()
                         ),
                     );
                 }

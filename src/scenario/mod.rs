@@ -8,7 +8,7 @@ pub mod load;
 pub mod locate;
 pub mod schema;
 
-pub use duration::{Duration, format_clock, format_duration, parse_duration};
+pub use duration::{Duration, DurationError, format_clock, format_duration, parse_duration};
 pub use error::{Diagnostic, ScenarioError};
 pub use load::{Scenario, check_inject, check_order, load_str_with, load_with, parse};
 pub use schema::ScenarioFile;

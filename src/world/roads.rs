@@ -99,6 +99,14 @@ impl Mode {
         }
     }
 
+    /// The mode as written in files and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Drive => "drive",
+            Mode::Walk => "walk",
+        }
+    }
+
     /// Dense index (Drive 0, Walk 1) for per-mode arrays.
     #[inline]
     pub fn index(self) -> usize {
@@ -111,10 +119,7 @@ impl Mode {
 
 impl fmt::Display for Mode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Mode::Drive => "drive",
-            Mode::Walk => "walk",
-        })
+        f.write_str(self.name())
     }
 }
 
@@ -168,25 +173,31 @@ pub enum RoadClass {
 }
 
 impl RoadClass {
+    /// The classes the engine knows, with their names in files: the one table both
+    /// [`RoadClass::parse`] and [`RoadClass::name`] read.
+    const KNOWN: [(&'static str, RoadClass); 4] = [
+        ("primary", Self::Primary),
+        ("secondary", Self::Secondary),
+        ("residential", Self::Residential),
+        ("footway", Self::Footway),
+    ];
+
     /// Parse the class as written in files.
     pub fn parse(s: &str) -> Self {
-        match s {
-            "primary" => Self::Primary,
-            "secondary" => Self::Secondary,
-            "residential" => Self::Residential,
-            "footway" => Self::Footway,
-            other => Self::Other(other.to_string()),
-        }
+        Self::KNOWN
+            .iter()
+            .find(|(name, _)| *name == s)
+            .map_or_else(|| Self::Other(s.to_string()), |(_, c)| c.clone())
     }
 
     /// The class as written in files.
-    pub fn as_str(&self) -> &str {
+    pub fn name(&self) -> &str {
         match self {
-            Self::Primary => "primary",
-            Self::Secondary => "secondary",
-            Self::Residential => "residential",
-            Self::Footway => "footway",
             Self::Other(s) => s,
+            known => Self::KNOWN
+                .iter()
+                .find(|(_, c)| c == known)
+                .map_or("", |(name, _)| name),
         }
     }
 

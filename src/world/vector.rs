@@ -68,29 +68,39 @@ pub enum PlaceKind {
 }
 
 impl PlaceKind {
+    /// The kinds the engine knows, with their names in files: the one table both
+    /// [`PlaceKind::parse`] and [`PlaceKind::name`] read.
+    const KNOWN: [(&'static str, PlaceKind); 6] = [
+        ("shelter", Self::Shelter),
+        ("depot", Self::Depot),
+        ("hotspot", Self::Hotspot),
+        ("pump_station", Self::PumpStation),
+        ("post", Self::Post),
+        ("gauge", Self::Gauge),
+    ];
+
     fn parse(s: &str) -> Self {
-        match s {
-            "shelter" => Self::Shelter,
-            "depot" => Self::Depot,
-            "hotspot" => Self::Hotspot,
-            "pump_station" => Self::PumpStation,
-            "post" => Self::Post,
-            "gauge" => Self::Gauge,
-            other => Self::Other(other.to_string()),
-        }
+        Self::KNOWN
+            .iter()
+            .find(|(name, _)| *name == s)
+            .map_or_else(|| Self::Other(s.to_string()), |(_, k)| k.clone())
     }
 
     /// The kind as written in files.
-    pub fn as_str(&self) -> &str {
+    pub fn name(&self) -> &str {
         match self {
-            Self::Shelter => "shelter",
-            Self::Depot => "depot",
-            Self::Hotspot => "hotspot",
-            Self::PumpStation => "pump_station",
-            Self::Post => "post",
-            Self::Gauge => "gauge",
             Self::Other(s) => s,
+            known => Self::KNOWN
+                .iter()
+                .find(|(_, k)| k == known)
+                .map_or("", |(name, _)| name),
         }
+    }
+}
+
+impl std::fmt::Display for PlaceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
