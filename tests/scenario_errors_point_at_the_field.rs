@@ -213,3 +213,33 @@ fn broken_series_file_names_its_line() {
         "{err}"
     );
 }
+
+#[test]
+fn zone_assigned_to_two_shelters() {
+    let err = validate_bad(
+        &mini_with(
+            "shelters: [(place: \"S01\", zones: [\"Z01\", \"Z02\"])],",
+            "shelters: [(place: \"S01\", zones: [\"Z01\", \"Z02\"]),\n                (place: \"S02\", zones: [\"Z02\"])],",
+        ),
+        |dir| {
+            let p = dir.join("places.geojson");
+            let text = std::fs::read_to_string(&p).unwrap().replacen(
+                "\"features\": [",
+                "\"features\": [{\"type\": \"Feature\", \"properties\": {\"id\": \"S02\", \
+                 \"kind\": \"shelter\", \"name\": \"second\", \"capacity\": 100}, \"geometry\": \
+                 {\"type\": \"Point\", \"coordinates\": [1025.0, 2085.0]}}, ",
+                1,
+            );
+            std::fs::write(&p, text).unwrap();
+        },
+    );
+    line_col_field(&err, 40, "shelters[1].zones[0]");
+    assert!(
+        err.contains("zone \"Z02\" is already assigned to shelter \"S01\" (shelters[0])"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("shelters[0].zones"),
+        "the first listing is fine: {err}"
+    );
+}

@@ -1852,6 +1852,8 @@ impl Validator {
 
     fn check_shelters(&mut self, f: &ScenarioFile, r: &Refs) {
         let mut seen = BTreeSet::new();
+        let mut first_listed: std::collections::BTreeMap<&str, (usize, &str)> =
+            std::collections::BTreeMap::new();
         for (i, s) in f.shelters.iter().enumerate() {
             let at = format!("shelters[{i}]");
             if !seen.insert(s.place.as_str()) {
@@ -1887,7 +1889,24 @@ impl Validator {
                 );
             }
             for (k, z) in s.zones.iter().enumerate() {
-                r.zone(self, z, &format!("{at}.zones[{k}]"));
+                let field = format!("{at}.zones[{k}]");
+                r.zone(self, z, &field);
+                // A zone evacuates to one assigned shelter; a second listing would be
+                // silently ignored, so the plan on paper and the drill would differ.
+                match first_listed.get(z.as_str()) {
+                    Some((j, other)) if *j != i => self.err(
+                        &field,
+                        format!(
+                            "zone \"{z}\" is already assigned to shelter \"{other}\" \
+                             (shelters[{j}]); a zone evacuates to one assigned shelter (others \
+                             with room are found on the way): list it under one shelter"
+                        ),
+                    ),
+                    Some(_) => {}
+                    None => {
+                        first_listed.insert(z.as_str(), (i, s.place.as_str()));
+                    }
+                }
             }
         }
     }
