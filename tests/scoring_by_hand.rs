@@ -108,7 +108,7 @@ fn forces_in_place() {
             req(0, 3000.0, Some(3900.0)), // 15 min: ok
             req(1, 3000.0, Some(5400.0)), // 40 min: late
             req(2, 3000.0, None),         // never reached: late
-            req(3, 6900.0, None),         // 5 min before the end: left out
+            req(3, 6900.0, None),         // 5 min before the end: waiting, not scored
         ],
         end: 7200.0,
         ..Default::default()
@@ -117,7 +117,9 @@ fn forces_in_place() {
     let c = &card(&f).criteria[2];
     assert_eq!(c.score, 40.0);
     assert_eq!(c.measures["requests"], 3);
-    assert_eq!(c.evidence.len(), 5);
+    assert_eq!(c.measures["requests_waiting"], 1);
+    // 5 scored rows and the waiting request's row.
+    assert_eq!(c.evidence.len(), 6);
 }
 
 #[test]
@@ -184,4 +186,53 @@ fn response_in_place_and_overall() {
     // Overall: (100 + 100 + 50 + 66.67) / 4 = 79.17 → below the 80 pass mark.
     assert!((k.overall - 79.17).abs() < 1e-9, "{}", k.overall);
     assert!(!k.pass);
+}
+
+#[test]
+fn a_live_card_says_not_yet_where_nothing_is_due() {
+    // Ten minutes in: no zone has reached onset, nothing is posted, one request raised
+    // 5 min ago and not reached (inside its 30 min), the rain still falling.
+    let req = RequestFacts {
+        id: 1,
+        t: 300.0,
+        persons: 3,
+        false_report: false,
+        reached: None,
+        unit: None,
+        closed: None,
+    };
+    let live = Facts {
+        zones: vec![zone("A")],
+        requests: vec![req.clone()],
+        end: 600.0,
+        live: true,
+        ..Default::default()
+    };
+    let k = card(&live);
+    for c in &k.criteria {
+        assert!(c.not_yet && !c.pass, "{}: {}", c.name, c.summary);
+    }
+    assert!(k.not_yet && !k.pass);
+    let f = &k.criteria[2];
+    assert_eq!(f.measures["requests_waiting"], 1);
+    assert!(f.summary.contains("1 request waiting"), "{}", f.summary);
+    // The same facts at the drill's end: nothing went wrong, so each judged-empty
+    // criterion scores 100 as before; the request is still waiting (5 min old).
+    let fin = Facts {
+        live: false,
+        ..live.clone()
+    };
+    let k = card(&fin);
+    assert!(k.criteria.iter().all(|c| !c.not_yet) && !k.not_yet);
+    assert_eq!(k.criteria[0].score, 100.0);
+    // Once the request is 40 min old and unreached it is judged, live or not: 0 of 1.
+    let late = Facts {
+        end: 300.0 + 2400.0,
+        ..live
+    };
+    let k = card(&late);
+    let f = &k.criteria[2];
+    assert!(!f.not_yet && !f.pass && f.score == 0.0, "{}", f.summary);
+    // The overall weighs only what was judged, and gives no verdict while any is not yet.
+    assert!(k.not_yet && !k.pass && k.overall == 0.0);
 }

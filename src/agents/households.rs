@@ -95,6 +95,22 @@ impl HouseholdState {
         }
     }
 
+    /// How bad the outcome is if the drill ends in this state, lower is safer: the one
+    /// ranking `compare` (better/worse) and the report's outcome map (worse drawn on
+    /// top) use. Sheltered 0; at home, not in water (unaware, warned, preparing,
+    /// staying) 1; still on the road 2; rescued (was caught, now safe) 3; trapped 4;
+    /// casualty 5.
+    pub fn outcome_rank(self) -> u8 {
+        match self {
+            Self::Sheltered => 0,
+            Self::Unaware | Self::Warned | Self::Preparing | Self::Staying => 1,
+            Self::Moving => 2,
+            Self::Rescued => 3,
+            Self::Trapped => 4,
+            Self::Casualty => 5,
+        }
+    }
+
     /// True while the household is at home (its position is the home building).
     #[inline]
     pub fn at_home(self) -> bool {

@@ -39,14 +39,8 @@ type OpenFailure = (FailureFacts, Option<(f64, f64)>, Vec<usize>);
 /// Facts gathered as the drill runs.
 #[derive(Resource, Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ScoreTracker {
-    /// Zone index of each road edge (none: outside every zone).
-    edge_zone: Vec<Option<u32>>,
-    /// Zones with residents.
-    occupied: Vec<bool>,
     /// Onset per zone: time, road id, depth.
     onset: Vec<Option<(f64, String, f64)>>,
-    /// Hotspots: id, name, cell.
-    hotspot_cells: Vec<HotspotCell>,
     hotspots_max: Vec<f64>,
     hotspots_after: Vec<Vec<(f64, f64)>>,
     last_rain: Option<f64>,
@@ -54,13 +48,25 @@ pub struct ScoreTracker {
     posts: Vec<PostFacts>,
     failures: Vec<OpenFailure>,
     shelter_peak: Vec<u32>,
-    /// Grid cell of each household's home (its road node), if inside the grid.
-    home_cell: Vec<Option<u32>>,
     /// When hazard (HR at the trapping threshold) first reached each household's home
     /// street, s (∞: never).
     hh_onset: Vec<f64>,
     log_cursor: usize,
     last_sample: f64,
+}
+
+/// What the tracker reads and never changes, derived from the scenario when the drill
+/// is set up: rebuilt on load, never saved (a snapshot holds no copy of the setup).
+#[derive(Resource, Debug, Clone, Default)]
+pub struct ScoreSetup {
+    /// Zone index of each road edge (none: outside every zone).
+    edge_zone: Vec<Option<u32>>,
+    /// Zones with residents.
+    occupied: Vec<bool>,
+    /// Hotspots: id, name, cell.
+    hotspot_cells: Vec<HotspotCell>,
+    /// Grid cell of each household's home (its road node), if inside the grid.
+    home_cell: Vec<Option<u32>>,
 }
 
 /// Adds the score tracker to `SimTick`.
@@ -76,9 +82,10 @@ impl Plugin for ScoringPlugin {
             last_sample: -1e18,
             ..Default::default()
         };
+        let mut su = ScoreSetup::default();
         if let Some(p) = app.world().get_resource::<People>() {
             let ids = rasterize_zones(&spec, &s.zones);
-            tr.edge_zone = (0..p.graph.edge_count() as u32)
+            su.edge_zone = (0..p.graph.edge_count() as u32)
                 .map(|e| {
                     let m = p.graph.edge(EdgeId(e)).mid;
                     ids.sample(m.0, m.1)
@@ -88,12 +95,12 @@ impl Plugin for ScoringPlugin {
                 })
                 .collect();
             let t = p.households.counts_by_state_and_zone();
-            tr.occupied = (0..s.zones.len())
+            su.occupied = (0..s.zones.len())
                 .map(|z| t.households[z].iter().sum::<u32>() > 0)
                 .collect();
             tr.shelter_peak = vec![0; p.households.shelters().len()];
             let hh = &p.households;
-            tr.home_cell = (0..hh.len())
+            su.home_cell = (0..hh.len())
                 .map(|i| {
                     let n = hh.home_node(crate::agents::HouseholdId(i as u32))?;
                     let q = p.graph.pos(n);
@@ -105,18 +112,19 @@ impl Plugin for ScoringPlugin {
         tr.onset = vec![None; s.zones.len()];
         for pl in &s.places {
             if pl.kind == PlaceKind::Hotspot {
-                tr.hotspot_cells.push((
+                su.hotspot_cells.push((
                     pl.id.clone(),
                     pl.name.clone(),
                     spec.cell_at(pl.at.0, pl.at.1),
                 ));
             }
         }
-        tr.hotspots_max = vec![0.0; tr.hotspot_cells.len()];
-        tr.hotspots_after = vec![Vec::new(); tr.hotspot_cells.len()];
+        tr.hotspots_max = vec![0.0; su.hotspot_cells.len()];
+        tr.hotspots_after = vec![Vec::new(); su.hotspot_cells.len()];
         super::register_state_resource::<ScoreTracker>(app, "score_tracker");
         app.insert_resource(RubricRes(rubric))
             .insert_resource(tr)
+            .insert_resource(su)
             .add_systems(SimTick, track_score.in_set(SimSet::Score));
     }
 }
@@ -133,6 +141,7 @@ fn track_score(
     water: Option<Res<Water>>,
     forces: Option<Res<ForcesRes>>,
     stations: Option<Res<StationFailures>>,
+    su: Res<ScoreSetup>,
     mut tr: ResMut<ScoreTracker>,
 ) {
     let t = clock.t_end();
@@ -140,10 +149,10 @@ fn track_score(
     let tr = &mut *tr;
     let od = onset_depth(&rubric.0);
     if let Some(p) = &people {
-        for (e, z) in tr.edge_zone.iter().enumerate() {
+        for (e, z) in su.edge_zone.iter().enumerate() {
             let Some(z) = *z else { continue };
             let zi = z as usize;
-            if tr.onset[zi].is_some() || !tr.occupied.get(zi).copied().unwrap_or(false) {
+            if tr.onset[zi].is_some() || !su.occupied.get(zi).copied().unwrap_or(false) {
                 continue;
             }
             let d = p.costs.depth(EdgeId(e as u32));
@@ -163,7 +172,7 @@ fn track_score(
         }
         tr.rain_volume = rain;
         let sample = t >= tr.last_sample + 60.0 - 1e-9;
-        for (k, (_, _, cell)) in tr.hotspot_cells.iter().enumerate() {
+        for (k, (_, _, cell)) in su.hotspot_cells.iter().enumerate() {
             let Some((r, c)) = *cell else { continue };
             let d = w.0.depth_grid_at(r, c);
             tr.hotspots_max[k] = tr.hotspots_max[k].max(d);
@@ -182,7 +191,7 @@ fn track_score(
                 let hz = &p.households.params().hazard;
                 let depth = w.0.depth();
                 let nc = w.0.spec().ncols;
-                for (i, cell) in tr.home_cell.iter().enumerate() {
+                for (i, cell) in su.home_cell.iter().enumerate() {
                     let Some(c) = *cell else { continue };
                     let d = depth[c as usize].to_f64();
                     if !tr.hh_onset[i].is_infinite() || hz.rating(d, 0.0) < hz.hr_threshold * 0.5 {
@@ -401,7 +410,8 @@ pub fn facts(world: &World) -> Facts {
                 .collect()
         })
         .unwrap_or_default();
-    let hotspots = tr
+    let hotspots = world
+        .resource::<ScoreSetup>()
         .hotspot_cells
         .iter()
         .enumerate()
@@ -422,6 +432,7 @@ pub fn facts(world: &World) -> Facts {
         shelters,
         rain_stopped: tr.last_rain.filter(|&lr| lr < end),
         end,
+        live: !clock.finished(),
     }
 }
 

@@ -130,15 +130,27 @@ fn panel(
         .default_width(300.0)
         .show(ctx, |ui| {
             if let Some(card) = &live.card {
-                ui.label(RichText::new(format!("四到位 score {:.0}", card.overall)).strong());
+                let overall = if card.not_yet {
+                    "四到位 score — (尚无 not yet)".to_string()
+                } else {
+                    format!("四到位 score {:.0}", card.overall)
+                };
+                ui.label(RichText::new(overall).strong());
                 for c in &card.criteria {
-                    let col = if c.pass {
+                    let col = if c.not_yet {
+                        Color32::from_rgb(150, 150, 150)
+                    } else if c.pass {
                         Color32::from_rgb(40, 160, 70)
                     } else {
                         Color32::from_rgb(210, 50, 50)
                     };
+                    let score = if c.not_yet {
+                        "尚无 not yet".to_string()
+                    } else {
+                        format!("{:>5.1}", c.score)
+                    };
                     ui.horizontal(|ui| {
-                        ui.colored_label(col, format!("{:>5.1}", c.score));
+                        ui.colored_label(col, score);
                         ui.label(&c.name);
                     });
                 }

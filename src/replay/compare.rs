@@ -222,21 +222,6 @@ pub struct DiffData {
     pub changed: Vec<(crate::world::Pt, bool)>,
 }
 
-/// How bad an outcome is, for "better" and "worse" (lower is better).
-fn badness(s: HouseholdState) -> u8 {
-    match s {
-        HouseholdState::Sheltered => 0,
-        HouseholdState::Unaware
-        | HouseholdState::Warned
-        | HouseholdState::Preparing
-        | HouseholdState::Staying => 1,
-        HouseholdState::Moving => 2,
-        HouseholdState::Rescued => 3,
-        HouseholdState::Trapped => 4,
-        HouseholdState::Casualty => 5,
-    }
-}
-
 /// Compare two replays. Both must be of the same district (grid and households).
 pub fn compare(
     a: &Path,
@@ -361,7 +346,7 @@ pub fn compare(
     let (sta, stb) = (hha.states(), hhb.states());
     let mut changed = Vec::new();
     for (i, (x, y)) in sta.iter().zip(stb).enumerate() {
-        match badness(*y).cmp(&badness(*x)) {
+        match HouseholdState::outcome_rank(*y).cmp(&HouseholdState::outcome_rank(*x)) {
             std::cmp::Ordering::Less => {
                 oc.better_in_b += 1;
                 changed.push((i, true));

@@ -339,6 +339,15 @@ fn drill(h: &mut String, s: &Scenario, summary: &RunSummary, r: &RunRecord<'_>) 
     let _ = writeln!(h, "<div class=figs>{}</div>", figs.join(""));
 }
 
+/// A criterion's or card's verdict, "not yet" while it has nothing to judge.
+fn verdict_of(pass: bool, not_yet: bool) -> &'static str {
+    if not_yet {
+        "<span class=note>尚无 not yet</span>"
+    } else {
+        verdict(pass)
+    }
+}
+
 fn verdict(pass: bool) -> &'static str {
     if pass {
         "<span class=pass>通过 pass</span>"
@@ -417,16 +426,20 @@ fn scorecard(h: &mut String, card: &Scorecard) {
         "<h2>四到位评分 Four-in-place scorecard</h2><p>总分 overall <span class=score>{:.1}</span> / 100 (pass mark {:.0}) — {}</p><div class=card>",
         card.overall,
         card.pass_mark,
-        verdict(card.pass)
+        verdict_of(card.pass, card.not_yet)
     );
     for c in &card.criteria {
         let _ = writeln!(
             h,
-            "<div class=\"crit{}\"><div><b>{}</b></div><div class=score>{:.1}</div><div>{} · weight {:.0} · pass at {:.0}</div><div class=note>{}</div></div>",
-            if c.pass { "" } else { " failbox" },
+            "<div class=\"crit{}\"><div><b>{}</b></div><div class=score>{}</div><div>{} · weight {:.0} · pass at {:.0}</div><div class=note>{}</div></div>",
+            if c.pass || c.not_yet { "" } else { " failbox" },
             esc(&c.name),
-            c.score,
-            verdict(c.pass),
+            if c.not_yet {
+                "—".to_string()
+            } else {
+                format!("{:.1}", c.score)
+            },
+            verdict_of(c.pass, c.not_yet),
             c.weight,
             c.pass_score,
             esc(&c.summary)
@@ -458,7 +471,11 @@ fn minutes(v: Option<&Value>) -> Option<f64> {
 
 fn improvement_plan(h: &mut String, card: &Scorecard) {
     let _ = writeln!(h, "<h2>改进计划 Improvement plan</h2>");
-    let failed: Vec<_> = card.criteria.iter().filter(|c| !c.pass).collect();
+    let failed: Vec<_> = card
+        .criteria
+        .iter()
+        .filter(|c| !c.pass && !c.not_yet)
+        .collect();
     if failed.is_empty() {
         let _ = writeln!(
             h,
@@ -993,18 +1010,10 @@ fn outcomes_map(s: &Scenario, r: &RunRecord<'_>) -> Map {
     if let Some(p) = r.people {
         let hh = &p.households;
         // Worse outcomes drawn last, so they show where households share a node.
-        let rank = |st: HouseholdState| match st {
-            HouseholdState::Sheltered => 0,
-            HouseholdState::Unaware | HouseholdState::Warned | HouseholdState::Staying => 1,
-            HouseholdState::Preparing | HouseholdState::Moving => 2,
-            HouseholdState::Rescued => 3,
-            HouseholdState::Trapped => 4,
-            HouseholdState::Casualty => 5,
-        };
         // Dots about a third of a cell across, at least 2 px.
         let r = (c.scale as f64 / c.stride as f64 * 0.35).clamp(2.0, 8.0);
         let mut idx: Vec<u32> = (0..hh.len() as u32).collect();
-        idx.sort_by_key(|&i| (rank(hh.state(HouseholdId(i))), i));
+        idx.sort_by_key(|&i| (hh.state(HouseholdId(i)).outcome_rank(), i));
         for i in idx {
             let id = HouseholdId(i);
             let Some(n) = hh.home_node(id) else { continue };

@@ -144,9 +144,15 @@ pub fn scorecard_table(card: &crate::scoring::Scorecard, max_evidence: usize) ->
         .map(|c| {
             vec![
                 c.name.clone(),
-                format!("{:.1}", c.score),
+                if c.not_yet {
+                    "—".to_string()
+                } else {
+                    format!("{:.1}", c.score)
+                },
                 format!("{:.0}", c.weight),
-                if c.pass {
+                if c.not_yet {
+                    "尚无 not yet"
+                } else if c.pass {
                     "通过 pass"
                 } else {
                     "未通过 FAIL"
@@ -158,22 +164,37 @@ pub fn scorecard_table(card: &crate::scoring::Scorecard, max_evidence: usize) ->
         .collect();
     rows.push(vec![
         "总分 overall".into(),
-        format!("{:.1}", card.overall),
+        if card.not_yet && card.criteria.iter().all(|c| c.not_yet) {
+            "—".to_string()
+        } else {
+            format!("{:.1}", card.overall)
+        },
         String::new(),
-        if card.pass {
+        if card.not_yet {
+            "尚无 not yet"
+        } else if card.pass {
             "通过 pass"
         } else {
             "未通过 FAIL"
         }
         .to_string(),
-        format!("pass mark {:.0}", card.pass_mark),
+        if card.not_yet {
+            format!(
+                "pass mark {:.0}; {} of {} criteria judged so far",
+                card.pass_mark,
+                card.criteria.iter().filter(|c| !c.not_yet).count(),
+                card.criteria.len()
+            )
+        } else {
+            format!("pass mark {:.0}", card.pass_mark)
+        },
     ]);
     let mut out = grid_table(
         "四到位评分 four-in-place scorecard",
         &["criterion", "score", "weight", "result", "evidence"],
         &rows,
     );
-    for c in card.criteria.iter().filter(|c| !c.pass) {
+    for c in card.criteria.iter().filter(|c| !c.pass && !c.not_yet) {
         out.push_str(&format!("\n{} — evidence:", c.name));
         let failing: Vec<&serde_json::Value> = c
             .evidence

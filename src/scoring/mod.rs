@@ -163,6 +163,9 @@ pub struct Facts {
     pub rain_stopped: Option<f64>,
     /// End of the facts (sim time), s.
     pub end: f64,
+    /// A card of a drill still running (the live card, or a run stopped by `--until`):
+    /// a criterion with nothing to judge yet is "not yet", never 100.
+    pub live: bool,
 }
 
 /// One criterion's result.
@@ -181,8 +184,11 @@ pub struct CriterionScore {
     pub score: f64,
     /// Pass mark of the criterion.
     pub pass_score: f64,
-    /// Passed.
+    /// Passed (false while [`CriterionScore::not_yet`]).
     pub pass: bool,
+    /// Nothing to judge yet in a live card: no zone at risk, no post or request due, no
+    /// ponded hotspot past its deadline. Its score is left out of the overall.
+    pub not_yet: bool,
     /// One-line account.
     pub summary: String,
     /// Measured values (shares, precision, recall…).
@@ -200,6 +206,9 @@ pub struct Scorecard {
     pub pass_mark: f64,
     /// Overall pass.
     pub pass: bool,
+    /// A live card in which some criterion has nothing to judge yet: `overall` weighs
+    /// the criteria judged so far and there is no overall verdict.
+    pub not_yet: bool,
     /// Criteria in rubric order.
     pub criteria: Vec<CriterionScore>,
     /// Sim time the card was computed at, s.
@@ -282,7 +291,7 @@ pub fn score(rubric: &Rubric, f: &Facts) -> Scorecard {
         .criteria
         .iter()
         .map(|c| {
-            let (score, summary, measures, evidence) = match &c.metric {
+            let (score, summary, measures, evidence, judged) = match &c.metric {
                 Metric::WarningLead {
                     lead, ack_within, ..
                 } => warning(f, lead.secs(), ack_within.secs()),
@@ -312,6 +321,7 @@ pub fn score(rubric: &Rubric, f: &Facts) -> Scorecard {
                 }
                 _ => false,
             };
+            let not_yet = f.live && !judged;
             CriterionScore {
                 id: c.id.clone(),
                 metric: c.metric.clone(),
@@ -319,34 +329,43 @@ pub fn score(rubric: &Rubric, f: &Facts) -> Scorecard {
                 weight: c.weight,
                 score,
                 pass_score: c.pass_score,
-                pass: score >= c.pass_score && !extra_fail,
+                pass: !not_yet && score >= c.pass_score && !extra_fail,
+                not_yet,
                 summary,
                 measures,
                 evidence,
             }
         })
         .collect();
-    let wsum: f64 = criteria.iter().map(|c| c.weight).sum();
+    // The overall weighs the criteria judged so far (all of them in a final card).
+    let judged = || criteria.iter().filter(|c| !c.not_yet);
+    let wsum: f64 = judged().map(|c| c.weight).sum();
     let overall = if wsum > 0.0 {
-        criteria.iter().map(|c| c.weight * c.score).sum::<f64>() / wsum
+        judged().map(|c| c.weight * c.score).sum::<f64>() / wsum
     } else {
         0.0
     };
     let overall = (overall * 100.0).round() / 100.0;
+    // A live card passes or fails overall only once every criterion has been judged.
+    let not_yet = criteria.iter().any(|c| c.not_yet);
     Scorecard {
         overall,
         pass_mark: rubric.pass_mark,
-        pass: overall >= rubric.pass_mark,
+        pass: !not_yet && overall >= rubric.pass_mark,
+        not_yet,
         criteria,
         at: f.end,
     }
 }
 
+/// A criterion's result: score, summary, measures, evidence, and whether anything was
+/// judged (false: the score is the 100 of "nothing went wrong because nothing was due").
 type Part = (
     f64,
     String,
     serde_json::Map<String, serde_json::Value>,
     Vec<serde_json::Value>,
+    bool,
 );
 
 fn warning(f: &Facts, lead: f64, ack_within: f64) -> Part {
@@ -461,7 +480,7 @@ fn warning(f: &Facts, lead: f64, ack_within: f64) -> Part {
             late.join(", ")
         )
     };
-    (score, summary, m, ev)
+    (score, summary, m, ev, !at_risk.is_empty())
 }
 
 fn evacuation(f: &Facts, target: f64) -> Part {
@@ -510,7 +529,8 @@ fn evacuation(f: &Facts, target: f64) -> Part {
         100.0 * sh,
         100.0 * target
     );
-    (score, summary, m, ev)
+    let judged = at_risk > 0 || caught_p > 0 || !over.is_empty();
+    (score, summary, m, ev, judged)
 }
 
 fn forces(f: &Facts, posts_by: f64, within: f64) -> Part {
@@ -530,12 +550,19 @@ fn forces(f: &Facts, posts_by: f64, within: f64) -> Part {
             "arrived": p.arrived.map(clock), "required_by": clock(posts_by), "pass": pass,
         }));
     }
-    let (mut req_ok, mut req_n) = (0, 0);
+    let (mut req_ok, mut req_n, mut waiting) = (0, 0, 0);
     let mut times = Vec::new();
     for r in &f.requests {
         let resp = r.reached.map(|x| x - r.t);
         if resp.is_none() && f.end - r.t < within {
-            continue; // still inside its target when the drill ended
+            // Still inside its target when the card was made: waiting, not judged.
+            waiting += 1;
+            ev.push(json!({
+                "request": r.id, "raised": clock(r.t), "persons": r.persons,
+                "false_report": r.false_report, "reached": null, "waiting": true,
+                "pass": null,
+            }));
+            continue;
         }
         items += 1;
         req_n += 1;
@@ -559,16 +586,23 @@ fn forces(f: &Facts, posts_by: f64, within: f64) -> Part {
     m.insert("posts_in_time".into(), json!(posts_ok));
     m.insert("requests".into(), json!(req_n));
     m.insert("requests_in_time".into(), json!(req_ok));
+    m.insert("requests_waiting".into(), json!(waiting));
     m.insert(
         "median_response_min".into(),
         json!(times.get(times.len() / 2).map(|x| x / 60.0)),
     );
-    let summary = format!(
+    let mut summary = format!(
         "{posts_ok} of {posts_n} posts manned by {}; {req_ok} of {req_n} rescue requests reached within {} min",
         clock(posts_by),
         (within / 60.0).round()
     );
-    (100.0 * share(ok, items), summary, m, ev)
+    if waiting > 0 {
+        summary.push_str(&format!(
+            "; {waiting} request{} waiting, not yet reached",
+            if waiting == 1 { "" } else { "s" }
+        ));
+    }
+    (100.0 * share(ok, items), summary, m, ev, items > 0)
 }
 
 fn response(f: &Facts, below: f64, within: f64) -> Part {
@@ -623,17 +657,20 @@ fn response(f: &Facts, below: f64, within: f64) -> Part {
     } else {
         text.push("the rain had not stopped".into());
     }
-    // Requests closed.
-    if !f.requests.is_empty() {
-        let closed = f.requests.iter().filter(|r| r.closed.is_some()).count();
-        parts.push(share(closed, f.requests.len()));
+    // Requests closed; in a live card a request still open and younger than the
+    // window is under way, not yet judged.
+    let due: Vec<&RequestFacts> = f
+        .requests
+        .iter()
+        .filter(|r| !f.live || r.closed.is_some() || f.end - r.t >= within)
+        .collect();
+    if !due.is_empty() {
+        let closed = due.iter().filter(|r| r.closed.is_some()).count();
+        parts.push(share(closed, due.len()));
         m.insert("requests_closed".into(), json!(closed));
-        m.insert("requests".into(), json!(f.requests.len()));
-        text.push(format!(
-            "{closed} of {} rescue requests closed",
-            f.requests.len()
-        ));
-        for r in f.requests.iter().filter(|r| r.closed.is_none()) {
+        m.insert("requests".into(), json!(due.len()));
+        text.push(format!("{closed} of {} rescue requests closed", due.len()));
+        for r in due.iter().filter(|r| r.closed.is_none()) {
             ev.push(json!({ "request": r.id, "raised": clock(r.t), "persons": r.persons, "open_at_end": true }));
         }
     }
@@ -664,7 +701,7 @@ fn response(f: &Facts, below: f64, within: f64) -> Part {
     } else {
         100.0 * parts.iter().sum::<f64>() / parts.len() as f64
     };
-    (score, text.join("; "), m, ev)
+    (score, text.join("; "), m, ev, !parts.is_empty())
 }
 
 #[cfg(test)]
