@@ -667,5 +667,40 @@ fn write_people_outputs(
             serde_json::json!(last.total_persons(HouseholdState::Trapped)),
         );
     }
+    // Where every household ended, and why; those not safe, grouped by place.
+    use crate::report::whereabouts;
+    let rows = whereabouts::whereabouts(scenario, &people.graph, &people.households);
+    crate::report::water::write_text(&dir.join("households_final.csv"), &whereabouts::csv(&rows))?;
+    let groups = whereabouts::groups(&rows);
+    let persons: u32 = groups.iter().map(|g| g.persons).sum();
+    figures.insert("persons_not_safe_at_end".into(), serde_json::json!(persons));
+    const SHOWN: usize = 8;
+    let mut lines: Vec<String> = groups
+        .iter()
+        .take(SHOWN)
+        .map(|g| {
+            let why = if g.reason.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", g.reason)
+            };
+            format!(
+                "{}{why} at {}: {} households, {} persons, since {}",
+                g.state,
+                g.place,
+                g.households,
+                g.persons,
+                format_clock(g.since_s)
+            )
+        })
+        .collect();
+    if groups.len() > SHOWN {
+        let rest: u32 = groups[SHOWN..].iter().map(|g| g.persons).sum();
+        lines.push(format!(
+            "{} more places, {rest} persons (households_final.csv)",
+            groups.len() - SHOWN
+        ));
+    }
+    figures.insert("not_safe_at_end".into(), serde_json::json!(lines));
     Ok(())
 }

@@ -296,14 +296,15 @@ fn flooded_edge_is_avoided_and_route_replanned_mid_trip() {
     let expected = MEDIAN_DAY + 1000.0 / 1.2;
     assert!((t - expected).abs() <= DT, "{t} vs {expected}");
 
-    // (d) Stale trees and no other shelter: it waits at M, and goes on once the
-    // caller refreshes the trees.
+    // (d) Stale trees and no other shelter: it waits at M (cut off), and goes on once
+    // the caller refreshes the trees.
     let mut d = Drill::new(&two_routes(), &b, &s, &walkers(), CostParams::default());
     d.hh.issue_warning(&[0], &sms(0.0), 0.0).unwrap();
     d.run_until(MEDIAN_DAY + 200.0, Water::Dry, |_| {});
     d.flood_road(1, 0.6, false);
     d.run_until(MEDIAN_DAY + 1000.0, Water::Dry, |_| {});
-    assert_eq!(d.hh.state(h), HouseholdState::Moving);
+    assert_eq!(d.hh.state(h), HouseholdState::Waiting);
+    assert_eq!(d.hh.reason(h), Reason::CutOff);
     assert_eq!(d.hh.position(h, &d.graph), (500.0, 0.0), "waits at M");
     d.routes.refresh(&d.graph, d.hh.shelters(), &d.costs, 0.0);
     d.run_until(

@@ -123,6 +123,21 @@ fn truncated_and_foreign_files_are_clear_errors_or_open_to_the_last_snapshot() {
     let (code, _, e) = common::floodrill(&["replay", v9.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(e.contains("replay format version 9"), "{e}");
+    // Version 4 (development builds whose digests hashed setup) is refused, saying why.
+    let json4 = first.splitn(3, ' ').nth(2).unwrap().replace(
+        &format!("\"version\":{}", floodrill::replay::FORMAT_VERSION),
+        "\"version\":4",
+    );
+    let v4 = d.path().join("v4.replay");
+    std::fs::write(&v4, format!("header {} {json4}\n", check("header", &json4))).unwrap();
+    let (code, _, e) = common::floodrill(&["replay", v4.to_str().unwrap(), "--verify"]);
+    assert_eq!(code, 2);
+    assert!(
+        e.contains("v4.replay:1:")
+            && e.contains("version 4")
+            && e.contains("run the scenario again"),
+        "{e}"
+    );
     // Random damage never panics the reader.
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     for _ in 0..400 {

@@ -65,7 +65,8 @@ pub enum AgentEvent {
         hh: HouseholdId,
         /// Departure time.
         t: f64,
-        /// Shelter index it heads for (`None`: no reachable shelter, waiting).
+        /// Shelter index it heads for (`None` only in events of older runs: a household
+        /// that can reach no shelter now stays home, [`AgentEvent::StayedHome`]).
         shelter: Option<u32>,
         /// Travel mode.
         mode: Mode,
@@ -101,6 +102,41 @@ pub enum AgentEvent {
         t: f64,
         /// Persons admitted.
         persons: u32,
+    },
+    /// The household stopped at a node: no shelter can be reached from there now.
+    Waiting {
+        /// Household.
+        hh: HouseholdId,
+        /// When.
+        t: f64,
+        /// Road node it waits at.
+        node: u32,
+        /// Why ([`Reason`](crate::agents::Reason) code).
+        reason: u8,
+    },
+    /// After waiting `movement.max_wait_s`, the household took refuge in a building
+    /// where it was.
+    TookRefuge {
+        /// Household.
+        hh: HouseholdId,
+        /// When.
+        t: f64,
+        /// Map x, metres.
+        x: f64,
+        /// Map y, metres.
+        y: f64,
+        /// Why it could not go on ([`Reason`](crate::agents::Reason) code).
+        reason: u8,
+    },
+    /// The household was to leave but no shelter can be reached from home: it stays
+    /// in (upstairs, indoors) instead of setting out.
+    StayedHome {
+        /// Household.
+        hh: HouseholdId,
+        /// When it would have left.
+        t: f64,
+        /// Why ([`Reason`](crate::agents::Reason) code).
+        reason: u8,
     },
     /// The household is caught by the water and needs rescue (a rescue request).
     Trapped {
@@ -153,6 +189,9 @@ impl AgentEvent {
             | Self::Departed { t, .. }
             | Self::Rerouted { t, .. }
             | Self::TurnedAway { t, .. }
+            | Self::Waiting { t, .. }
+            | Self::TookRefuge { t, .. }
+            | Self::StayedHome { t, .. }
             | Self::Sheltered { t, .. }
             | Self::Trapped { t, .. }
             | Self::Rescued { t, .. }
@@ -168,6 +207,9 @@ impl AgentEvent {
             | Self::Departed { hh, .. }
             | Self::Rerouted { hh, .. }
             | Self::TurnedAway { hh, .. }
+            | Self::Waiting { hh, .. }
+            | Self::TookRefuge { hh, .. }
+            | Self::StayedHome { hh, .. }
             | Self::Sheltered { hh, .. }
             | Self::Trapped { hh, .. }
             | Self::Rescued { hh, .. }

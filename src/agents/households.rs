@@ -49,7 +49,7 @@ pub enum HouseholdState {
     Warned = 1,
     /// Decided to leave; waiting for its departure time.
     Preparing = 2,
-    /// On the road (or waiting at a node for a route or a shelter with room).
+    /// On the road to a destination.
     Moving = 3,
     /// Admitted to a shelter.
     Sheltered = 4,
@@ -61,14 +61,25 @@ pub enum HouseholdState {
     Rescued = 7,
     /// The casualty rule fired.
     Casualty = 8,
+    /// On the road, stopped at a node: no shelter can be reached from there now (every
+    /// one full, closed, or cut off by water or a closure — the [`Reason`]). It tries
+    /// again every tick and takes refuge after `movement.max_wait_s`.
+    Waiting = 9,
+    /// Took refuge in a building where it was stopped (after waiting
+    /// `movement.max_wait_s` with no shelter reachable); trapped there only above the
+    /// refuge's depth (two storeys).
+    Refuge = 10,
+    /// Staying at home on purpose (upstairs, indoors): it was to leave but no shelter
+    /// could be reached from home (the [`Reason`]).
+    InPlace = 11,
 }
 
 impl HouseholdState {
     /// Number of states.
-    pub const COUNT: usize = 9;
+    pub const COUNT: usize = 12;
 
     /// All states in index order.
-    pub const ALL: [HouseholdState; 9] = [
+    pub const ALL: [HouseholdState; 12] = [
         Self::Unaware,
         Self::Warned,
         Self::Preparing,
@@ -78,6 +89,9 @@ impl HouseholdState {
         Self::Trapped,
         Self::Rescued,
         Self::Casualty,
+        Self::Waiting,
+        Self::Refuge,
+        Self::InPlace,
     ];
 
     /// Lower-case name for tables and CSV headers.
@@ -92,22 +106,32 @@ impl HouseholdState {
             Self::Trapped => "trapped",
             Self::Rescued => "rescued",
             Self::Casualty => "casualty",
+            Self::Waiting => "waiting",
+            Self::Refuge => "refuge",
+            Self::InPlace => "in_place",
         }
     }
 
     /// How bad the outcome is if the drill ends in this state, lower is safer: the one
     /// ranking `compare` (better/worse) and the report's outcome map (worse drawn on
-    /// top) use. Sheltered 0; at home, not in water (unaware, warned, preparing,
-    /// staying) 1; still on the road 2; rescued (was caught, now safe) 3; trapped 4;
-    /// casualty 5.
+    /// top) use. Sheltered 0; out of the water in a building — at home (unaware,
+    /// warned, preparing, staying, in place) or in a refuge — 1; waiting on the road
+    /// for a way on 2; still on the road 3; rescued (was caught, now safe) 4; trapped
+    /// (still in the water) 5; casualty 6.
     pub fn outcome_rank(self) -> u8 {
         match self {
             Self::Sheltered => 0,
-            Self::Unaware | Self::Warned | Self::Preparing | Self::Staying => 1,
-            Self::Moving => 2,
-            Self::Rescued => 3,
-            Self::Trapped => 4,
-            Self::Casualty => 5,
+            Self::Unaware
+            | Self::Warned
+            | Self::Preparing
+            | Self::Staying
+            | Self::InPlace
+            | Self::Refuge => 1,
+            Self::Waiting => 2,
+            Self::Moving => 3,
+            Self::Rescued => 4,
+            Self::Trapped => 5,
+            Self::Casualty => 6,
         }
     }
 
@@ -116,8 +140,45 @@ impl HouseholdState {
     pub fn at_home(self) -> bool {
         matches!(
             self,
-            Self::Unaware | Self::Warned | Self::Preparing | Self::Staying
+            Self::Unaware | Self::Warned | Self::Preparing | Self::Staying | Self::InPlace
         )
+    }
+}
+
+/// Why a household is waiting on the road or stayed at home when it was to leave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum Reason {
+    /// No reason recorded (the household is not waiting).
+    None = 0,
+    /// Every open shelter is full (or none is open).
+    NoRoom = 1,
+    /// Shelters have room, but the roads to them are flooded or closed from here.
+    CutOff = 2,
+}
+
+impl Reason {
+    /// All reasons in code order.
+    pub const ALL: [Reason; 3] = [Self::None, Self::NoRoom, Self::CutOff];
+
+    /// Name for tables and CSV.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::None => "",
+            Self::NoRoom => "no_shelter_with_room",
+            Self::CutOff => "cut_off",
+        }
+    }
+
+    /// The reason of a stored code (unknown codes read as `None`).
+    pub fn from_code(c: u8) -> Self {
+        Self::ALL.get(c as usize).copied().unwrap_or(Self::None)
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -149,8 +210,8 @@ impl StateTable {
     }
 }
 
-/// Static attributes, one entry per household.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+/// Static attributes, one entry per household (rebuilt from the scenario, not saved).
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Attrs {
     pub building: Vec<u32>,
     pub zone: Vec<u32>,
@@ -189,6 +250,8 @@ pub(crate) struct Dyn {
     pub s: Vec<f64>,
     /// Continuous time above the casualty threshold while trapped, seconds.
     pub exposure: Vec<f64>,
+    /// [`Reason`] code of a waiting, in-place or refuge household (0 otherwise).
+    pub reason: Vec<u8>,
 }
 
 /// Per-zone warning state.
@@ -200,8 +263,34 @@ pub(crate) struct ZoneState {
     pub outage_until: Vec<f64>,
 }
 
-/// All households of a drill, their shelters and warning state (see the module docs).
+/// What a saved state holds of [`Households`]: the evolving part only (states, times,
+/// positions, shelters' occupancy, zone warning state, channels issued, events not yet
+/// drained). The attributes, parameters and seed are rebuilt from the scenario, so
+/// they are not saved ([`Households::saved`], [`Households::restore`]).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct HouseholdsState {
+    dynm: Dyn,
+    shelters: Shelters,
+    zones: ZoneState,
+    channels: Vec<String>,
+    channel_issues: Vec<u32>,
+    events: Vec<AgentEvent>,
+}
+
+/// [`HouseholdsState`] borrowed from the households (saving copies nothing); it
+/// serialises to the same fields.
+#[derive(serde::Serialize)]
+pub struct HouseholdsStateRef<'a> {
+    dynm: &'a Dyn,
+    shelters: &'a Shelters,
+    zones: &'a ZoneState,
+    channels: &'a [String],
+    channel_issues: &'a [u32],
+    events: &'a [AgentEvent],
+}
+
+/// All households of a drill, their shelters and warning state (see the module docs).
+#[derive(Debug, Clone)]
 pub struct Households {
     pub(crate) seed: u64,
     pub(crate) params: AgentParams,
@@ -437,6 +526,7 @@ impl Households {
                 edge: vec![NONE; n],
                 s: vec![0.0; n],
                 exposure: vec![0.0; n],
+                reason: vec![0; n],
             },
             shelters: Shelters::new(&[], graph, nz)?,
             zones: ZoneState {
@@ -449,6 +539,83 @@ impl Households {
             channel_issues: Vec::new(),
             events: Vec::new(),
         })
+    }
+
+    /// The evolving part, for a saved state.
+    pub fn saved(&self) -> HouseholdsStateRef<'_> {
+        HouseholdsStateRef {
+            dynm: &self.dynm,
+            shelters: &self.shelters,
+            zones: &self.zones,
+            channels: &self.channels,
+            channel_issues: &self.channel_issues,
+            events: &self.events,
+        }
+    }
+
+    /// Put back a saved evolving part onto households built from the same scenario and
+    /// seed. The error says what does not fit (household, zone or shelter counts).
+    pub fn restore(&mut self, st: HouseholdsState) -> Result<(), AgentError> {
+        let n = self.len();
+        let d = &st.dynm;
+        let lens = [
+            d.state.len(),
+            d.t_recv.len(),
+            d.channel.len(),
+            d.t_depart.len(),
+            d.t_state.len(),
+            d.target.len(),
+            d.node.len(),
+            d.edge.len(),
+            d.s.len(),
+            d.exposure.len(),
+            d.reason.len(),
+        ];
+        if lens.iter().any(|&l| l != n) {
+            return Err(AgentError::BadState(format!(
+                "the saved state has {} households, the scenario {n}",
+                d.state.len()
+            )));
+        }
+        let nz = self.zone_count();
+        let z = &st.zones;
+        if [
+            z.first_recv.len(),
+            z.ack_t.len(),
+            z.acked.len(),
+            z.outage_until.len(),
+        ]
+        .iter()
+        .any(|&l| l != nz)
+        {
+            return Err(AgentError::BadState(format!(
+                "the saved state has {} zones, the scenario {nz}",
+                z.first_recv.len()
+            )));
+        }
+        if st.shelters.len() != self.shelters.len() {
+            return Err(AgentError::BadState(format!(
+                "the saved state has {} shelters, the scenario {}",
+                st.shelters.len(),
+                self.shelters.len()
+            )));
+        }
+        if st.channels.len() != st.channel_issues.len()
+            || d.channel
+                .iter()
+                .any(|&c| c as usize >= st.channels.len().max(1))
+        {
+            return Err(AgentError::BadState(
+                "the saved warning channels do not match the households' receptions".into(),
+            ));
+        }
+        self.dynm = st.dynm;
+        self.shelters = st.shelters;
+        self.zones = st.zones;
+        self.channels = st.channels;
+        self.channel_issues = st.channel_issues;
+        self.events = st.events;
+        Ok(())
     }
 
     /// Replace the shelters (before the first step; occupancy starts as given).
@@ -551,6 +718,11 @@ impl Households {
     /// Time of `hh`'s last state change, seconds.
     pub fn state_time(&self, hh: HouseholdId) -> f64 {
         self.dynm.t_state[hh.idx()]
+    }
+
+    /// Why `hh` waits, stayed in place or took refuge ([`Reason::None`] otherwise).
+    pub fn reason(&self, hh: HouseholdId) -> Reason {
+        Reason::from_code(self.dynm.reason[hh.idx()])
     }
 
     /// Destination shelter index of `hh`.
@@ -765,7 +937,13 @@ impl Households {
             ] {
                 h.update(&v.to_bits().to_le_bytes());
             }
-            for v in [d.target[i], d.node[i], d.edge[i], d.channel[i] as u32] {
+            for v in [
+                d.target[i],
+                d.node[i],
+                d.edge[i],
+                d.channel[i] as u32,
+                d.reason[i] as u32,
+            ] {
                 h.update(&v.to_le_bytes());
             }
         }

@@ -64,7 +64,9 @@ mod step;
 
 pub use bench::{BenchResult, agents_bench, agents_bench_with, bench_district};
 pub use events::{AgentEvent, HouseholdId};
-pub use households::{HouseholdState, Households, StateTable};
+pub use households::{
+    HouseholdState, Households, HouseholdsState, HouseholdsStateRef, Reason, StateTable,
+};
 pub use params::{
     AgentError, AgentParams, CasualtyRule, ChannelParams, HazardParams, MobilisationParams,
     MovementParams, PopulationParams,

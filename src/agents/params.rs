@@ -28,6 +28,9 @@ pub enum AgentError {
     /// A zone id that is not in the zones layer.
     #[error("unknown zone \"{0}\"")]
     UnknownZone(String),
+    /// A saved state that does not fit the households built from the scenario.
+    #[error("{0}")]
+    BadState(String),
     /// A household id out of range.
     #[error("no household {0}")]
     UnknownHousehold(u32),
@@ -212,6 +215,15 @@ pub struct MovementParams {
     /// At most this many edges per household per tick (guards against zero-length
     /// loops; default 64).
     pub max_hops_per_tick: u32,
+    /// A household stopped on the road with no shelter it can reach tries again every
+    /// tick for this long, then takes refuge in a building where it is, seconds
+    /// (default 1800: half an hour).
+    #[serde(default = "default_max_wait_s")]
+    pub max_wait_s: f64,
+}
+
+fn default_max_wait_s() -> f64 {
+    1800.0
 }
 
 impl Default for MovementParams {
@@ -220,6 +232,7 @@ impl Default for MovementParams {
             walk_speed: 1.2,
             slow_walk_speed: 0.9,
             max_hops_per_tick: 64,
+            max_wait_s: default_max_wait_s(),
         }
     }
 }
@@ -346,6 +359,7 @@ impl AgentParams {
             self.movement.max_hops_per_tick > 0,
             || "must be > 0".into(),
         )?;
+        non_negative("movement.max_wait_s", self.movement.max_wait_s)?;
         let h = &self.hazard;
         non_negative("hazard.hr_threshold", h.hr_threshold)?;
         non_negative("hazard.debris_factor", h.debris_factor)?;

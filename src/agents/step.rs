@@ -39,7 +39,9 @@
 use rayon::prelude::*;
 
 use crate::agents::events::{AgentEvent, HouseholdId, sort_events};
-use crate::agents::households::{Attrs, CHUNK, HouseholdState, Households, NONE, position_of};
+use crate::agents::households::{
+    Attrs, CHUNK, HouseholdState, Households, NONE, Reason, position_of,
+};
 use crate::agents::params::{AgentError, AgentParams};
 use crate::agents::shelters::Shelters;
 use crate::world::grid::GridSpec;
@@ -326,6 +328,27 @@ struct ChunkMut<'a> {
     edge: &'a mut [u32],
     s: &'a mut [f64],
     exposure: &'a mut [f64],
+    reason: &'a mut [u8],
+}
+
+/// How a move over the tick ended.
+enum Moved {
+    /// Still on the way.
+    OnWay,
+    /// Reached its shelter's node (queued for admission).
+    Arrived,
+    /// Stopped at a node at `t`: no shelter can be reached from there.
+    Stuck(f64, Reason),
+}
+
+/// Why no shelter could be chosen: none open with room for `persons`, or the roads to
+/// those with room are cut.
+fn why_stuck(shelters: &Shelters, persons: u32) -> Reason {
+    if (0..shelters.len()).any(|k| shelters.has_room(k, persons)) {
+        Reason::CutOff
+    } else {
+        Reason::NoRoom
+    }
 }
 
 #[derive(Default)]
@@ -452,25 +475,110 @@ impl Ctx<'_> {
                 NONE,
                 true,
             );
-            c.target[k] = target.unwrap_or(NONE);
-            out.events.push(AgentEvent::Departed {
-                hh,
-                t: td,
-                shelter: target,
+            match target {
+                Some(j) => {
+                    c.target[k] = j;
+                    out.events.push(AgentEvent::Departed {
+                        hh,
+                        t: td,
+                        shelter: Some(j),
+                        mode,
+                    });
+                    t_from = td;
+                }
+                None => {
+                    // No shelter can be reached from home: stay in, upstairs, rather
+                    // than set out into the water.
+                    let why = why_stuck(self.shelters, persons);
+                    st = S::InPlace;
+                    c.node[k] = NONE;
+                    c.target[k] = NONE;
+                    c.reason[k] = why as u8;
+                    out.events.push(AgentEvent::StayedHome {
+                        hh,
+                        t: td,
+                        reason: why as u8,
+                    });
+                }
+            }
+        }
+        // Waiting on the road: try again, or take refuge once the wait is over.
+        if st == S::Waiting {
+            let n = c.node[k];
+            let found = choose_shelter(
+                self.shelters,
+                self.trees[mode.index()],
+                self.env.costs,
                 mode,
-            });
-            t_from = td;
+                NodeId(n),
+                a.zone[i],
+                persons,
+                NONE,
+                false,
+            );
+            match found {
+                Some(j) => {
+                    st = S::Moving;
+                    c.target[k] = j;
+                    c.reason[k] = Reason::None as u8;
+                    c.t_state[k] = t0;
+                    out.events.push(AgentEvent::Rerouted {
+                        hh,
+                        t: t0,
+                        from: None,
+                        to: j,
+                    });
+                    t_from = t0;
+                }
+                None => {
+                    let tr = c.t_state[k] + self.params.movement.max_wait_s;
+                    if tr <= t1 {
+                        let p = position_of(self.env.graph, n, NONE, 0.0, a.home_pos[i]);
+                        st = S::Refuge;
+                        c.t_state[k] = tr;
+                        out.events.push(AgentEvent::TookRefuge {
+                            hh,
+                            t: tr,
+                            x: p.0,
+                            y: p.1,
+                            reason: c.reason[k],
+                        });
+                    }
+                }
+            }
         }
         // Movement.
         let mut arrived = false;
         if st == S::Moving {
-            arrived = self.advance(c, k, i, t_from, out);
+            match self.advance(c, k, i, t_from, out) {
+                Moved::OnWay => {}
+                Moved::Arrived => arrived = true,
+                Moved::Stuck(ts, why) => {
+                    st = S::Waiting;
+                    c.t_state[k] = ts;
+                    c.reason[k] = why as u8;
+                    out.events.push(AgentEvent::Waiting {
+                        hh,
+                        t: ts,
+                        node: c.node[k],
+                        reason: why as u8,
+                    });
+                }
+            }
         }
         // Hazard.
         if !arrived
             && matches!(
                 st,
-                S::Unaware | S::Warned | S::Preparing | S::Staying | S::Moving | S::Trapped
+                S::Unaware
+                    | S::Warned
+                    | S::Preparing
+                    | S::Staying
+                    | S::InPlace
+                    | S::Moving
+                    | S::Waiting
+                    | S::Refuge
+                    | S::Trapped
             )
         {
             let p = if c.edge[k] != NONE {
@@ -482,8 +590,11 @@ impl Ctx<'_> {
                 let hz = &self.params.hazard;
                 let hr = hz.rating(d, v);
                 let trapped = match st {
-                    S::Moving => d > 0.0 && (hr > hz.hr_threshold || d > self.limits.limit(mode)),
+                    S::Moving | S::Waiting => {
+                        d > 0.0 && (hr > hz.hr_threshold || d > self.limits.limit(mode))
+                    }
                     S::Trapped => false,
+                    S::Refuge => d > hz.home_trap_depth_m + hz.storey_height_m,
                     _ => d > a.home_trap_depth[i],
                 };
                 if trapped {
@@ -524,8 +635,8 @@ impl Ctx<'_> {
         c.state[k] = st;
     }
 
-    /// Move a `Moving` household from `t_from` to `t1`; true if it reached its
-    /// shelter's node (queued for admission).
+    /// Move a `Moving` household from `t_from` to `t1`: on its way, at its shelter's
+    /// node (queued for admission), or stopped where no shelter can be reached.
     fn advance(
         &self,
         c: &mut ChunkMut,
@@ -533,7 +644,7 @@ impl Ctx<'_> {
         i: usize,
         t_from: f64,
         out: &mut ChunkOut,
-    ) -> bool {
+    ) -> Moved {
         let a = self.attrs;
         let costs = self.env.costs;
         let mode = a.mode[i];
@@ -554,7 +665,7 @@ impl Ctx<'_> {
                 let v = base.min(ed.free) * self.fac[m][e as usize];
                 // Held while the water (or a NaN) stops it.
                 if v.is_nan() || v <= 0.0 {
-                    return false;
+                    return Moved::OnWay;
                 }
                 let need = (ed.len - c.s[k]).max(0.0) / v;
                 if tn + need <= t1 {
@@ -564,11 +675,11 @@ impl Ctx<'_> {
                     c.s[k] = 0.0;
                 } else {
                     c.s[k] += v * (t1 - tn);
-                    return false;
+                    return Moved::OnWay;
                 }
             } else {
                 if hops >= max_hops {
-                    return false;
+                    return Moved::OnWay;
                 }
                 hops += 1;
                 let n = NodeId(c.node[k]);
@@ -600,7 +711,7 @@ impl Ctx<'_> {
                         Some(j) => c.target[k] = j,
                         None => {
                             c.target[k] = NONE;
-                            return false;
+                            return Moved::Stuck(tn, why_stuck(self.shelters, persons));
                         }
                     }
                 }
@@ -608,7 +719,7 @@ impl Ctx<'_> {
                 let tree = &trees[tg as usize];
                 if n == tree.dest() {
                     out.arrivals.push((tn, i as u32));
-                    return true;
+                    return Moved::Arrived;
                 }
                 match tree.next_edge(n) {
                     Some(e) if costs.is_open(mode, e) => {
@@ -617,8 +728,9 @@ impl Ctx<'_> {
                     }
                     _ => match reroute(&mut out.events, tg) {
                         Some(j) => c.target[k] = j,
-                        // Wait here: the edge may reopen or the trees be refreshed.
-                        None => return false,
+                        // Stopped here: the household waits (the edge may reopen or
+                        // the trees be refreshed) and takes refuge if nothing opens.
+                        None => return Moved::Stuck(tn, why_stuck(self.shelters, persons)),
                     },
                 }
             }
@@ -672,6 +784,7 @@ impl Households {
             let mut ed = d.edge.chunks_mut(CHUNK);
             let mut s = d.s.chunks_mut(CHUNK);
             let mut ex = d.exposure.chunks_mut(CHUNK);
+            let mut rs = d.reason.chunks_mut(CHUNK);
             let mut base = 0;
             for state in st {
                 let n = state.len();
@@ -680,9 +793,14 @@ impl Households {
                 else {
                     unreachable!("household arrays of equal length")
                 };
-                let (Some(target), Some(node), Some(edge), Some(s), Some(exposure)) =
-                    (tg.next(), nd.next(), ed.next(), s.next(), ex.next())
-                else {
+                let (Some(target), Some(node), Some(edge), Some(s), Some(exposure), Some(reason)) = (
+                    tg.next(),
+                    nd.next(),
+                    ed.next(),
+                    s.next(),
+                    ex.next(),
+                    rs.next(),
+                ) else {
                     unreachable!("household arrays of equal length")
                 };
                 chunks.push(ChunkMut {
@@ -697,6 +815,7 @@ impl Households {
                     edge,
                     s,
                     exposure,
+                    reason,
                 });
                 base += n;
             }
@@ -761,7 +880,20 @@ impl Households {
                         });
                         self.dynm.target[i] = j;
                     }
-                    None => self.dynm.target[i] = NONE,
+                    None => {
+                        // Nowhere else to go from here now: wait at the shelter's door.
+                        let why = why_stuck(&self.shelters, persons);
+                        self.dynm.target[i] = NONE;
+                        self.dynm.state[i] = HouseholdState::Waiting;
+                        self.dynm.t_state[i] = ta;
+                        self.dynm.reason[i] = why as u8;
+                        events.push(AgentEvent::Waiting {
+                            hh,
+                            t: ta,
+                            node: self.dynm.node[i],
+                            reason: why as u8,
+                        });
+                    }
                 }
             }
         }

@@ -15,7 +15,10 @@ use bevy::prelude::*;
 use super::exercise::{DueInjects, IssuedOrders, Log, RescueRequested, evaluate_plan};
 use super::hydro::{Water as WaterRes, apply_water_injects};
 use super::{RunSeed, ScenarioRes, SimHealth, StateError, register_digest};
-use crate::agents::{AgentEvent, ChannelParams, Households, ShelterRoutes, StateTable, Water};
+use crate::agents::{
+    AgentEvent, ChannelParams, Households, HouseholdsState, HouseholdsStateRef, Reason,
+    ShelterRoutes, StateTable, Water,
+};
 use crate::exercise::log::{Origin, SimEvent};
 use crate::exercise::{SimClock, SimSet, SimTick};
 use crate::scenario::Scenario;
@@ -70,10 +73,11 @@ pub struct Warnings(pub Vec<WarningIssue>);
 #[derive(Resource, Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PeopleSeries(pub Vec<(f64, StateTable)>);
 
-/// The evolving part of [`People`] (the graph and zone tables are rebuilt).
-#[derive(serde::Serialize, serde::Deserialize)]
+/// The evolving part of [`People`] (the graph, the households' attributes and the zone
+/// tables are rebuilt from the scenario).
+#[derive(serde::Deserialize)]
 struct PeopleState {
-    households: Households,
+    households: HouseholdsState,
     costs: EdgeCosts,
     routes: ShelterRoutes,
 }
@@ -84,12 +88,12 @@ fn save_people(w: &World) -> Result<Vec<u8>, StateError> {
         .ok_or(StateError::Missing("population"))?;
     #[derive(serde::Serialize)]
     struct Ref<'a> {
-        households: &'a Households,
+        households: HouseholdsStateRef<'a>,
         costs: &'a EdgeCosts,
         routes: &'a ShelterRoutes,
     }
     rmp_serde::to_vec_named(&Ref {
-        households: &p.households,
+        households: p.households.saved(),
         costs: &p.costs,
         routes: &p.routes,
     })
@@ -101,14 +105,9 @@ fn load_people(w: &mut World, b: &[u8]) -> Result<(), StateError> {
     let mut p = w
         .get_resource_mut::<People>()
         .ok_or(StateError::Missing("population"))?;
-    if st.households.len() != p.households.len() {
-        return Err(StateError::Mismatch(format!(
-            "the saved state has {} households, the scenario {}",
-            st.households.len(),
-            p.households.len()
-        )));
-    }
-    p.households = st.households;
+    p.households
+        .restore(st.households)
+        .map_err(|e| StateError::Mismatch(e.to_string()))?;
     p.costs = st.costs;
     p.routes = st.routes;
     Ok(())
@@ -371,13 +370,18 @@ fn step_people(
                 persons: *persons,
             });
         }
-        let event = sim_event(&ev, &p.zone_ids, &p.households);
+        let event = sim_event(&ev, &p.zone_ids, &p.households, &p.graph);
         log.0.push(ev.t(), Origin::Sim, event);
     }
 }
 
 /// The log's form of a household event: indices resolved to ids.
-fn sim_event(ev: &AgentEvent, zone_ids: &[String], hh: &Households) -> SimEvent {
+fn sim_event(
+    ev: &AgentEvent,
+    zone_ids: &[String],
+    hh: &Households,
+    graph: &crate::world::roads::RoadGraph,
+) -> SimEvent {
     let shelter_id = |k: u32| hh.shelters().id(k as usize).to_string();
     match *ev {
         AgentEvent::WarningReceived { hh: h, channel, .. } => SimEvent::WarningReceived {
@@ -408,6 +412,36 @@ fn sim_event(ev: &AgentEvent, zone_ids: &[String], hh: &Households) -> SimEvent 
         AgentEvent::TurnedAway { hh: h, shelter, .. } => SimEvent::TurnedAway {
             household: h,
             shelter: shelter_id(shelter),
+        },
+        AgentEvent::Waiting {
+            hh: h,
+            node,
+            reason,
+            ..
+        } => {
+            let (x, y) = graph.node_pos[node as usize];
+            SimEvent::Waiting {
+                household: h,
+                x,
+                y,
+                reason: Reason::from_code(reason).name().to_string(),
+            }
+        }
+        AgentEvent::TookRefuge {
+            hh: h,
+            x,
+            y,
+            reason,
+            ..
+        } => SimEvent::TookRefuge {
+            household: h,
+            x,
+            y,
+            reason: Reason::from_code(reason).name().to_string(),
+        },
+        AgentEvent::StayedHome { hh: h, reason, .. } => SimEvent::StayedHome {
+            household: h,
+            reason: Reason::from_code(reason).name().to_string(),
         },
         AgentEvent::Sheltered {
             hh: h,

@@ -160,6 +160,39 @@ pub enum SimEvent {
         /// The shelter that turned it away.
         shelter: String,
     },
+    /// A household stopped on the road: no shelter can be reached from there now.
+    Waiting {
+        /// Household.
+        #[serde(with = "hh_text")]
+        household: HouseholdId,
+        /// Why: `no_shelter_with_room` or `cut_off`.
+        reason: String,
+        /// Map x of the node it waits at, m.
+        x: f64,
+        /// Map y, m.
+        y: f64,
+    },
+    /// A household that waited took refuge in a building where it was.
+    TookRefuge {
+        /// Household.
+        #[serde(with = "hh_text")]
+        household: HouseholdId,
+        /// Why it could not go on.
+        reason: String,
+        /// Map x, m.
+        x: f64,
+        /// Map y, m.
+        y: f64,
+    },
+    /// A household that was to leave stays in (upstairs): no shelter can be reached
+    /// from home.
+    StayedHome {
+        /// Household.
+        #[serde(with = "hh_text")]
+        household: HouseholdId,
+        /// Why.
+        reason: String,
+    },
     /// A household was admitted to a shelter.
     Sheltered {
         /// Household.
@@ -395,6 +428,9 @@ impl SimEvent {
             | Self::Departed { .. }
             | Self::Rerouted { .. }
             | Self::TurnedAway { .. }
+            | Self::Waiting { .. }
+            | Self::TookRefuge { .. }
+            | Self::StayedHome { .. }
             | Self::Sheltered { .. }
             | Self::Trapped { .. }
             | Self::Rescued { .. }

@@ -237,7 +237,7 @@ pub fn comparison_html(
                 (format!("better in B ({})", o.better_in_b), BETTER_RGBA),
                 (format!("worse in B ({})", o.worse_in_b), WORSE_RGBA),
             ],
-            "at each household's home; outcomes ranked sheltered, at home, moving, rescued, trapped, casualty".to_string(),
+            "at each household's home; outcomes ranked sheltered; at home, in place or in a refuge; waiting; moving; rescued; trapped; casualty".to_string(),
         ),
     ] {
         let b64 = base64::engine::general_purpose::STANDARD.encode(png);
@@ -893,7 +893,10 @@ fn charts(h: &mut String, s: &Scenario, r: &RunRecord<'_>) {
         let pick = [
             HouseholdState::Unaware,
             HouseholdState::Moving,
+            HouseholdState::Waiting,
             HouseholdState::Sheltered,
+            HouseholdState::InPlace,
+            HouseholdState::Refuge,
             HouseholdState::Staying,
             HouseholdState::Trapped,
             HouseholdState::Rescued,

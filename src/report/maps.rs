@@ -181,7 +181,7 @@ pub fn paint_depth(c: &mut Canvas, depth: &[f32]) {
 }
 
 /// Colours for households by final state (index = `HouseholdState as usize`).
-pub const STATE_RGBA: [[u8; 4]; 9] = [
+pub const STATE_RGBA: [[u8; 4]; crate::agents::HouseholdState::COUNT] = [
     [150, 150, 150, 255], // unaware
     [190, 170, 60, 255],  // warned
     [230, 180, 40, 255],  // preparing
@@ -191,6 +191,9 @@ pub const STATE_RGBA: [[u8; 4]; 9] = [
     [220, 30, 30, 255],   // trapped
     [150, 60, 200, 255],  // rescued
     [20, 20, 20, 255],    // casualty
+    [255, 90, 160, 255],  // waiting
+    [60, 170, 170, 255],  // refuge
+    [80, 120, 220, 255],  // in place
 ];
 
 /// Distinct colours for unit tracks.

@@ -8,6 +8,7 @@ pub mod summary;
 pub mod table;
 pub mod terrain;
 pub mod water;
+pub mod whereabouts;
 
 use std::path::{Path, PathBuf};
 

@@ -66,6 +66,7 @@ pub fn summary_table(s: &RunSummary) -> String {
             s.final_state_digest[..16.min(s.final_state_digest.len())].to_string(),
         ),
     ];
+    let mut blocks: Vec<(String, Vec<&str>)> = Vec::new();
     for (k, v) in &s.figures {
         let v = match v {
             serde_json::Value::String(t) => t.clone(),
@@ -83,6 +84,13 @@ pub fn summary_table(s: &RunSummary) -> String {
                 .map(|(k, v)| format!("{k} {v}"))
                 .collect::<Vec<_>>()
                 .join(", "),
+            // A list of lines is printed under the table.
+            serde_json::Value::Array(a) if a.iter().all(|x| x.is_string()) => {
+                if !a.is_empty() {
+                    blocks.push((k.clone(), a.iter().filter_map(|x| x.as_str()).collect()));
+                }
+                continue;
+            }
             other => other.to_string(),
         };
         rows.push((k.clone(), v));
@@ -96,7 +104,14 @@ pub fn summary_table(s: &RunSummary) -> String {
     if !s.diagnostics.is_empty() {
         rows.push(("retried sub-steps".into(), s.diagnostics.len().to_string()));
     }
-    key_value_table(&s.scenario, &rows)
+    let mut out = key_value_table(&s.scenario, &rows);
+    for (k, lines) in blocks {
+        out.push_str(&format!("\n{k}:"));
+        for l in lines {
+            out.push_str(&format!("\n  {l}"));
+        }
+    }
+    out
 }
 
 /// A table with a header row, aligned for CJK; long cells are kept whole.

@@ -43,6 +43,7 @@ const KNOWN: &[&str] = &[
     super::REPLAY_FILE,
     "events.jsonl",
     "households.csv",
+    "households_final.csv",
     "tracks.csv",
     "rescues.csv",
     "probes.csv",

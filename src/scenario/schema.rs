@@ -469,6 +469,10 @@ pub struct Walking {
     /// Walking speed of households with elderly members or children, m/s.
     #[serde(default = "default_slow_walk")]
     pub slow_speed_m_s: f64,
+    /// A household stopped on the road with no shelter it can reach takes refuge in a
+    /// building there after waiting this long (default 30 min).
+    #[serde(default)]
+    pub max_wait: Option<Duration>,
 }
 
 impl Default for Walking {
@@ -476,6 +480,7 @@ impl Default for Walking {
         Self {
             speed_m_s: default_walk(),
             slow_speed_m_s: default_slow_walk(),
+            max_wait: None,
         }
     }
 }

@@ -49,6 +49,9 @@ pub fn build_people(s: &Scenario, seed: u64) -> Result<PeopleSetup, SetupError> 
     params.ack_delay_s = f.warnings.ack_delay.map(|d| d.secs());
     params.movement.walk_speed = p.walking.speed_m_s;
     params.movement.slow_walk_speed = p.walking.slow_speed_m_s;
+    if let Some(w) = p.walking.max_wait {
+        params.movement.max_wait_s = w.secs();
+    }
     let hz = &p.hazard;
     params.hazard.hr_threshold = hz.trapped_above_hr;
     params.hazard.debris_factor = hz.debris_factor;

@@ -1,0 +1,216 @@
+//! Where every household is at the end of a drill, and why: `households_final.csv`
+//! (one row per household) and the groups the summary lists (households not safe yet,
+//! by state, reason and place).
+//!
+//! A position is named by the nearest place within [`PLACE_RADIUS_M`] (`兴中路下穿
+//! (H01)`), else by the nearest road (its name, else its id); a household at home is
+//! "home".
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::agents::{HouseholdId, HouseholdState, Households, Reason};
+use crate::scenario::Scenario;
+use crate::world::roads::RoadGraph;
+use crate::world::vector::Pt;
+
+/// A place names a position within this distance, metres.
+pub const PLACE_RADIUS_M: f64 = 80.0;
+
+/// One household at the end.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Whereabout {
+    /// The household.
+    pub hh: HouseholdId,
+    /// Home zone id (`-` outside every zone).
+    pub zone: String,
+    /// Final state.
+    pub state: HouseholdState,
+    /// Since, sim seconds.
+    pub since: f64,
+    /// Map position, metres.
+    pub at: Pt,
+    /// The place or road there ("home" at home).
+    pub place: String,
+    /// Why it waits, stayed in or took refuge.
+    pub reason: Reason,
+    /// Persons.
+    pub persons: u32,
+}
+
+/// True for the final states in which a household is not yet safe, or was caught:
+/// the ones the summary lists by place.
+pub fn not_safe(st: HouseholdState) -> bool {
+    matches!(
+        st,
+        HouseholdState::Moving
+            | HouseholdState::Waiting
+            | HouseholdState::Refuge
+            | HouseholdState::Trapped
+            | HouseholdState::Casualty
+    )
+}
+
+/// The name of the place or road at `p`.
+pub fn locate(s: &Scenario, graph: &RoadGraph, p: Pt) -> String {
+    let d2 = |q: Pt| (q.0 - p.0).powi(2) + (q.1 - p.1).powi(2);
+    let place = s
+        .places
+        .iter()
+        .map(|pl| (d2(pl.at), pl))
+        .filter(|(d, _)| *d <= PLACE_RADIUS_M * PLACE_RADIUS_M)
+        .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.id.cmp(&b.1.id)));
+    if let Some((_, pl)) = place {
+        return if pl.name.is_empty() {
+            pl.id.clone()
+        } else {
+            format!("{} ({})", pl.name, pl.id)
+        };
+    }
+    let road = graph
+        .edges
+        .iter()
+        .map(|e| (d2(e.mid), e.road))
+        .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    match road.and_then(|(_, r)| s.roads.get(r as usize)) {
+        Some(r) if !r.name.is_empty() => format!("{} ({})", r.name, r.id),
+        Some(r) => r.id.clone(),
+        None => format!("({:.0}, {:.0})", p.0, p.1),
+    }
+}
+
+/// Every household's whereabouts, in id order.
+pub fn whereabouts(s: &Scenario, graph: &RoadGraph, hh: &Households) -> Vec<Whereabout> {
+    let mut named: BTreeMap<(u64, u64), String> = BTreeMap::new();
+    (0..hh.len() as u32)
+        .map(HouseholdId)
+        .map(|id| {
+            let state = hh.state(id);
+            let at = hh.position(id, graph);
+            let place = if state.at_home() {
+                "home".to_string()
+            } else if state == HouseholdState::Sheltered {
+                hh.target(id)
+                    .map(|k| hh.shelters().id(k as usize).to_string())
+                    .unwrap_or_else(|| locate(s, graph, at))
+            } else {
+                named
+                    .entry((at.0.to_bits(), at.1.to_bits()))
+                    .or_insert_with(|| locate(s, graph, at))
+                    .clone()
+            };
+            Whereabout {
+                hh: id,
+                zone: hh
+                    .zone(id)
+                    .and_then(|z| s.zones.get(z as usize))
+                    .map_or("-".into(), |z| z.id.clone()),
+                state,
+                since: hh.state_time(id),
+                at,
+                place,
+                reason: hh.reason(id),
+                persons: hh.persons(id),
+            }
+        })
+        .collect()
+}
+
+/// `households_final.csv`: `household,zone,state,since_s,persons,x,y,place,reason`.
+pub fn csv(rows: &[Whereabout]) -> String {
+    let mut out = String::from("household,zone,state,since_s,persons,x,y,place,reason\n");
+    for w in rows {
+        let place = w.place.replace('"', "'");
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{:.1},{:.1},\"{}\",{}",
+            w.hh, w.zone, w.state, w.since, w.persons, w.at.0, w.at.1, place, w.reason
+        );
+    }
+    out
+}
+
+/// A group of households not safe at the end: same state, reason and place.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Group {
+    /// Final state.
+    pub state: String,
+    /// Reason (empty when none).
+    pub reason: String,
+    /// Place or road.
+    pub place: String,
+    /// Households.
+    pub households: u32,
+    /// Persons.
+    pub persons: u32,
+    /// The earliest of their state times, sim seconds.
+    pub since_s: f64,
+}
+
+/// Households not safe at the end ([`not_safe`]), grouped by state, reason and place,
+/// most persons first (ties by state, then place).
+pub fn groups(rows: &[Whereabout]) -> Vec<Group> {
+    let mut by: BTreeMap<(HouseholdState, Reason, &str), Group> = BTreeMap::new();
+    for w in rows.iter().filter(|w| not_safe(w.state)) {
+        let g = by
+            .entry((w.state, w.reason, w.place.as_str()))
+            .or_insert_with(|| Group {
+                state: w.state.name().into(),
+                reason: w.reason.name().into(),
+                place: w.place.clone(),
+                households: 0,
+                persons: 0,
+                since_s: f64::INFINITY,
+            });
+        g.households += 1;
+        g.persons += w.persons;
+        g.since_s = g.since_s.min(w.since);
+    }
+    let mut v: Vec<Group> = by.into_values().collect();
+    v.sort_by(|a, b| {
+        b.persons
+            .cmp(&a.persons)
+            .then(a.state.cmp(&b.state))
+            .then(a.place.cmp(&b.place))
+    });
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(i: u32, state: HouseholdState, place: &str, persons: u32, since: f64) -> Whereabout {
+        Whereabout {
+            hh: HouseholdId(i),
+            zone: "Z01".into(),
+            state,
+            since,
+            at: (0.0, 0.0),
+            place: place.into(),
+            reason: Reason::CutOff,
+            persons,
+        }
+    }
+
+    #[test]
+    fn groups_count_only_households_not_safe_most_persons_first() {
+        let rows = vec![
+            w(0, HouseholdState::Waiting, "A路 (R1)", 2, 600.0),
+            w(1, HouseholdState::Waiting, "A路 (R1)", 3, 300.0),
+            w(2, HouseholdState::Sheltered, "S01", 4, 100.0),
+            w(3, HouseholdState::Trapped, "H01", 6, 900.0),
+            w(4, HouseholdState::InPlace, "home", 1, 50.0),
+        ];
+        let g = groups(&rows);
+        assert_eq!(g.len(), 2);
+        assert_eq!((g[0].state.as_str(), g[0].persons), ("trapped", 6));
+        assert_eq!((g[1].households, g[1].persons, g[1].since_s), (2, 5, 300.0));
+        let text = csv(&rows);
+        assert_eq!(text.lines().count(), 6);
+        assert!(
+            text.contains("H1,Z01,waiting,300,3,0.0,0.0,\"A路 (R1)\",cut_off"),
+            "{text}"
+        );
+    }
+}
