@@ -570,3 +570,94 @@ fn households_at_home_are_trapped_by_deep_water_in_low_buildings() {
         ref other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_cut_off_household_waits_then_takes_refuge_and_one_cut_off_at_home_stays_in() {
+    let b = [building("B1", (0.0, -5.0), 1, 1)];
+    let s = [shelter("S1", (1000.0, 0.0), 100, vec![0])];
+    let h = HouseholdId(0);
+    // On H→M when M→S floods; the trees are not refreshed, so from M nothing can be
+    // reached: waiting at M, cut off, then refuge there `max_wait_s` later.
+    let mut d = Drill::new(&two_routes(), &b, &s, &walkers(), CostParams::default());
+    d.hh.issue_warning(&[0], &sms(0.0), 0.0).unwrap();
+    d.run_until(MEDIAN_DAY + 200.0, Water::Dry, |_| {});
+    d.flood_road(1, 0.6, false);
+    d.run_until(
+        MEDIAN_DAY + 500.0 / 1.2 + 1800.0 + 2.0 * DT,
+        Water::Dry,
+        |_| {},
+    );
+    let waited = d
+        .events
+        .iter()
+        .find_map(|e| match *e {
+            AgentEvent::Waiting { hh, t, reason, .. } if hh == h => Some((t, reason)),
+            _ => None,
+        })
+        .expect("a waiting event");
+    assert!(
+        (waited.0 - (MEDIAN_DAY + 500.0 / 1.2)).abs() < 1e-6,
+        "{waited:?}"
+    );
+    assert_eq!(Reason::from_code(waited.1), Reason::CutOff);
+    let refuge = d
+        .events
+        .iter()
+        .find_map(|e| match *e {
+            AgentEvent::TookRefuge { hh, t, x, y, .. } if hh == h => Some((t, x, y)),
+            _ => None,
+        })
+        .expect("took refuge");
+    assert_eq!(refuge, (waited.0 + 1800.0, 500.0, 0.0));
+    assert_eq!(d.hh.state(h), HouseholdState::Refuge);
+    assert_eq!(d.hh.reason(h), Reason::CutOff);
+
+    // Both ways out of H flooded before it leaves: it stays in, upstairs.
+    let mut d = Drill::new(&two_routes(), &b, &s, &walkers(), CostParams::default());
+    d.flood_road(0, 0.6, true);
+    d.flood_road(2, 0.6, true);
+    d.hh.issue_warning(&[0], &sms(0.0), 0.0).unwrap();
+    d.run_until(MEDIAN_DAY + 2.0 * DT, Water::Dry, |_| {});
+    assert_eq!(d.hh.state(h), HouseholdState::InPlace);
+    assert_eq!(d.hh.reason(h), Reason::CutOff);
+    assert!(d.events.iter().any(|e| matches!(
+        e,
+        AgentEvent::StayedHome { hh, t, .. } if *hh == h && (*t - MEDIAN_DAY).abs() < 1e-6
+    )));
+    assert!(
+        !d.events
+            .iter()
+            .any(|e| matches!(e, AgentEvent::Departed { .. }))
+    );
+}
+
+/// The hand-worked queue: 30 walking households leave one node together onto a 100 m
+/// link (1 m/s) that holds 10 and lets 2 leave per minute, into a shelter at its end.
+/// Ten enter at once, the rest each as a place frees; they leave one every 30 s, the
+/// first when it reaches the end: household k arrives at T0 + 100 + 30 k seconds.
+#[test]
+fn a_link_with_capacity_2_per_minute_and_storage_10_delivers_30_households_on_the_clock() {
+    let mut p = walkers();
+    p.movement.walk_speed = 1.0;
+    p.movement.queues.walk_flow_per_lane_h = 120.0; // one lane each way: 2 per minute
+    p.movement.queues.walk_spacing_m = 10.0; // 100 m of one lane: 10 households
+    let roads = [road("BC", (0.0, 0.0), (100.0, 0.0))];
+    let mut d = Drill::new(
+        &roads,
+        &[building("B1", (0.0, -2.0), 30, 1)],
+        &[shelter("S1", (100.0, 0.0), 1000, vec![0])],
+        &p,
+        CostParams::default(),
+    );
+    d.hh.issue_warning(&[0], &sms(0.0), 0.0).unwrap();
+    let mut most_on_link = 0;
+    d.run_until(MEDIAN_DAY + 1200.0, Water::Dry, |d| {
+        most_on_link = most_on_link.max(d.ws.edge_loads(Mode::Walk).iter().copied().max().unwrap());
+    });
+    assert_eq!(most_on_link, 10, "the link never holds more than fits");
+    for k in 0..30u32 {
+        let (_, t) = d.sheltered_at(HouseholdId(k)).expect("sheltered");
+        let want = MEDIAN_DAY + 100.0 + 30.0 * k as f64;
+        assert!((t - want).abs() < 1e-9, "household {k}: {t} vs {want}");
+    }
+}

@@ -50,9 +50,11 @@ fn evacuation_in_place() {
     let mut a = zone("A");
     a.at_risk_persons = 60;
     a.sheltered_before_onset = 45;
+    a.safe_before_onset = 45;
     let mut b = zone("B");
     b.at_risk_persons = 40;
     b.sheltered_before_onset = 30;
+    b.safe_before_onset = 30;
     let f = Facts {
         zones: vec![a.clone(), b.clone()],
         shelters: vec![ShelterFacts {
@@ -97,6 +99,7 @@ fn forces_in_place() {
         reached,
         unit: None,
         closed: None,
+        place: String::new(),
     };
     let f = Facts {
         posts: vec![
@@ -150,6 +153,7 @@ fn response_in_place_and_overall() {
                 reached: Some(200.0),
                 unit: Some("T01".into()),
                 closed: Some((300.0, "rescued".into())),
+                place: String::new(),
             },
             RequestFacts {
                 id: 1,
@@ -159,6 +163,7 @@ fn response_in_place_and_overall() {
                 reached: None,
                 unit: None,
                 closed: None,
+                place: String::new(),
             },
         ],
         failures: vec![FailureFacts {
@@ -200,6 +205,7 @@ fn a_live_card_says_not_yet_where_nothing_is_due() {
         reached: None,
         unit: None,
         closed: None,
+        place: String::new(),
     };
     let live = Facts {
         zones: vec![zone("A")],

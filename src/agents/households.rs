@@ -252,6 +252,16 @@ pub(crate) struct Dyn {
     pub exposure: Vec<f64>,
     /// [`Reason`] code of a waiting, in-place or refuge household (0 otherwise).
     pub reason: Vec<u8>,
+    /// When it reached the end of its edge, or asked at a node to go on: its place in
+    /// the queue (`INFINITY` when neither).
+    pub t_q: Vec<f64>,
+}
+
+/// The link queues' state: per mode and edge, the earliest time the next household
+/// may leave (the flow capacity). Sized on the first step.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub(crate) struct QueueState {
+    pub next_exit: [Vec<f64>; 2],
 }
 
 /// Per-zone warning state.
@@ -275,6 +285,7 @@ pub struct HouseholdsState {
     channels: Vec<String>,
     channel_issues: Vec<u32>,
     events: Vec<AgentEvent>,
+    queues: QueueState,
 }
 
 /// [`HouseholdsState`] borrowed from the households (saving copies nothing); it
@@ -287,6 +298,7 @@ pub struct HouseholdsStateRef<'a> {
     channels: &'a [String],
     channel_issues: &'a [u32],
     events: &'a [AgentEvent],
+    queues: &'a QueueState,
 }
 
 /// All households of a drill, their shelters and warning state (see the module docs).
@@ -301,6 +313,7 @@ pub struct Households {
     pub(crate) channels: Vec<String>,
     pub(crate) channel_issues: Vec<u32>,
     pub(crate) events: Vec<AgentEvent>,
+    pub(crate) queues: QueueState,
 }
 
 /// Zone index of every building: its `zone` id, else the first zone polygon containing
@@ -527,6 +540,7 @@ impl Households {
                 s: vec![0.0; n],
                 exposure: vec![0.0; n],
                 reason: vec![0; n],
+                t_q: vec![f64::INFINITY; n],
             },
             shelters: Shelters::new(&[], graph, nz)?,
             zones: ZoneState {
@@ -538,6 +552,7 @@ impl Households {
             channels: Vec::new(),
             channel_issues: Vec::new(),
             events: Vec::new(),
+            queues: QueueState::default(),
         })
     }
 
@@ -550,6 +565,7 @@ impl Households {
             channels: &self.channels,
             channel_issues: &self.channel_issues,
             events: &self.events,
+            queues: &self.queues,
         }
     }
 
@@ -570,6 +586,7 @@ impl Households {
             d.s.len(),
             d.exposure.len(),
             d.reason.len(),
+            d.t_q.len(),
         ];
         if lens.iter().any(|&l| l != n) {
             return Err(AgentError::BadState(format!(
@@ -615,6 +632,7 @@ impl Households {
         self.channels = st.channels;
         self.channel_issues = st.channel_issues;
         self.events = st.events;
+        self.queues = st.queues;
         Ok(())
     }
 
@@ -897,6 +915,7 @@ impl Households {
         self.dynm.state[i] = HouseholdState::Rescued;
         self.dynm.t_state[i] = t;
         self.dynm.edge[i] = NONE;
+        self.dynm.t_q[i] = f64::INFINITY;
         let persons = self.attrs.persons[i] as u32;
         self.events.push(AgentEvent::Rescued { hh, t, persons });
         Ok(persons)
@@ -934,6 +953,7 @@ impl Households {
                 d.t_state[i],
                 d.s[i],
                 d.exposure[i],
+                d.t_q[i],
             ] {
                 h.update(&v.to_bits().to_le_bytes());
             }
@@ -948,6 +968,9 @@ impl Households {
             }
         }
         self.shelters.hash_into(&mut h);
+        for v in self.queues.next_exit.iter().flatten() {
+            h.update(&v.to_bits().to_le_bytes());
+        }
         for (&t, &a) in self.zones.ack_t.iter().zip(&self.zones.acked) {
             h.update(&t.to_bits().to_le_bytes());
             h.update(&[a as u8]);

@@ -5,6 +5,7 @@
 //! Units: seconds, metres, metres per second, persons; shares are 0–1.
 
 use crate::scenario::schema;
+use crate::world::roads::Mode;
 
 /// A parameter out of range.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -220,6 +221,65 @@ pub struct MovementParams {
     /// (default 1800: half an hour).
     #[serde(default = "default_max_wait_s")]
     pub max_wait_s: f64,
+    /// The link queues: flow and storage capacity per mode.
+    #[serde(default)]
+    pub queues: QueueParams,
+}
+
+/// Traffic as queues (the queue model of MATSim, Gawron 1998): each directed road
+/// segment, per mode, holds at most `lanes × length / spacing` households (vehicles
+/// when driving) and lets them leave at most `lanes × flow_per_lane_h` per hour, first
+/// in, first out. A household enters a segment only when it has room.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct QueueParams {
+    /// Cars leaving a segment per lane and hour (default 1800).
+    pub drive_flow_per_lane_h: f64,
+    /// Lane length one car occupies in a jam, metres (default 7.5).
+    pub drive_spacing_m: f64,
+    /// Walking households leaving a segment per lane of footway and hour (default
+    /// 3600: one a second, about 2.6 persons/s).
+    pub walk_flow_per_lane_h: f64,
+    /// Footway length one walking household occupies in a jam, metres (default 2).
+    pub walk_spacing_m: f64,
+}
+
+impl Default for QueueParams {
+    fn default() -> Self {
+        Self {
+            drive_flow_per_lane_h: 1800.0,
+            drive_spacing_m: 7.5,
+            walk_flow_per_lane_h: 3600.0,
+            walk_spacing_m: 2.0,
+        }
+    }
+}
+
+impl QueueParams {
+    /// Households (vehicles) per second that can leave a segment of `lanes` lanes.
+    #[inline]
+    pub fn flow_per_s(&self, mode: Mode, lanes: u32) -> f64 {
+        let per_lane = match mode {
+            Mode::Drive => self.drive_flow_per_lane_h,
+            Mode::Walk => self.walk_flow_per_lane_h,
+        };
+        lanes.max(1) as f64 * per_lane / 3600.0
+    }
+
+    /// Households (vehicles) a segment of `lanes` lanes and `length` metres holds (at
+    /// least one).
+    #[inline]
+    pub fn storage(&self, mode: Mode, lanes: u32, length: f64) -> u32 {
+        let spacing = match mode {
+            Mode::Drive => self.drive_spacing_m,
+            Mode::Walk => self.walk_spacing_m,
+        };
+        let n = (lanes.max(1) as f64 * length / spacing).floor();
+        if n.is_finite() && n >= 1.0 {
+            n.min(u32::MAX as f64) as u32
+        } else {
+            1
+        }
+    }
 }
 
 fn default_max_wait_s() -> f64 {
@@ -233,6 +293,7 @@ impl Default for MovementParams {
             slow_walk_speed: 0.9,
             max_hops_per_tick: 64,
             max_wait_s: default_max_wait_s(),
+            queues: QueueParams::default(),
         }
     }
 }
@@ -360,6 +421,17 @@ impl AgentParams {
             || "must be > 0".into(),
         )?;
         non_negative("movement.max_wait_s", self.movement.max_wait_s)?;
+        let q = &self.movement.queues;
+        positive(
+            "movement.queues.drive_flow_per_lane_h",
+            q.drive_flow_per_lane_h,
+        )?;
+        positive("movement.queues.drive_spacing_m", q.drive_spacing_m)?;
+        positive(
+            "movement.queues.walk_flow_per_lane_h",
+            q.walk_flow_per_lane_h,
+        )?;
+        positive("movement.queues.walk_spacing_m", q.walk_spacing_m)?;
         let h = &self.hazard;
         non_negative("hazard.hr_threshold", h.hr_threshold)?;
         non_negative("hazard.debris_factor", h.debris_factor)?;

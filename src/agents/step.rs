@@ -4,37 +4,54 @@
 //! # How
 //! [`Households::step`] advances every household from `t` to `t + dt`:
 //! 1. **Loads** (sequential, O(households)): households per edge and mode at the start
-//!    of the tick → BPR congestion factor per loaded edge. Depth factors per edge come
-//!    from the `EdgeCosts` depths and speed curves, recomputed only for edges whose
-//!    depth changed.
+//!    of the tick (the queues' occupancy). Depth factors per edge come from the
+//!    `EdgeCosts` depths and speed curves, recomputed only for edges whose depth
+//!    changed.
 //! 2. **Households** (parallel, rayon over chunks of 2048 households, each chunk writing
 //!    only its own slice): reception (`WarningReceived` at its exact time), decision
 //!    (`Preparing`, or `Staying` + `Refused`), departure at `reception + lognormal`
-//!    delay (`Departed`), movement (below), then the hazard check at the end of the tick.
-//! 3. **Admission** (sequential, arrivals sorted by (arrival time, household id)): a
+//!    delay (`Departed`; `StayedHome` → in place when no shelter can be reached from
+//!    home), a waiting household's new try (or its refuge after `max_wait_s`),
+//!    movement along the current edge up to its end, then the hazard check at the end
+//!    of the tick.
+//! 3. **Queues** (sequential, requests in (time, household id) order): every household
+//!    at the end of its edge or at a node goes on (below); arrivals are collected.
+//! 4. **Admission** (sequential, arrivals sorted by (arrival time, household id)): a
 //!    shelter admits while it is open with room, else `TurnedAway` and the household
-//!    heads for the nearest open shelter with room (`Rerouted`) or waits there.
-//! 4. **Zone acknowledgements** due by `t + dt`.
+//!    heads for the nearest open shelter with room (`Rerouted`) or waits at the door.
+//! 5. **Zone acknowledgements** due by `t + dt`.
 //!
 //! Events of the step are sorted by `(t, household id)` and appended.
 //!
-//! # Movement
-//! Mesoscopic: a household is at a node or some metres along a directed edge. Its
-//! speed on edge `e` is `min(base, free(e)) × depth factor(e) × congestion factor(e)`
-//! (base: 1.2 m/s walking, 0.9 m/s with elderly or children, the speed limit by car).
-//! At a node it takes the next edge of its shelter's [`RouteTree`]; if that edge is
-//! closed for its mode (water above the mode's limit, an order) or the tree does not
-//! reach the node, it re-routes to the shelter nearest by the other trees that is open,
-//! has room and whose first edge is open; failing that it waits at the node. A
-//! household already on an edge whose speed falls to zero is held there.
+//! # Movement: links as queues
+//! Mesoscopic, after the queue model of MATSim: a household is at a node or some
+//! metres along a directed edge. On edge `e` it moves at `min(base, free(e)) × depth
+//! factor(e)` (base: 1.2 m/s walking, 0.9 m/s with elderly or children, the speed
+//! limit by car) until the edge's end, where it queues. Each edge holds at most
+//! `lanes × length / spacing` households of a mode (storage; vehicles when driving)
+//! and lets one leave every `1 / (lanes × flow per lane)` seconds (flow capacity),
+//! first come first served. A household leaves when the flow allows and enters the
+//! next edge of its shelter's [`RouteTree`] only if that edge has room; otherwise it
+//! waits at the end of its edge (still taking its place there) and enters at the
+//! moment a place frees. In one tick it may cross several short edges. If the next
+//! edge is closed for its mode (water above the mode's limit, an order) or the tree
+//! does not reach the node, it re-routes to the shelter nearest by the other trees
+//! that is open, has room and whose first edge is open; failing that it is
+//! **waiting** at the node (with its reason), tries again each tick, and after
+//! `max_wait_s` takes **refuge** in a building there. A household on an edge whose
+//! speed falls to zero is held there.
 //!
 //! # Hazard
 //! Depth `d` and speed `v` where the household is (home centroid at home): a moving
-//! household is trapped when `d > 0` and `HR = d(v + 0.5) + DF > hr_threshold`, or
-//! `d >` its mode's closure limit; a household at home when `d` exceeds its building's
-//! threshold (0.8 m for one storey). Casualties only by the explicit rule.
+//! or waiting household is trapped when `d > 0` and `HR = d(v + 0.5) + DF >
+//! hr_threshold`, or `d >` its mode's closure limit; a household at home when `d`
+//! exceeds its building's threshold (0.8 m for one storey, a storey more for each
+//! floor above); one in a refuge above two storeys. Casualties only by the explicit
+//! rule.
 //!
 //! Units: seconds, metres, metres per second.
+
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
 use rayon::prelude::*;
 
@@ -42,11 +59,11 @@ use crate::agents::events::{AgentEvent, HouseholdId, sort_events};
 use crate::agents::households::{
     Attrs, CHUNK, HouseholdState, Households, NONE, Reason, position_of,
 };
-use crate::agents::params::{AgentError, AgentParams};
+use crate::agents::params::{AgentError, AgentParams, QueueParams};
 use crate::agents::shelters::Shelters;
 use crate::world::grid::GridSpec;
-use crate::world::roads::{Mode, NodeId, RoadGraph};
-use crate::world::routing::{Congestion, EdgeCosts, ModeLimits, RouteTree, SpeedCurve};
+use crate::world::roads::{EdgeId, Mode, NodeId, RoadGraph};
+use crate::world::routing::{EdgeCosts, ModeLimits, RouteTree, SpeedCurve};
 use crate::world::vector::Pt;
 
 /// Water depth and speed grids over one [`GridSpec`] (row-major, row 0 north).
@@ -162,7 +179,6 @@ struct EdgeGeo {
     dy: f64,
     len: f64,
     free: f64,
-    to: u32,
 }
 
 impl EdgeGeo {
@@ -183,35 +199,25 @@ impl EdgeGeo {
 /// keeps one beside its [`Households`] and passes it to every [`Households::step`].
 #[derive(Debug, Clone, Default)]
 pub struct Workspace {
+    /// Households (vehicles) on each edge per mode: counted at the start of the step,
+    /// kept up to date by the queue pass.
     load: [Vec<u32>; 2],
-    loaded: [Vec<u32>; 2],
+    /// Storage capacity per mode and edge.
+    storage: [Vec<u32>; 2],
+    /// Seconds between two households leaving, per mode and edge (1 / flow capacity).
+    headway: [Vec<f64>; 2],
     /// Depth factor per mode and edge.
     dfac: [Vec<f64>; 2],
-    /// Depth × congestion factor per mode and edge.
-    fac: [Vec<f64>; 2],
     last_depth: Vec<f64>,
     curves: Option<(SpeedCurve, SpeedCurve)>,
+    queues: Option<QueueParams>,
     geo: Vec<EdgeGeo>,
     /// (edges pointer, edge count, node count) the geometry was built for.
     geo_key: (usize, usize, usize),
-}
-
-/// BPR factor with an integer-power fast path.
-#[inline]
-fn bpr(c: &Congestion, load: f64, capacity: f64) -> f64 {
-    if load <= 0.0 {
-        return 1.0;
-    }
-    let x = load / capacity;
-    let p = if c.beta == 4.0 {
-        let x2 = x * x;
-        x2 * x2
-    } else if c.beta.fract() == 0.0 && c.beta.abs() <= 16.0 {
-        x.powi(c.beta as i32)
-    } else {
-        x.powf(c.beta)
-    };
-    1.0 / (1.0 + c.alpha * p)
+    /// Households waiting for room on each edge during the queue pass (FIFO).
+    parked: BTreeMap<u32, VecDeque<u32>>,
+    /// Edges a household crossed in this step's queue pass (guards zero-length loops).
+    hops: BTreeMap<u32, u32>,
 }
 
 impl Workspace {
@@ -222,21 +228,39 @@ impl Workspace {
         &self.load[mode.index()]
     }
 
-    fn prepare(&mut self, env: &AgentEnv, attrs: &Attrs, state: &[HouseholdState], edge: &[u32]) {
+    fn prepare(
+        &mut self,
+        env: &AgentEnv,
+        params: &AgentParams,
+        attrs: &Attrs,
+        state: &[HouseholdState],
+        edge: &[u32],
+    ) {
         let g = env.graph;
         let ne = g.edge_count();
         let key = (g.edges.as_ptr() as usize, ne, g.node_count());
         let p = env.costs.params();
         let curves = (p.drive_curve.clone(), p.walk_curve.clone());
-        if self.geo_key != key || self.curves.as_ref() != Some(&curves) {
-            for m in 0..2 {
+        let q = params.movement.queues;
+        if self.geo_key != key || self.curves.as_ref() != Some(&curves) || self.queues != Some(q) {
+            for mode in Mode::ALL {
+                let m = mode.index();
                 self.load[m] = vec![0; ne];
-                self.loaded[m].clear();
                 self.dfac[m] = vec![0.0; ne];
-                self.fac[m] = vec![0.0; ne];
+                self.storage[m] = g
+                    .edges
+                    .iter()
+                    .map(|e| q.storage(mode, e.lanes, e.length))
+                    .collect();
+                self.headway[m] = g
+                    .edges
+                    .iter()
+                    .map(|e| 1.0 / q.flow_per_s(mode, e.lanes))
+                    .collect();
             }
             self.last_depth = vec![f64::NAN; ne];
             self.curves = Some(curves);
+            self.queues = Some(q);
             self.geo = g
                 .edges
                 .iter()
@@ -249,19 +273,10 @@ impl Workspace {
                         dy: b.1 - a.1,
                         len: e.length,
                         free: e.free_speed,
-                        to: e.to.0,
                     }
                 })
                 .collect();
             self.geo_key = key;
-        }
-        // Undo last tick's congestion.
-        for m in 0..2 {
-            for &e in &self.loaded[m] {
-                self.load[m][e as usize] = 0;
-                self.fac[m][e as usize] = self.dfac[m][e as usize];
-            }
-            self.loaded[m].clear();
         }
         let (dc, wc) = self.curves.as_ref().expect("curves set above");
         for e in 0..ne {
@@ -270,34 +285,19 @@ impl Workspace {
                 self.last_depth[e] = d;
                 self.dfac[0][e] = dc.factor(d);
                 self.dfac[1][e] = wc.factor(d);
-                self.fac[0][e] = self.dfac[0][e];
-                self.fac[1][e] = self.dfac[1][e];
             }
+        }
+        for l in &mut self.load {
+            l.fill(0);
         }
         for i in 0..state.len() {
             let e = edge[i];
             if e != NONE && state[i] == HouseholdState::Moving {
-                let m = attrs.mode[i].index();
-                let l = &mut self.load[m][e as usize];
-                if *l == 0 {
-                    self.loaded[m].push(e);
-                }
-                *l += 1;
+                self.load[attrs.mode[i].index()][e as usize] += 1;
             }
         }
-        for mode in Mode::ALL {
-            let m = mode.index();
-            let c = match mode {
-                Mode::Drive => &p.drive_congestion,
-                Mode::Walk => &p.walk_congestion,
-            };
-            for &e in &self.loaded[m] {
-                let ed = &g.edges[e as usize];
-                let cap = (ed.lanes.max(1) as f64 * ed.length * c.critical_per_lane_m).max(1e-9);
-                let e = e as usize;
-                self.fac[m][e] = self.dfac[m][e] * bpr(c, self.load[m][e] as f64, cap);
-            }
-        }
+        self.parked.clear();
+        self.hops.clear();
     }
 }
 
@@ -309,7 +309,7 @@ struct Ctx<'a> {
     params: &'a AgentParams,
     limits: ModeLimits,
     shelters: &'a Shelters,
-    fac: [&'a [f64]; 2],
+    dfac: [&'a [f64]; 2],
     geo: &'a [EdgeGeo],
     t0: f64,
     t1: f64,
@@ -329,16 +329,7 @@ struct ChunkMut<'a> {
     s: &'a mut [f64],
     exposure: &'a mut [f64],
     reason: &'a mut [u8],
-}
-
-/// How a move over the tick ended.
-enum Moved {
-    /// Still on the way.
-    OnWay,
-    /// Reached its shelter's node (queued for admission).
-    Arrived,
-    /// Stopped at a node at `t`: no shelter can be reached from there.
-    Stuck(f64, Reason),
+    t_q: &'a mut [f64],
 }
 
 /// Why no shelter could be chosen: none open with room for `persons`, or the roads to
@@ -354,7 +345,7 @@ fn why_stuck(shelters: &Shelters, persons: u32) -> Reason {
 #[derive(Default)]
 struct ChunkOut {
     events: Vec<AgentEvent>,
-    arrivals: Vec<(f64, u32)>,
+    asks: Vec<Ask>,
 }
 
 /// True if `mode` can leave `node` towards shelter `k` now: the tree reaches it and
@@ -456,6 +447,9 @@ impl Ctx<'_> {
         }
         // Departure.
         let mut t_from = t0;
+        // Leaving home this tick: at its door only for an instant (the queue pass
+        // moves it on); the water where it goes is checked from the next tick.
+        let mut just_left = false;
         if st == S::Preparing && c.t_depart[k] <= t1 && a.home_node[i] != NONE {
             let td = c.t_depart[k].max(c.t_state[k]);
             let home = a.home_node[i];
@@ -478,6 +472,8 @@ impl Ctx<'_> {
             match target {
                 Some(j) => {
                     c.target[k] = j;
+                    c.t_q[k] = f64::INFINITY;
+                    just_left = true;
                     out.events.push(AgentEvent::Departed {
                         hh,
                         t: td,
@@ -520,6 +516,7 @@ impl Ctx<'_> {
                 Some(j) => {
                     st = S::Moving;
                     c.target[k] = j;
+                    c.t_q[k] = f64::INFINITY;
                     c.reason[k] = Reason::None as u8;
                     c.t_state[k] = t0;
                     out.events.push(AgentEvent::Rerouted {
@@ -547,27 +544,12 @@ impl Ctx<'_> {
                 }
             }
         }
-        // Movement.
-        let mut arrived = false;
+        // Movement (to the end of the edge; the queue pass moves it on).
         if st == S::Moving {
-            match self.advance(c, k, i, t_from, out) {
-                Moved::OnWay => {}
-                Moved::Arrived => arrived = true,
-                Moved::Stuck(ts, why) => {
-                    st = S::Waiting;
-                    c.t_state[k] = ts;
-                    c.reason[k] = why as u8;
-                    out.events.push(AgentEvent::Waiting {
-                        hh,
-                        t: ts,
-                        node: c.node[k],
-                        reason: why as u8,
-                    });
-                }
-            }
+            self.advance(c, k, i, t_from);
         }
         // Hazard.
-        if !arrived
+        if !just_left
             && matches!(
                 st,
                 S::Unaware
@@ -600,6 +582,7 @@ impl Ctx<'_> {
                 if trapped {
                     st = S::Trapped;
                     c.t_state[k] = t1;
+                    c.t_q[k] = f64::INFINITY;
                     c.exposure[k] = 0.0;
                     out.events.push(AgentEvent::Trapped {
                         hh,
@@ -633,105 +616,271 @@ impl Ctx<'_> {
             }
         }
         c.state[k] = st;
+        if st == S::Moving && c.t_q[k] <= t1 {
+            out.asks.push(Ask(c.t_q[k], i as u32));
+        }
     }
 
-    /// Move a `Moving` household from `t_from` to `t1`: on its way, at its shelter's
-    /// node (queued for admission), or stopped where no shelter can be reached.
-    fn advance(
-        &self,
-        c: &mut ChunkMut,
-        k: usize,
-        i: usize,
-        t_from: f64,
-        out: &mut ChunkOut,
-    ) -> Moved {
+    /// Move a `Moving` household along its edge from `t_from` to `t1`, up to the edge's
+    /// end; there (or at a node) it asks to go on: its place in the queue (`t_q`) is
+    /// the time it got there, and the queue pass moves it on.
+    fn advance(&self, c: &mut ChunkMut, k: usize, i: usize, t_from: f64) {
+        let e = c.edge[k];
+        if e == NONE {
+            if c.t_q[k].is_infinite() {
+                c.t_q[k] = t_from;
+            }
+            return;
+        }
+        if c.t_q[k].is_finite() {
+            // At the end of its edge, queued.
+            return;
+        }
         let a = self.attrs;
-        let costs = self.env.costs;
-        let mode = a.mode[i];
-        let m = mode.index();
-        let trees = self.trees[m];
+        let m = a.mode[i].index();
+        let ed = &self.geo[e as usize];
+        let v = a.base_speed[i].min(ed.free) * self.dfac[m][e as usize];
+        // Held while the water (or a NaN) stops it.
+        if v.is_nan() || v <= 0.0 {
+            return;
+        }
+        let need = (ed.len - c.s[k]).max(0.0) / v;
+        if t_from + need <= self.t1 {
+            c.s[k] = ed.len;
+            c.t_q[k] = t_from + need;
+        } else {
+            c.s[k] += v * (self.t1 - t_from);
+        }
+    }
+}
+
+/// A request of the queue pass: household `i` may go on at `t`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Ask(f64, u32);
+
+impl Eq for Ask {}
+
+impl PartialOrd for Ask {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+impl Ord for Ask {
+    /// Reversed (earliest, then lowest id, first out of a max-heap).
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        o.0.total_cmp(&self.0).then(o.1.cmp(&self.1))
+    }
+}
+
+/// What the queue pass does with one request.
+enum Next {
+    /// Arrived at its shelter's node at `t`.
+    Arrive(f64),
+    /// Onto edge `e` at `t`.
+    Enter(EdgeId, f64),
+    /// No room on the next edge: wait for it.
+    Park(EdgeId),
+    /// Nowhere to go from this node at `t`.
+    Stuck(f64, Reason),
+}
+
+impl Households {
+    /// Where household `i`, free to go on from node `n` at `t`, goes next: its
+    /// shelter (arrived), the next edge of its route (with room, or parked until there
+    /// is), or nowhere (stuck). Re-routes, logged, when its shelter is closed or the
+    /// way to it is cut. Returns the new target too.
+    fn next_step(
+        &self,
+        env: &AgentEnv,
+        ws: &Workspace,
+        i: usize,
+        n: NodeId,
+        t: f64,
+        events: &mut Vec<AgentEvent>,
+    ) -> (Next, u32) {
+        let mode = self.attrs.mode[i];
+        let trees = env.trees(mode);
+        let costs = env.costs;
+        let persons = self.attrs.persons[i] as u32;
         let hh = HouseholdId(i as u32);
-        let persons = a.persons[i] as u32;
-        let zone = a.zone[i];
-        let base = a.base_speed[i];
-        let t1 = self.t1;
-        let mut tn = t_from;
-        let mut hops = 0u32;
-        let max_hops = self.params.movement.max_hops_per_tick;
-        loop {
-            let e = c.edge[k];
-            if e != NONE {
-                let ed = &self.geo[e as usize];
-                let v = base.min(ed.free) * self.fac[m][e as usize];
-                // Held while the water (or a NaN) stops it.
-                if v.is_nan() || v <= 0.0 {
-                    return Moved::OnWay;
-                }
-                let need = (ed.len - c.s[k]).max(0.0) / v;
-                if tn + need <= t1 {
-                    tn += need;
-                    c.node[k] = ed.to;
-                    c.edge[k] = NONE;
-                    c.s[k] = 0.0;
-                } else {
-                    c.s[k] += v * (t1 - tn);
-                    return Moved::OnWay;
-                }
-            } else {
-                if hops >= max_hops {
-                    return Moved::OnWay;
-                }
-                hops += 1;
-                let n = NodeId(c.node[k]);
-                let tg = c.target[k];
-                // Another shelter from here: the household's target is closed, full or
-                // unreachable. Logged as a re-route; `None`: no shelter can be reached.
-                let reroute = |events: &mut Vec<AgentEvent>, tg: u32| {
-                    let j = choose_shelter(
-                        self.shelters,
-                        trees,
-                        costs,
-                        mode,
-                        n,
-                        zone,
-                        persons,
+        let reroute = |events: &mut Vec<AgentEvent>, tg: u32| {
+            let j = choose_shelter(
+                &self.shelters,
+                trees,
+                costs,
+                mode,
+                n,
+                self.attrs.zone[i],
+                persons,
+                tg,
+                false,
+            )?;
+            events.push(AgentEvent::Rerouted {
+                hh,
+                t,
+                from: opt(tg),
+                to: j,
+            });
+            Some(j)
+        };
+        let stuck = || Next::Stuck(t, why_stuck(&self.shelters, persons));
+        let mut tg = self.dynm.target[i];
+        if tg == NONE || !self.shelters.is_open(tg as usize) {
+            match reroute(events, tg) {
+                Some(j) => tg = j,
+                None => return (stuck(), NONE),
+            }
+        }
+        // At most one re-route here: `choose_shelter` only picks a shelter whose first
+        // step from `n` is open.
+        for _ in 0..2 {
+            let tree = &trees[tg as usize];
+            if n == tree.dest() {
+                return (Next::Arrive(t), tg);
+            }
+            match tree.next_edge(n) {
+                Some(e) if costs.is_open(mode, e) => {
+                    let m = mode.index();
+                    let full = ws.load[m][e.idx()] >= ws.storage[m][e.idx()];
+                    return (
+                        if full {
+                            Next::Park(e)
+                        } else {
+                            Next::Enter(e, t)
+                        },
                         tg,
-                        false,
-                    )?;
-                    events.push(AgentEvent::Rerouted {
-                        hh,
-                        t: tn,
-                        from: opt(tg),
-                        to: j,
+                    );
+                }
+                _ => match reroute(events, tg) {
+                    Some(j) => tg = j,
+                    None => return (stuck(), NONE),
+                },
+            }
+        }
+        (stuck(), NONE)
+    }
+
+    /// Household `i` leaves its edge (if on one) at `t`: one place frees on the edge
+    /// (the first household parked for it may enter at `t`) and the next may leave it
+    /// one headway later.
+    fn leave_edge(&mut self, ws: &mut Workspace, heap: &mut BinaryHeap<Ask>, i: usize, t: f64) {
+        let e = self.dynm.edge[i];
+        if e == NONE {
+            return;
+        }
+        let m = self.attrs.mode[i].index();
+        let e = e as usize;
+        ws.load[m][e] = ws.load[m][e].saturating_sub(1);
+        self.queues.next_exit[m][e] = t + ws.headway[m][e];
+        if let Some(j) = ws.parked.get_mut(&(e as u32)).and_then(|q| q.pop_front()) {
+            heap.push(Ask(t, j));
+        }
+    }
+
+    /// The queue pass (sequential, earliest request first, ties to the lower id): every
+    /// household at the end of its edge or at a node leaves when the edge's flow
+    /// capacity allows (FIFO) and enters the next edge when it has room, possibly
+    /// crossing several short edges in the step; arrivals go to admission.
+    fn queue_pass(
+        &mut self,
+        env: &AgentEnv,
+        ws: &mut Workspace,
+        asks: Vec<Ask>,
+        t1: f64,
+        events: &mut Vec<AgentEvent>,
+        arrivals: &mut Vec<(f64, u32)>,
+    ) {
+        let ne = env.graph.edge_count();
+        for q in &mut self.queues.next_exit {
+            if q.len() != ne {
+                *q = vec![f64::NEG_INFINITY; ne];
+            }
+        }
+        let max_hops = self.params.movement.max_hops_per_tick;
+        let mut heap: BinaryHeap<Ask> = asks.into();
+        while let Some(Ask(t, hi)) = heap.pop() {
+            let i = hi as usize;
+            if self.dynm.state[i] != HouseholdState::Moving {
+                continue;
+            }
+            let m = self.attrs.mode[i].index();
+            let e = self.dynm.edge[i];
+            let n = if e != NONE {
+                env.graph.edges[e as usize].to
+            } else {
+                NodeId(self.dynm.node[i])
+            };
+            let tx = if e != NONE {
+                t.max(self.queues.next_exit[m][e as usize])
+            } else {
+                t
+            };
+            if tx > t1 {
+                continue;
+            }
+            let (next, tg) = self.next_step(env, ws, i, n, tx, events);
+            let d = &mut self.dynm;
+            match next {
+                Next::Park(e2) => {
+                    d.target[i] = tg;
+                    ws.parked.entry(e2.0).or_default().push_back(hi);
+                }
+                Next::Arrive(ta) => {
+                    d.target[i] = tg;
+                    self.leave_edge(ws, &mut heap, i, ta);
+                    let d = &mut self.dynm;
+                    d.node[i] = n.0;
+                    d.edge[i] = NONE;
+                    d.s[i] = 0.0;
+                    d.t_q[i] = f64::INFINITY;
+                    arrivals.push((ta, hi));
+                }
+                Next::Stuck(ts, why) => {
+                    self.leave_edge(ws, &mut heap, i, ts);
+                    let d = &mut self.dynm;
+                    d.node[i] = n.0;
+                    d.edge[i] = NONE;
+                    d.s[i] = 0.0;
+                    d.t_q[i] = f64::INFINITY;
+                    d.target[i] = NONE;
+                    d.state[i] = HouseholdState::Waiting;
+                    d.t_state[i] = ts;
+                    d.reason[i] = why as u8;
+                    events.push(AgentEvent::Waiting {
+                        hh: HouseholdId(hi),
+                        t: ts,
+                        node: n.0,
+                        reason: why as u8,
                     });
-                    Some(j)
-                };
-                if tg == NONE || !self.shelters.is_open(tg as usize) {
-                    match reroute(&mut out.events, tg) {
-                        Some(j) => c.target[k] = j,
-                        None => {
-                            c.target[k] = NONE;
-                            return Moved::Stuck(tn, why_stuck(self.shelters, persons));
+                }
+                Next::Enter(e2, te) => {
+                    d.target[i] = tg;
+                    self.leave_edge(ws, &mut heap, i, te);
+                    let ei = e2.idx();
+                    ws.load[m][ei] += 1;
+                    let d = &mut self.dynm;
+                    d.edge[i] = e2.0;
+                    d.node[i] = env.graph.edges[ei].from.0;
+                    d.s[i] = 0.0;
+                    d.t_q[i] = f64::INFINITY;
+                    let hops = ws.hops.entry(hi).or_insert(0);
+                    *hops += 1;
+                    let ed = &ws.geo[ei];
+                    let v = self.attrs.base_speed[i].min(ed.free) * ws.dfac[m][ei];
+                    if v.is_nan() || v <= 0.0 {
+                        continue;
+                    }
+                    let tend = te + ed.len / v;
+                    if tend <= t1 {
+                        d.s[i] = ed.len;
+                        d.t_q[i] = tend;
+                        if *hops < max_hops {
+                            heap.push(Ask(tend, hi));
                         }
+                    } else {
+                        d.s[i] = v * (t1 - te);
                     }
-                }
-                let tg = c.target[k];
-                let tree = &trees[tg as usize];
-                if n == tree.dest() {
-                    out.arrivals.push((tn, i as u32));
-                    return Moved::Arrived;
-                }
-                match tree.next_edge(n) {
-                    Some(e) if costs.is_open(mode, e) => {
-                        c.edge[k] = e.0;
-                        c.s[k] = 0.0;
-                    }
-                    _ => match reroute(&mut out.events, tg) {
-                        Some(j) => c.target[k] = j,
-                        // Stopped here: the household waits (the edge may reopen or
-                        // the trees be refreshed) and takes refuge if nothing opens.
-                        None => return Moved::Stuck(tn, why_stuck(self.shelters, persons)),
-                    },
                 }
             }
         }
@@ -758,7 +907,13 @@ impl Households {
             "agents::step: edge costs of another graph"
         );
         let t1 = t + dt;
-        ws.prepare(env, &self.attrs, &self.dynm.state, &self.dynm.edge);
+        ws.prepare(
+            env,
+            &self.params,
+            &self.attrs,
+            &self.dynm.state,
+            &self.dynm.edge,
+        );
         let ctx = Ctx {
             env,
             trees: [env.trees_drive, env.trees_walk],
@@ -766,7 +921,7 @@ impl Households {
             params: &self.params,
             limits: env.costs.params().limits,
             shelters: &self.shelters,
-            fac: [&ws.fac[0], &ws.fac[1]],
+            dfac: [&ws.dfac[0], &ws.dfac[1]],
             geo: &ws.geo,
             t0: t,
             t1,
@@ -785,6 +940,7 @@ impl Households {
             let mut s = d.s.chunks_mut(CHUNK);
             let mut ex = d.exposure.chunks_mut(CHUNK);
             let mut rs = d.reason.chunks_mut(CHUNK);
+            let mut tq = d.t_q.chunks_mut(CHUNK);
             let mut base = 0;
             for state in st {
                 let n = state.len();
@@ -793,14 +949,24 @@ impl Households {
                 else {
                     unreachable!("household arrays of equal length")
                 };
-                let (Some(target), Some(node), Some(edge), Some(s), Some(exposure), Some(reason)) = (
+                let (
+                    Some(target),
+                    Some(node),
+                    Some(edge),
+                    Some(s),
+                    Some(exposure),
+                    Some(reason),
+                    Some(t_q),
+                ) = (
                     tg.next(),
                     nd.next(),
                     ed.next(),
                     s.next(),
                     ex.next(),
                     rs.next(),
-                ) else {
+                    tq.next(),
+                )
+                else {
                     unreachable!("household arrays of equal length")
                 };
                 chunks.push(ChunkMut {
@@ -816,6 +982,7 @@ impl Households {
                     s,
                     exposure,
                     reason,
+                    t_q,
                 });
                 base += n;
             }
@@ -831,11 +998,13 @@ impl Households {
             })
             .collect();
         let mut events = Vec::new();
-        let mut arrivals = Vec::new();
+        let mut asks = Vec::new();
         for o in outs {
             events.extend(o.events);
-            arrivals.extend(o.arrivals);
+            asks.extend(o.asks);
         }
+        let mut arrivals = Vec::new();
+        self.queue_pass(env, ws, asks, t1, &mut events, &mut arrivals);
         // Admission: sequential, in (arrival time, household id) order.
         arrivals.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         for (ta, i) in arrivals {
@@ -916,14 +1085,6 @@ impl Households {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bpr_matches_routing() {
-        let c = Congestion::driving_default();
-        for (l, cap) in [(0.0, 2.5), (1.0, 2.5), (5.0, 2.5), (7.0, 1.3)] {
-            assert!((bpr(&c, l, cap) - c.factor(l, cap)).abs() < 1e-12);
-        }
-    }
 
     #[test]
     fn water_grid_length_is_checked() {

@@ -334,8 +334,17 @@ pub fn facts(world: &World) -> Facts {
             let caught = matches!(st, S::Trapped | S::Rescued | S::Casualty);
             if home_onset.is_finite() || caught {
                 zf.at_risk_persons += persons;
-                if st == S::Sheltered && hh.state_time(id) <= home_onset {
-                    zf.sheltered_before_onset += persons;
+                // Safe before the water came: in a shelter, in a refuge building, or
+                // staying in upstairs because no shelter could be reached from home.
+                if hh.state_time(id) <= home_onset {
+                    match st {
+                        S::Sheltered => {
+                            zf.sheltered_before_onset += persons;
+                            zf.safe_before_onset += persons;
+                        }
+                        S::Refuge | S::InPlace => zf.safe_before_onset += persons,
+                        _ => {}
+                    }
                 }
             }
             if matches!(st, S::Trapped | S::Rescued | S::Casualty) {
@@ -385,12 +394,16 @@ pub fn facts(world: &World) -> Facts {
             }
         }
     }
+    let people = world.get_resource::<People>();
     let requests = world
         .get_resource::<ForcesRes>()
         .map(|f| {
             f.0.requests
                 .iter()
                 .map(|r| RequestFacts {
+                    place: people.map_or_else(String::new, |p| {
+                        crate::world::roads::name_at(&p.graph, &s.roads, &s.places, r.at)
+                    }),
                     id: r.id,
                     t: r.t,
                     persons: r.persons,

@@ -2,8 +2,8 @@
 //! (one row per household) and the groups the summary lists (households not safe yet,
 //! by state, reason and place).
 //!
-//! A position is named by the nearest place within [`PLACE_RADIUS_M`] (`兴中路下穿
-//! (H01)`), else by the nearest road (its name, else its id); a household at home is
+//! A position is named by [`name_at`]: the nearest place within 80 m (`兴中路下穿
+//! (H01)`), else the nearest road (its name, else its id); a household at home is
 //! "home".
 
 use std::collections::BTreeMap;
@@ -11,11 +11,8 @@ use std::fmt::Write as _;
 
 use crate::agents::{HouseholdId, HouseholdState, Households, Reason};
 use crate::scenario::Scenario;
-use crate::world::roads::RoadGraph;
+use crate::world::roads::{RoadGraph, name_at};
 use crate::world::vector::Pt;
-
-/// A place names a position within this distance, metres.
-pub const PLACE_RADIUS_M: f64 = 80.0;
 
 /// One household at the end.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,32 +48,9 @@ pub fn not_safe(st: HouseholdState) -> bool {
     )
 }
 
-/// The name of the place or road at `p`.
+/// The name of the place or road at `p` ([`name_at`]).
 pub fn locate(s: &Scenario, graph: &RoadGraph, p: Pt) -> String {
-    let d2 = |q: Pt| (q.0 - p.0).powi(2) + (q.1 - p.1).powi(2);
-    let place = s
-        .places
-        .iter()
-        .map(|pl| (d2(pl.at), pl))
-        .filter(|(d, _)| *d <= PLACE_RADIUS_M * PLACE_RADIUS_M)
-        .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.id.cmp(&b.1.id)));
-    if let Some((_, pl)) = place {
-        return if pl.name.is_empty() {
-            pl.id.clone()
-        } else {
-            format!("{} ({})", pl.name, pl.id)
-        };
-    }
-    let road = graph
-        .edges
-        .iter()
-        .map(|e| (d2(e.mid), e.road))
-        .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    match road.and_then(|(_, r)| s.roads.get(r as usize)) {
-        Some(r) if !r.name.is_empty() => format!("{} ({})", r.name, r.id),
-        Some(r) => r.id.clone(),
-        None => format!("({:.0}, {:.0})", p.0, p.1),
-    }
+    name_at(graph, &s.roads, &s.places, p)
 }
 
 /// Every household's whereabouts, in id order.

@@ -13,7 +13,9 @@
 //!   issued by plan rules on sensor readings.
 //! - 转移到位 (`Evacuation`): at-risk residents (hazard reached their home — the street at
 //!   the door became dangerous to walk, HR at the scenario's trapping threshold — or
-//!   they were caught in water) sheltered before the hazard reached their home,
+//!   they were caught in water) safe before the hazard reached their home (in a
+//!   shelter, in a refuge building, or staying in upstairs because no shelter could be
+//!   reached from home; not those who refused to leave),
 //!   over all at-risk residents, divided by `target_share` (capped at 100). Passing also
 //!   needs nobody caught in hazardous water and no shelter over capacity.
 //! - 力量到位 (`Forces`): share of the items met — every pre-position ordered before
@@ -52,6 +54,9 @@ pub struct ZoneFacts {
     pub at_risk_persons: u32,
     /// At-risk persons sheltered before hazard reached their home.
     pub sheltered_before_onset: u32,
+    /// At-risk persons safe before hazard reached their home: sheltered, in a refuge
+    /// building, or staying in upstairs because no shelter could be reached from home.
+    pub safe_before_onset: u32,
     /// Households caught in hazardous water (trapped, rescued or lost).
     pub caught_households: u32,
     /// Persons caught in hazardous water.
@@ -103,6 +108,8 @@ pub struct RequestFacts {
     pub unit: Option<String>,
     /// Closed at, s, and how.
     pub closed: Option<(f64, String)>,
+    /// Where: the place or road (empty when unknown).
+    pub place: String,
 }
 
 /// A waterlogging hotspot.
@@ -493,18 +500,35 @@ fn evacuation(f: &Facts, target: f64) -> Part {
             continue;
         }
         at_risk += zf.at_risk_persons as u64;
-        safe += zf.sheltered_before_onset as u64;
-        let sh = zf.sheltered_before_onset as f64 / zf.at_risk_persons as f64;
+        safe += zf.safe_before_onset as u64;
+        let sh = zf.safe_before_onset as f64 / zf.at_risk_persons as f64;
         ev.push(json!({
             "zone": zf.id,
             "residents": zf.persons,
             "at_risk_persons": zf.at_risk_persons,
+            "safe_before_hazard": zf.safe_before_onset,
             "sheltered_before_hazard": zf.sheltered_before_onset,
             "share": (sh * 1000.0).round() / 1000.0,
             "pass": zf.caught_persons == 0 && sh >= target - 1e-9,
             "caught_households": zf.caught_households,
             "caught_persons": zf.caught_persons,
         }));
+    }
+    // Where people were caught: the places of the (true) rescue requests.
+    let mut at: std::collections::BTreeMap<&str, (u64, u64)> = Default::default();
+    for r in f
+        .requests
+        .iter()
+        .filter(|r| !r.false_report && !r.place.is_empty())
+    {
+        let e = at.entry(r.place.as_str()).or_default();
+        e.0 += 1;
+        e.1 += r.persons as u64;
+    }
+    let mut at: Vec<(&str, (u64, u64))> = at.into_iter().collect();
+    at.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(a.0.cmp(b.0)));
+    for (place, (n, p)) in &at {
+        ev.push(json!({ "caught_at": place, "requests": n, "persons": p }));
     }
     let over: Vec<&ShelterFacts> = f.shelters.iter().filter(|s| s.peak > s.capacity).collect();
     for s in &over {
@@ -518,14 +542,18 @@ fn evacuation(f: &Facts, target: f64) -> Part {
     let score = 100.0 * (sh / target.max(1e-9)).min(1.0);
     let mut m = serde_json::Map::new();
     m.insert("at_risk_persons".into(), json!(at_risk));
-    m.insert("sheltered_before_onset".into(), json!(safe));
+    m.insert("safe_before_onset".into(), json!(safe));
     m.insert("share".into(), json!(sh));
     m.insert("target_share".into(), json!(target));
     m.insert("caught_households".into(), json!(caught_hh));
     m.insert("caught_persons".into(), json!(caught_p));
     m.insert("shelters_over_capacity".into(), json!(over.len()));
+    let most = at
+        .first()
+        .map(|(place, (_, p))| format!(" (most at {place}: {p})"))
+        .unwrap_or_default();
     let summary = format!(
-        "{safe} of {at_risk} at-risk residents sheltered before the water reached home ({:.1} %, target {:.0} %); {caught_p} persons caught in water",
+        "{safe} of {at_risk} at-risk residents safe before the water reached home — sheltered, in a refuge or staying in with no way out ({:.1} %, target {:.0} %); {caught_p} persons caught in water{most}",
         100.0 * sh,
         100.0 * target
     );

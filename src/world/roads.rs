@@ -800,6 +800,38 @@ fn csr(n: usize, edges: &[Edge], key: impl Fn(&Edge) -> NodeId) -> (Vec<u32>, Ve
     (offsets, list)
 }
 
+/// A place names a position within this distance, metres ([`name_at`]).
+pub const PLACE_RADIUS_M: f64 = 80.0;
+
+/// The name of what is at `p`, for a reader: the nearest place within
+/// [`PLACE_RADIUS_M`] (`兴中路下穿 (H01)`), else the road of the nearest edge of `graph`
+/// (built from `roads`; its name and id, else its id), else the coordinates.
+pub fn name_at(graph: &RoadGraph, roads: &[Road], places: &[Place], p: Pt) -> String {
+    let d2 = |q: Pt| (q.0 - p.0).powi(2) + (q.1 - p.1).powi(2);
+    let place = places
+        .iter()
+        .map(|pl| (d2(pl.at), pl))
+        .filter(|(d, _)| *d <= PLACE_RADIUS_M * PLACE_RADIUS_M)
+        .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.id.cmp(&b.1.id)));
+    if let Some((_, pl)) = place {
+        return if pl.name.is_empty() {
+            pl.id.clone()
+        } else {
+            format!("{} ({})", pl.name, pl.id)
+        };
+    }
+    let road = graph
+        .edges
+        .iter()
+        .map(|e| (d2(e.mid), e.road))
+        .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    match road.and_then(|(_, r)| roads.get(r as usize)) {
+        Some(r) if !r.name.is_empty() => format!("{} ({})", r.name, r.id),
+        Some(r) => r.id.clone(),
+        None => format!("({:.0}, {:.0})", p.0, p.1),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
