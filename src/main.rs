@@ -684,6 +684,9 @@ fn validate(paths: &[PathBuf]) -> ExitCode {
                 if let Some(note) = s.memory_note() {
                     println!("  note: {note}");
                 }
+                for w in s.shelter_shortfalls() {
+                    println!("  warning: {w}");
+                }
             }
             Err(e) => {
                 failed += 1;

@@ -661,3 +661,53 @@ fn a_link_with_capacity_2_per_minute_and_storage_10_delivers_30_households_on_th
         assert!((t - want).abs() < 1e-9, "household {k}: {t} vs {want}");
     }
 }
+
+#[test]
+fn warnings_carry_an_action_stay_in_upstairs_one_storey_leaves_prepared_leave_sooner() {
+    use floodrill::scenario::schema::WarnAction;
+    let s = [shelter("S1", (1000.0, 0.0), 100, vec![0])];
+    // Told to shelter in place: the five-storey household stays in, the one-storey one
+    // (no storey above the water) leaves.
+    let b = [
+        building("B5", (0.0, -5.0), 1, 5),
+        building("B1", (0.0, 5.0), 1, 1),
+    ];
+    let mut d = Drill::new(&two_routes(), &b, &s, &walkers(), CostParams::default());
+    d.hh.issue_warning_with(&[0], &sms(0.0), 0.0, WarnAction::ShelterInPlace)
+        .unwrap();
+    d.run_until(MEDIAN_DAY + 10.0 * DT, Water::Dry, |_| {});
+    assert_eq!(d.hh.state(HouseholdId(0)), HouseholdState::InPlace);
+    assert_eq!(d.hh.reason(HouseholdId(0)), Reason::Ordered);
+    assert_eq!(d.hh.state(HouseholdId(1)), HouseholdState::Moving);
+
+    // Told to prepare at 0, to evacuate at 600 s: it leaves half its usual delay after
+    // the second reception.
+    let b = [building("B5", (0.0, -5.0), 1, 5)];
+    let mut d = Drill::new(&two_routes(), &b, &s, &walkers(), CostParams::default());
+    let h = HouseholdId(0);
+    d.hh.issue_warning_with(&[0], &sms(0.0), 0.0, WarnAction::Prepare)
+        .unwrap();
+    d.run_until(600.0, Water::Dry, |_| {});
+    assert_eq!(d.hh.state(h), HouseholdState::Ready);
+    // A weaker or equal action does not reach it again.
+    assert_eq!(
+        d.hh.issue_warning_with(&[0], &sms(0.0), 600.0, WarnAction::Prepare)
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        d.hh.issue_warning_with(&[0], &sms(0.0), 600.0, WarnAction::Evacuate)
+            .unwrap(),
+        1
+    );
+    d.run_until(600.0 + 0.5 * MEDIAN_DAY + 2.0 * DT, Water::Dry, |_| {});
+    let left = d
+        .events
+        .iter()
+        .find_map(|e| match *e {
+            AgentEvent::Departed { hh, t, .. } if hh == h => Some(t),
+            _ => None,
+        })
+        .expect("departed");
+    assert!((left - (600.0 + 0.5 * MEDIAN_DAY)).abs() < 1e-6, "{left}");
+}

@@ -31,6 +31,11 @@ const CASES: &[(&str, &str, &str)] = &[
         "scenarios/demo_levee_breach.ron",
         "20m",
     ),
+    (
+        "demo_wrong_evacuation",
+        "scenarios/demo_wrong_evacuation.ron",
+        "20m",
+    ),
 ];
 
 fn root() -> PathBuf {

@@ -243,3 +243,18 @@ fn zone_assigned_to_two_shelters() {
         "the first listing is fine: {err}"
     );
 }
+
+#[test]
+fn validate_warns_of_a_shelter_shortfall_naming_the_shelter() {
+    let (code, out, err) = common::floodrill(&["validate", "scenarios/demo_wrong_evacuation.ron"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("warning: shelters[1] (\"S02\"): the plan orders zones Z01, Z02 to evacuate")
+            && out.contains("1500 places"),
+        "{out}"
+    );
+    // The good plan tells the tall buildings to stay in: nothing to warn of.
+    let (code, out, _) = common::floodrill(&["validate", "scenarios/demo_rainstorm.ron"]);
+    assert_eq!(code, 0);
+    assert!(!out.contains("warning:"), "{out}");
+}

@@ -28,6 +28,7 @@ use crate::agents::events::{AgentEvent, HouseholdId};
 use crate::agents::params::{AgentError, AgentParams, ChannelParams};
 use crate::agents::shelters::Shelters;
 use crate::rng;
+use crate::scenario::schema::WarnAction;
 use crate::world::roads::{Mode, NodeId, RoadGraph};
 use crate::world::vector::{Building, Pt, Zone};
 
@@ -69,17 +70,20 @@ pub enum HouseholdState {
     /// `movement.max_wait_s` with no shelter reachable); trapped there only above the
     /// refuge's depth (two storeys).
     Refuge = 10,
-    /// Staying at home on purpose (upstairs, indoors): it was to leave but no shelter
-    /// could be reached from home (the [`Reason`]).
+    /// Staying at home on purpose (upstairs, indoors): told to shelter in place, or it
+    /// was to leave but no shelter could be reached from home (the [`Reason`]).
     InPlace = 11,
+    /// Told to prepare: at home, ready to leave (a later evacuation order mobilises it
+    /// faster).
+    Ready = 12,
 }
 
 impl HouseholdState {
     /// Number of states.
-    pub const COUNT: usize = 12;
+    pub const COUNT: usize = 13;
 
     /// All states in index order.
-    pub const ALL: [HouseholdState; 12] = [
+    pub const ALL: [HouseholdState; 13] = [
         Self::Unaware,
         Self::Warned,
         Self::Preparing,
@@ -92,6 +96,7 @@ impl HouseholdState {
         Self::Waiting,
         Self::Refuge,
         Self::InPlace,
+        Self::Ready,
     ];
 
     /// Lower-case name for tables and CSV headers.
@@ -109,13 +114,14 @@ impl HouseholdState {
             Self::Waiting => "waiting",
             Self::Refuge => "refuge",
             Self::InPlace => "in_place",
+            Self::Ready => "ready",
         }
     }
 
     /// How bad the outcome is if the drill ends in this state, lower is safer: the one
     /// ranking `compare` (better/worse) and the report's outcome map (worse drawn on
     /// top) use. Sheltered 0; out of the water in a building — at home (unaware,
-    /// warned, preparing, staying, in place) or in a refuge — 1; waiting on the road
+    /// warned, ready, preparing, staying, in place) or in a refuge — 1; waiting on the road
     /// for a way on 2; still on the road 3; rescued (was caught, now safe) 4; trapped
     /// (still in the water) 5; casualty 6.
     pub fn outcome_rank(self) -> u8 {
@@ -126,6 +132,7 @@ impl HouseholdState {
             | Self::Preparing
             | Self::Staying
             | Self::InPlace
+            | Self::Ready
             | Self::Refuge => 1,
             Self::Waiting => 2,
             Self::Moving => 3,
@@ -140,7 +147,12 @@ impl HouseholdState {
     pub fn at_home(self) -> bool {
         matches!(
             self,
-            Self::Unaware | Self::Warned | Self::Preparing | Self::Staying | Self::InPlace
+            Self::Unaware
+                | Self::Warned
+                | Self::Preparing
+                | Self::Staying
+                | Self::InPlace
+                | Self::Ready
         )
     }
 }
@@ -155,11 +167,13 @@ pub enum Reason {
     NoRoom = 1,
     /// Shelters have room, but the roads to them are flooded or closed from here.
     CutOff = 2,
+    /// Told to shelter in place (stay indoors, upstairs).
+    Ordered = 3,
 }
 
 impl Reason {
     /// All reasons in code order.
-    pub const ALL: [Reason; 3] = [Self::None, Self::NoRoom, Self::CutOff];
+    pub const ALL: [Reason; 4] = [Self::None, Self::NoRoom, Self::CutOff, Self::Ordered];
 
     /// Name for tables and CSV.
     pub fn name(self) -> &'static str {
@@ -167,6 +181,7 @@ impl Reason {
             Self::None => "",
             Self::NoRoom => "no_shelter_with_room",
             Self::CutOff => "cut_off",
+            Self::Ordered => "told_to_stay_in",
         }
     }
 
@@ -255,6 +270,32 @@ pub(crate) struct Dyn {
     /// When it reached the end of its edge, or asked at a node to go on: its place in
     /// the queue (`INFINITY` when neither).
     pub t_q: Vec<f64>,
+    /// The action of the warning it acts on ([`action_code`]; 0 before any).
+    pub advice: Vec<u8>,
+    /// The action of a warning on its way to it (received at `t_recv`; 0: none).
+    pub pending: Vec<u8>,
+}
+
+/// The code of a warning action in [`Dyn::advice`] and [`Dyn::pending`]: 1 prepare,
+/// 2 shelter in place, 3 evacuate (stronger is larger).
+#[inline]
+pub(crate) fn action_code(a: WarnAction) -> u8 {
+    match a {
+        WarnAction::Prepare => 1,
+        WarnAction::ShelterInPlace => 2,
+        WarnAction::Evacuate => 3,
+    }
+}
+
+/// The action of a code (`None` for 0).
+#[inline]
+pub(crate) fn action_of(code: u8) -> Option<WarnAction> {
+    match code {
+        1 => Some(WarnAction::Prepare),
+        2 => Some(WarnAction::ShelterInPlace),
+        3 => Some(WarnAction::Evacuate),
+        _ => None,
+    }
 }
 
 /// The link queues' state: per mode and edge, the earliest time the next household
@@ -541,6 +582,8 @@ impl Households {
                 exposure: vec![0.0; n],
                 reason: vec![0; n],
                 t_q: vec![f64::INFINITY; n],
+                advice: vec![0; n],
+                pending: vec![0; n],
             },
             shelters: Shelters::new(&[], graph, nz)?,
             zones: ZoneState {
@@ -587,6 +630,8 @@ impl Households {
             d.exposure.len(),
             d.reason.len(),
             d.t_q.len(),
+            d.advice.len(),
+            d.pending.len(),
         ];
         if lens.iter().any(|&l| l != n) {
             return Err(AgentError::BadState(format!(
@@ -796,19 +841,36 @@ impl Households {
         std::mem::take(&mut self.events)
     }
 
-    /// Issue a warning on `channel` at `t_issue` to the zones (indices) listed.
-    ///
-    /// Every household in those zones that is still unaware draws, from its own stream
-    /// `warn/<channel id>/<k>` (`k` = how often the channel was issued before), whether
-    /// the channel reaches it (probability `reach`) and its delay
-    /// `half_time · log2(1 / (1 − u))` after the zone's effective issue time (held
-    /// until the end of a comm outage). Its reception time becomes the earliest over
-    /// channels. Returns how many households got an earlier reception.
+    /// Issue an evacuation warning on `channel` at `t_issue` to the zones (indices)
+    /// listed ([`Households::issue_warning_with`] with [`WarnAction::Evacuate`]).
     pub fn issue_warning(
         &mut self,
         zones: &[u32],
         channel: &ChannelParams,
         t_issue: f64,
+    ) -> Result<usize, AgentError> {
+        self.issue_warning_with(zones, channel, t_issue, WarnAction::Evacuate)
+    }
+
+    /// Issue a warning telling the zones (indices) listed to `action`, on `channel` at
+    /// `t_issue`.
+    ///
+    /// It is for every household of those zones still unaware, and for those at home
+    /// that act on a weaker action (ready after "prepare", staying in after "shelter in
+    /// place") when this one is stronger. Each draws, from its own stream
+    /// `warn/<channel id>/<k>` (`k` = how often the channel was issued before), whether
+    /// the channel reaches it (probability `reach`) and its delay
+    /// `half_time · log2(1 / (1 − u))` after the zone's effective issue time (held
+    /// until the end of a comm outage). An unaware household's reception time becomes
+    /// the earliest over channels, and it acts on the strongest action on its way; a
+    /// warned one receives the stronger action at its new reception time. Returns how
+    /// many households got an earlier (or a stronger) reception.
+    pub fn issue_warning_with(
+        &mut self,
+        zones: &[u32],
+        channel: &ChannelParams,
+        t_issue: f64,
+        action: WarnAction,
     ) -> Result<usize, AgentError> {
         channel.validate()?;
         let nz = self.zone_count();
@@ -837,22 +899,33 @@ impl Households {
         let purpose = format!("warn/{}/{}", channel.id, self.channel_issues[ck]);
         self.channel_issues[ck] += 1;
         let seed = self.seed;
+        let code = action_code(action);
         let zone = &self.attrs.zone;
         let state = &self.dynm.state;
+        let advice = &self.dynm.advice;
         let (reach, half) = (channel.reach, channel.half_time_s);
         let improved: usize = self
             .dynm
             .t_recv
             .par_chunks_mut(CHUNK)
             .zip(self.dynm.channel.par_chunks_mut(CHUNK))
+            .zip(self.dynm.pending.par_chunks_mut(CHUNK))
             .enumerate()
-            .map(|(c, (tr, ch))| {
+            .map(|(c, ((tr, ch), pend))| {
                 let base = c * CHUNK;
                 let mut n = 0;
                 for k in 0..tr.len() {
                     let i = base + k;
                     let z = zone[i];
-                    if z == NONE || state[i] != HouseholdState::Unaware {
+                    if z == NONE {
+                        continue;
+                    }
+                    // Unaware, or at home on a weaker action than this one.
+                    let upgrade =
+                        matches!(state[i], HouseholdState::Ready | HouseholdState::InPlace)
+                            && advice[i] != 0
+                            && code > advice[i].max(pend[k]);
+                    if state[i] != HouseholdState::Unaware && !upgrade {
                         continue;
                     }
                     let e = eff[z as usize];
@@ -865,10 +938,19 @@ impl Households {
                     }
                     let u = uniform(&mut r);
                     let t = e + half * (1.0 / (1.0 - u)).log2();
-                    if t < tr[k] {
+                    if upgrade {
+                        // A new reception of the stronger action.
                         tr[k] = t;
                         ch[k] = ck as u16;
+                        pend[k] = code;
                         n += 1;
+                    } else {
+                        if t < tr[k] {
+                            tr[k] = t;
+                            ch[k] = ck as u16;
+                            n += 1;
+                        }
+                        pend[k] = pend[k].max(code);
                     }
                 }
                 n
@@ -963,6 +1045,8 @@ impl Households {
                 d.edge[i],
                 d.channel[i] as u32,
                 d.reason[i] as u32,
+                d.advice[i] as u32,
+                d.pending[i] as u32,
             ] {
                 h.update(&v.to_le_bytes());
             }

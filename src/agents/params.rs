@@ -134,6 +134,9 @@ pub struct MobilisationParams {
     /// household is `Warned` meanwhile. The departure delay still counts from
     /// reception. Default 0 (decides on reception).
     pub decision_s: f64,
+    /// A household told to prepare that is then told to evacuate takes this share of
+    /// its usual delay (default 0.5).
+    pub prepared_factor: f64,
 }
 
 impl Default for MobilisationParams {
@@ -151,6 +154,7 @@ impl From<&schema::Mobilisation> for MobilisationParams {
             compliance: m.compliance,
             start_hour: 12.0,
             decision_s: 0.0,
+            prepared_factor: 0.5,
         }
     }
 }
@@ -400,6 +404,10 @@ impl AgentParams {
             "population.household_size",
             p.household_size.is_finite() && p.household_size >= 1.0,
             || format!("must be ≥ 1, found {}", p.household_size),
+        )?;
+        share(
+            "mobilisation.prepared_factor",
+            self.mobilisation.prepared_factor,
         )?;
         share("population.vehicle_share", p.vehicle_share)?;
         share("population.elderly_share", p.elderly_share)?;

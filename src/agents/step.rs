@@ -57,10 +57,11 @@ use rayon::prelude::*;
 
 use crate::agents::events::{AgentEvent, HouseholdId, sort_events};
 use crate::agents::households::{
-    Attrs, CHUNK, HouseholdState, Households, NONE, Reason, position_of,
+    Attrs, CHUNK, HouseholdState, Households, NONE, Reason, action_of, position_of,
 };
 use crate::agents::params::{AgentError, AgentParams, QueueParams};
 use crate::agents::shelters::Shelters;
+use crate::scenario::schema::WarnAction;
 use crate::world::grid::GridSpec;
 use crate::world::roads::{EdgeId, Mode, NodeId, RoadGraph};
 use crate::world::routing::{EdgeCosts, ModeLimits, RouteTree, SpeedCurve};
@@ -330,6 +331,8 @@ struct ChunkMut<'a> {
     exposure: &'a mut [f64],
     reason: &'a mut [u8],
     t_q: &'a mut [f64],
+    advice: &'a mut [u8],
+    pending: &'a mut [u8],
 }
 
 /// Why no shelter could be chosen: none open with room for `persons`, or the roads to
@@ -420,28 +423,50 @@ impl Ctx<'_> {
         }
         let mode = a.mode[i];
         let persons = a.persons[i] as u32;
-        // Reception.
-        if st == S::Unaware && c.t_recv[k] <= t1 {
+        // Reception: a first warning, or a stronger action reaching a household at
+        // home on a weaker one (ready, or staying in as told).
+        let stronger = matches!(st, S::Ready | S::InPlace) && c.pending[k] > c.advice[k];
+        if (st == S::Unaware || stronger) && c.t_recv[k] <= t1 {
             let tr = c.t_recv[k];
             out.events.push(AgentEvent::WarningReceived {
                 hh,
                 t: tr,
                 channel: c.channel[k],
             });
+            let prepared = st == S::Ready && a.complies[i];
+            let factor = if prepared { mp.prepared_factor } else { 1.0 };
             st = S::Warned;
+            c.advice[k] = c.pending[k].max(1);
+            c.pending[k] = 0;
+            c.reason[k] = Reason::None as u8;
             c.t_state[k] = tr;
-            c.t_depart[k] = tr + mp.median_at(tr) * (mp.sigma * a.mob_z[i]).exp();
+            c.t_depart[k] = tr + factor * mp.median_at(tr) * (mp.sigma * a.mob_z[i]).exp();
         }
         // Decision.
         if st == S::Warned {
             let td = c.t_state[k] + mp.decision_s;
             if td <= t1 {
                 c.t_state[k] = td;
-                if a.complies[i] {
-                    st = S::Preparing;
-                } else {
-                    st = S::Staying;
-                    out.events.push(AgentEvent::Refused { hh, t: td });
+                // No storey above the water (one storey): staying in is no refuge.
+                let one_storey =
+                    a.home_trap_depth[i] <= self.params.hazard.home_trap_depth_m + 1e-9;
+                match action_of(c.advice[k]) {
+                    Some(WarnAction::Prepare) => st = S::Ready,
+                    Some(WarnAction::ShelterInPlace) if !one_storey => {
+                        // Everyone stays in; the non-compliant would stay home anyway.
+                        st = S::InPlace;
+                        c.reason[k] = Reason::Ordered as u8;
+                        out.events.push(AgentEvent::StayedHome {
+                            hh,
+                            t: td,
+                            reason: Reason::Ordered as u8,
+                        });
+                    }
+                    _ if a.complies[i] => st = S::Preparing,
+                    _ => {
+                        st = S::Staying;
+                        out.events.push(AgentEvent::Refused { hh, t: td });
+                    }
                 }
             }
         }
@@ -557,6 +582,7 @@ impl Ctx<'_> {
                     | S::Preparing
                     | S::Staying
                     | S::InPlace
+                    | S::Ready
                     | S::Moving
                     | S::Waiting
                     | S::Refuge
@@ -941,6 +967,8 @@ impl Households {
             let mut ex = d.exposure.chunks_mut(CHUNK);
             let mut rs = d.reason.chunks_mut(CHUNK);
             let mut tq = d.t_q.chunks_mut(CHUNK);
+            let mut adv = d.advice.chunks_mut(CHUNK);
+            let mut pen = d.pending.chunks_mut(CHUNK);
             let mut base = 0;
             for state in st {
                 let n = state.len();
@@ -957,6 +985,8 @@ impl Households {
                     Some(exposure),
                     Some(reason),
                     Some(t_q),
+                    Some(advice),
+                    Some(pending),
                 ) = (
                     tg.next(),
                     nd.next(),
@@ -965,6 +995,8 @@ impl Households {
                     ex.next(),
                     rs.next(),
                     tq.next(),
+                    adv.next(),
+                    pen.next(),
                 )
                 else {
                     unreachable!("household arrays of equal length")
@@ -983,6 +1015,8 @@ impl Households {
                     exposure,
                     reason,
                     t_q,
+                    advice,
+                    pending,
                 });
                 base += n;
             }

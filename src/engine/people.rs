@@ -63,6 +63,9 @@ pub struct WarningIssue {
     pub origin: Origin,
     /// The plan rule that issued it, if any.
     pub rule: Option<String>,
+    /// What residents were told to do.
+    #[serde(default)]
+    pub action: crate::scenario::schema::WarnAction,
 }
 
 /// Every warning issued in the run, in order.
@@ -232,7 +235,11 @@ pub fn apply_people_orders(
     }
     for io in &issued.0 {
         match &io.order {
-            Order::Warn { zones, channel } => {
+            Order::Warn {
+                zones,
+                channel,
+                action,
+            } => {
                 let Some(ch) = s.file.warnings.channels.iter().find(|c| &c.id == channel) else {
                     continue;
                 };
@@ -251,12 +258,17 @@ pub fn apply_people_orders(
                     channel: channel.clone(),
                     origin: io.origin,
                     rule: io.rule.clone(),
+                    action: *action,
                 });
-                match people.households.issue_warning(&idx, &params, clock.t) {
+                match people
+                    .households
+                    .issue_warning_with(&idx, &params, clock.t, *action)
+                {
                     Ok(n) => log.0.push(
                         clock.t,
                         io.origin,
                         SimEvent::WarningIssued {
+                            action: (!action.is_evacuate()).then(|| action.name().to_string()),
                             channel: channel.clone(),
                             households_reached_earlier: n as u64,
                             zones: zones.clone(),

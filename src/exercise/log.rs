@@ -78,6 +78,10 @@ pub enum SimEvent {
     // ---- warnings and the public ---------------------------------------------------
     /// A warning was issued to zones over a channel.
     WarningIssued {
+        /// What residents were told: `prepare`, `shelter_in_place` (absent:
+        /// `evacuate`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        action: Option<String>,
         /// Channel id.
         channel: String,
         /// Households of these zones that had been reached before.

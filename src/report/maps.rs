@@ -194,6 +194,7 @@ pub const STATE_RGBA: [[u8; 4]; crate::agents::HouseholdState::COUNT] = [
     [255, 90, 160, 255],  // waiting
     [60, 170, 170, 255],  // refuge
     [80, 120, 220, 255],  // in place
+    [200, 200, 120, 255], // ready
 ];
 
 /// Distinct colours for unit tracks.

@@ -142,6 +142,80 @@ impl Scenario {
         })
     }
 
+    /// For every shelter whose assigned zones the plan orders to evacuate (a plan
+    /// `Warn` with `action: Evacuate`), a line when those zones' residents exceed its
+    /// places: the shortfall if all of them come (printed by `validate`). Residents are
+    /// the buildings' `residents`, else households × `household_size`.
+    pub fn shelter_shortfalls(&self) -> Vec<String> {
+        use crate::scenario::schema::WarnAction;
+        let mut evacuated = std::collections::BTreeSet::new();
+        for rule in &self.file.plan {
+            for o in &rule.then {
+                if let Order::Warn {
+                    zones,
+                    action: WarnAction::Evacuate,
+                    ..
+                } = o
+                {
+                    evacuated.extend(zones.iter().map(String::as_str));
+                }
+            }
+        }
+        let size = self.file.population.household_size;
+        let mut residents: BTreeMap<&str, f64> = BTreeMap::new();
+        for b in &self.buildings {
+            let zone = b.zone.as_deref().or_else(|| {
+                let c = b.centroid();
+                self.zones
+                    .iter()
+                    .find(|z| z.contains(c))
+                    .map(|z| z.id.as_str())
+            });
+            if let Some(z) = zone {
+                let r = if b.residents > 0 {
+                    b.residents as f64
+                } else {
+                    b.households as f64 * size
+                };
+                *residents.entry(z).or_default() += r;
+            }
+        }
+        let mut out = Vec::new();
+        for (k, sh) in self.file.shelters.iter().enumerate() {
+            let zones: Vec<&str> = sh
+                .zones
+                .iter()
+                .map(String::as_str)
+                .filter(|z| evacuated.contains(z))
+                .collect();
+            if zones.is_empty() {
+                continue;
+            }
+            let places = sh.capacity.map(f64::from).or_else(|| {
+                self.places
+                    .iter()
+                    .find(|p| p.id == sh.place)
+                    .and_then(|p| p.capacity)
+            });
+            let Some(places) = places else { continue };
+            let people: f64 = zones
+                .iter()
+                .map(|z| residents.get(z).copied().unwrap_or(0.0))
+                .sum();
+            if people > places {
+                out.push(format!(
+                    "shelters[{k}] (\"{}\"): the plan orders zones {} to evacuate, {:.0} residents, and the shelter has {:.0} places — {:.0} short if they all come (send fewer: shelter in place where buildings are tall enough, or add shelters)",
+                    sh.place,
+                    zones.join(", "),
+                    people,
+                    places,
+                    people - places
+                ));
+            }
+        }
+        out
+    }
+
     /// A content hash of the scenario text (hex), for replays and summaries.
     pub fn hash(&self) -> String {
         blake3::hash(self.text.as_bytes()).to_hex().to_string()
@@ -2116,7 +2190,7 @@ impl Validator {
             }
             Order::Recall { unit } => r.unit(self, unit, &format!("{at}.unit")),
             Order::DispatchNearestToRescue => {}
-            Order::Warn { zones, channel } => {
+            Order::Warn { zones, channel, .. } => {
                 self.require(!zones.is_empty(), &format!("{at}.zones"), || {
                     "expected at least one zone to warn".into()
                 });

@@ -880,12 +880,15 @@ pub enum Order {
     },
     /// Send the nearest free boat or vehicle team to the oldest open rescue request.
     DispatchNearestToRescue,
-    /// Warn zones on a channel.
+    /// Warn zones on a channel, telling them what to do.
     Warn {
         /// Zone ids.
         zones: Vec<String>,
         /// Channel id.
         channel: String,
+        /// What residents are told to do (default `Evacuate`).
+        #[serde(default, skip_serializing_if = "WarnAction::is_evacuate")]
+        action: WarnAction,
     },
     /// Open a shelter.
     OpenShelter(String),
@@ -893,6 +896,39 @@ pub enum Order {
     CloseShelter(String),
     /// Close a road (road id).
     CloseRoad(String),
+}
+
+/// What a warning tells residents to do. A stronger action (evacuate > shelter in
+/// place > prepare) reaches households already warned with a weaker one again.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+pub enum WarnAction {
+    /// Get ready to leave: a later evacuation order finds the household prepared
+    /// (its mobilisation delay is halved).
+    Prepare,
+    /// Stay indoors and go upstairs (就地避险). Households of one-storey buildings — no
+    /// storey above the water — must leave: for them it is an evacuation order.
+    ShelterInPlace,
+    /// Leave for a shelter (转移).
+    #[default]
+    Evacuate,
+}
+
+impl WarnAction {
+    /// True for the default (`Evacuate`), which the notation leaves out.
+    pub fn is_evacuate(&self) -> bool {
+        *self == Self::Evacuate
+    }
+
+    /// Name for logs and tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Prepare => "prepare",
+            Self::ShelterInPlace => "shelter_in_place",
+            Self::Evacuate => "evacuate",
+        }
+    }
 }
 
 /// A trainer's inject on the master events list.

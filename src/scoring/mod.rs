@@ -553,7 +553,7 @@ fn evacuation(f: &Facts, target: f64) -> Part {
         .map(|(place, (_, p))| format!(" (most at {place}: {p})"))
         .unwrap_or_default();
     let summary = format!(
-        "{safe} of {at_risk} at-risk residents safe before the water reached home — sheltered, in a refuge or staying in with no way out ({:.1} %, target {:.0} %); {caught_p} persons caught in water{most}",
+        "{safe} of {at_risk} at-risk residents safe before the water reached home — sheltered, in a refuge, or staying in upstairs ({:.1} %, target {:.0} %); {caught_p} persons caught in water{most}",
         100.0 * sh,
         100.0 * target
     );
