@@ -671,9 +671,30 @@ fn write_people_outputs(
     use crate::report::whereabouts;
     let rows = whereabouts::whereabouts(scenario, &people.graph, &people.households);
     crate::report::water::write_text(&dir.join("households_final.csv"), &whereabouts::csv(&rows))?;
-    let groups = whereabouts::groups(&rows);
+    let groups = whereabouts::groups(&rows, whereabouts::not_safe);
     let persons: u32 = groups.iter().map(|g| g.persons).sum();
     figures.insert("persons_not_safe_at_end".into(), serde_json::json!(persons));
+    figures.insert(
+        "not_safe_at_end".into(),
+        serde_json::json!(group_lines(&groups)),
+    );
+    let refuges = whereabouts::groups(&rows, whereabouts::in_refuge);
+    let persons: u32 = refuges.iter().map(|g| g.persons).sum();
+    figures.insert(
+        "persons_in_refuge_at_end".into(),
+        serde_json::json!(persons),
+    );
+    figures.insert(
+        "in_refuge_at_end".into(),
+        serde_json::json!(group_lines(&refuges)),
+    );
+    planner_measures(world, &people.households, figures);
+    Ok(())
+}
+
+/// The summary's lines for groups of households: the eight with most persons, then
+/// how many more.
+fn group_lines(groups: &[crate::report::whereabouts::Group]) -> Vec<String> {
     const SHOWN: usize = 8;
     let mut lines: Vec<String> = groups
         .iter()
@@ -701,6 +722,69 @@ fn write_people_outputs(
             groups.len() - SHOWN
         ));
     }
-    figures.insert("not_safe_at_end".into(), serde_json::json!(lines));
-    Ok(())
+    lines
+}
+
+/// The planner's measures: clearance times of those told to evacuate (when 90 % and
+/// 100 % of them were safe — sheltered, in a refuge, or staying in with no way out),
+/// how many of them never were, and each shelter's peak occupancy.
+fn planner_measures(
+    world: &bevy::prelude::World,
+    hh: &crate::agents::Households,
+    figures: &mut serde_json::Map<String, serde_json::Value>,
+) {
+    use crate::agents::{HouseholdId, HouseholdState as S};
+    use crate::scenario::schema::WarnAction;
+    let mut told = 0u64;
+    let mut safe: Vec<(f64, u32)> = Vec::new();
+    let mut total_p = 0u64;
+    for i in 0..hh.len() as u32 {
+        let id = HouseholdId(i);
+        if hh.advice(id) != Some(WarnAction::Evacuate) {
+            continue;
+        }
+        told += 1;
+        total_p += hh.persons(id) as u64;
+        if matches!(hh.state(id), S::Sheltered | S::Refuge | S::InPlace) {
+            safe.push((hh.state_time(id), hh.persons(id)));
+        }
+    }
+    if told > 0 {
+        safe.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let safe_p: u64 = safe.iter().map(|s| s.1 as u64).sum();
+        // The time by which `share` of the persons told to leave were safe.
+        let by = |share: f64| {
+            let need = (share * total_p as f64).ceil() as u64;
+            let mut acc = 0u64;
+            for &(t, p) in &safe {
+                acc += p as u64;
+                if acc >= need {
+                    return serde_json::json!(format_clock(t));
+                }
+            }
+            serde_json::json!("not reached")
+        };
+        figures.insert("clearance_90_percent".into(), by(0.9));
+        figures.insert("clearance_100_percent".into(), by(1.0));
+        figures.insert(
+            "persons_told_to_evacuate".into(),
+            serde_json::json!(total_p),
+        );
+        figures.insert(
+            "persons_told_to_evacuate_never_safe".into(),
+            serde_json::json!(total_p - safe_p),
+        );
+    }
+    let f = crate::engine::scoring::facts(world);
+    if !f.shelters.is_empty() {
+        let peaks: Vec<String> = f
+            .shelters
+            .iter()
+            .map(|s| format!("{} {}/{}", s.id, s.peak, s.capacity))
+            .collect();
+        figures.insert(
+            "shelter_peak_occupancy".into(),
+            serde_json::json!(peaks.join(", ")),
+        );
+    }
 }

@@ -788,6 +788,11 @@ impl Households {
         Reason::from_code(self.dynm.reason[hh.idx()])
     }
 
+    /// The action of the warning `hh` acts on (`None` before any reached it).
+    pub fn advice(&self, hh: HouseholdId) -> Option<WarnAction> {
+        action_of(self.dynm.advice[hh.idx()])
+    }
+
     /// Destination shelter index of `hh`.
     pub fn target(&self, hh: HouseholdId) -> Option<u32> {
         Some(self.dynm.target[hh.idx()]).filter(|&s| s != NONE)

@@ -42,10 +42,14 @@ pub fn not_safe(st: HouseholdState) -> bool {
         st,
         HouseholdState::Moving
             | HouseholdState::Waiting
-            | HouseholdState::Refuge
             | HouseholdState::Trapped
             | HouseholdState::Casualty
     )
+}
+
+/// True for a household that ended in a refuge (safe, but not where it was going).
+pub fn in_refuge(st: HouseholdState) -> bool {
+    st == HouseholdState::Refuge
 }
 
 /// The name of the place or road at `p` ([`name_at`]).
@@ -121,11 +125,11 @@ pub struct Group {
     pub since_s: f64,
 }
 
-/// Households not safe at the end ([`not_safe`]), grouped by state, reason and place,
-/// most persons first (ties by state, then place).
-pub fn groups(rows: &[Whereabout]) -> Vec<Group> {
+/// The households whose final state passes `which` (e.g. [`not_safe`]), grouped by
+/// state, reason and place, most persons first (ties by state, then place).
+pub fn groups(rows: &[Whereabout], which: fn(HouseholdState) -> bool) -> Vec<Group> {
     let mut by: BTreeMap<(HouseholdState, Reason, &str), Group> = BTreeMap::new();
-    for w in rows.iter().filter(|w| not_safe(w.state)) {
+    for w in rows.iter().filter(|w| which(w.state)) {
         let g = by
             .entry((w.state, w.reason, w.place.as_str()))
             .or_insert_with(|| Group {
@@ -176,7 +180,7 @@ mod tests {
             w(3, HouseholdState::Trapped, "H01", 6, 900.0),
             w(4, HouseholdState::InPlace, "home", 1, 50.0),
         ];
-        let g = groups(&rows);
+        let g = groups(&rows, not_safe);
         assert_eq!(g.len(), 2);
         assert_eq!((g[0].state.as_str(), g[0].persons), ("trapped", 6));
         assert_eq!((g[1].households, g[1].persons, g[1].since_s), (2, 5, 300.0));
