@@ -116,7 +116,8 @@ fn head_titled(h: &mut String, title: &str, meta: &str) {
         h,
         r#"<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">{}<title>{}</title>
 <style>
-body{{font-family:"Noto Sans CJK SC","WenQuanYi Micro Hei","Microsoft YaHei","PingFang SC",sans-serif;margin:24px auto;max-width:1180px;color:#1d2733;background:#fbfbf8;line-height:1.45}}
+{font}
+body{{font-family:"Noto Sans CJK SC","WenQuanYi Micro Hei","Microsoft YaHei","PingFang SC","{family}",sans-serif;margin:24px auto;max-width:1180px;color:#1d2733;background:#fbfbf8;line-height:1.45}}
 h1{{font-size:26px;margin:0 0 4px}} h2{{font-size:20px;margin:28px 0 8px;border-bottom:2px solid #2c5d8f;padding-bottom:3px}}
 table{{border-collapse:collapse;width:100%;font-size:13px;margin:6px 0}} th,td{{border:1px solid #ccd3da;padding:3px 6px;text-align:left;vertical-align:top}}
 th{{background:#e8eef4}} .pass{{color:#17803d;font-weight:bold}} .fail{{color:#c0262d;font-weight:bold}}
@@ -132,7 +133,9 @@ figure img{{width:100%;image-rendering:pixelated}} figcaption{{font-weight:bold;
 </style></head><body>
 "#,
         meta,
-        esc(title)
+        esc(title),
+        font = super::font::font_face_css(),
+        family = super::font::FAMILY,
     );
 }
 
