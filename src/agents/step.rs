@@ -39,7 +39,8 @@
 //! that is open, has room and whose first edge is open; failing that it is
 //! **waiting** at the node (with its reason), tries again each tick, and after
 //! `max_wait_s` takes **refuge** in a building there. A household on an edge whose
-//! speed falls to zero is held there.
+//! speed falls to zero (water at the edge's midpoint) is waiting there, cut off: it
+//! goes on when the edge moves again, or takes refuge after `max_wait_s`.
 //!
 //! # Hazard
 //! Depth `d` and speed `v` where the household is (home centroid at home): a moving
@@ -526,36 +527,48 @@ impl Ctx<'_> {
         // Waiting on the road: try again, or take refuge once the wait is over.
         if st == S::Waiting {
             let n = c.node[k];
-            let found = choose_shelter(
-                self.shelters,
-                self.trees[mode.index()],
-                self.env.costs,
-                mode,
-                NodeId(n),
-                a.zone[i],
-                persons,
-                NONE,
-                false,
-            );
+            // Held on an edge the water stopped: it goes on when the edge moves again.
+            let held = c.edge[k] != NONE;
+            let found = if held {
+                (self.speed(i, c.edge[k]) > 0.0).then_some(c.target[k])
+            } else {
+                choose_shelter(
+                    self.shelters,
+                    self.trees[mode.index()],
+                    self.env.costs,
+                    mode,
+                    NodeId(n),
+                    a.zone[i],
+                    persons,
+                    NONE,
+                    false,
+                )
+            };
             match found {
                 Some(j) => {
                     st = S::Moving;
                     c.target[k] = j;
-                    c.t_q[k] = f64::INFINITY;
                     c.reason[k] = Reason::None as u8;
                     c.t_state[k] = t0;
-                    out.events.push(AgentEvent::Rerouted {
-                        hh,
-                        t: t0,
-                        from: None,
-                        to: j,
-                    });
+                    if !held {
+                        c.t_q[k] = f64::INFINITY;
+                        out.events.push(AgentEvent::Rerouted {
+                            hh,
+                            t: t0,
+                            from: None,
+                            to: j,
+                        });
+                    }
                     t_from = t0;
                 }
                 None => {
                     let tr = c.t_state[k] + self.params.movement.max_wait_s;
                     if tr <= t1 {
-                        let p = position_of(self.env.graph, n, NONE, 0.0, a.home_pos[i]);
+                        let p = if held {
+                            self.geo[c.edge[k] as usize].at(c.s[k])
+                        } else {
+                            position_of(self.env.graph, n, NONE, 0.0, a.home_pos[i])
+                        };
                         st = S::Refuge;
                         c.t_state[k] = tr;
                         out.events.push(AgentEvent::TookRefuge {
@@ -570,8 +583,17 @@ impl Ctx<'_> {
             }
         }
         // Movement (to the end of the edge; the queue pass moves it on).
-        if st == S::Moving {
-            self.advance(c, k, i, t_from);
+        if st == S::Moving && !self.advance(c, k, i, t_from) {
+            // Stopped by the water on its edge: waiting there, cut off.
+            st = S::Waiting;
+            c.t_state[k] = t_from;
+            c.reason[k] = Reason::CutOff as u8;
+            out.events.push(AgentEvent::Waiting {
+                hh,
+                t: t_from,
+                node: c.node[k],
+                reason: Reason::CutOff as u8,
+            });
         }
         // Hazard.
         if !just_left
@@ -650,25 +672,23 @@ impl Ctx<'_> {
     /// Move a `Moving` household along its edge from `t_from` to `t1`, up to the edge's
     /// end; there (or at a node) it asks to go on: its place in the queue (`t_q`) is
     /// the time it got there, and the queue pass moves it on.
-    fn advance(&self, c: &mut ChunkMut, k: usize, i: usize, t_from: f64) {
+    /// Returns false when the water (or a NaN) holds it where it is on its edge.
+    fn advance(&self, c: &mut ChunkMut, k: usize, i: usize, t_from: f64) -> bool {
         let e = c.edge[k];
         if e == NONE {
             if c.t_q[k].is_infinite() {
                 c.t_q[k] = t_from;
             }
-            return;
+            return true;
         }
         if c.t_q[k].is_finite() {
             // At the end of its edge, queued.
-            return;
+            return true;
         }
-        let a = self.attrs;
-        let m = a.mode[i].index();
         let ed = &self.geo[e as usize];
-        let v = a.base_speed[i].min(ed.free) * self.dfac[m][e as usize];
-        // Held while the water (or a NaN) stops it.
+        let v = self.speed(i, e);
         if v.is_nan() || v <= 0.0 {
-            return;
+            return false;
         }
         let need = (ed.len - c.s[k]).max(0.0) / v;
         if t_from + need <= self.t1 {
@@ -677,6 +697,15 @@ impl Ctx<'_> {
         } else {
             c.s[k] += v * (self.t1 - t_from);
         }
+        true
+    }
+
+    /// Speed of household `i` on edge `e` now, m/s.
+    #[inline]
+    fn speed(&self, i: usize, e: u32) -> f64 {
+        let a = self.attrs;
+        let ed = &self.geo[e as usize];
+        a.base_speed[i].min(ed.free) * self.dfac[a.mode[i].index()][e as usize]
     }
 }
 

@@ -334,15 +334,18 @@ pub fn facts(world: &World) -> Facts {
             let caught = matches!(st, S::Trapped | S::Rescued | S::Casualty);
             if home_onset.is_finite() || caught {
                 zf.at_risk_persons += persons;
-                // Safe before the water came: in a shelter, in a refuge building, or
-                // staying in upstairs because no shelter could be reached from home.
+                // Safe before the water came by the plan: in a shelter, or staying in
+                // upstairs as told. Not a refuge taken where it was stopped, nor staying
+                // in because no shelter could be reached: those are the plan failing.
                 if hh.state_time(id) <= home_onset {
                     match st {
                         S::Sheltered => {
                             zf.sheltered_before_onset += persons;
                             zf.safe_before_onset += persons;
                         }
-                        S::Refuge | S::InPlace => zf.safe_before_onset += persons,
+                        S::InPlace if hh.reason(id) == crate::agents::Reason::Ordered => {
+                            zf.safe_before_onset += persons
+                        }
                         _ => {}
                     }
                 }

@@ -557,7 +557,7 @@ fn improvement_plan(h: &mut String, card: &Scorecard) {
                     .collect();
                 (
                     format!(
-                        "{:.0} % of at-risk residents safe (sheltered, in a refuge, or staying in upstairs) before the water reached them; {caught} persons caught in water (most in {}); {over} shelter(s) over capacity.",
+                        "{:.0} % of at-risk residents safe (sheltered, or staying in upstairs as told) before the water reached them; {caught} persons caught in water (most in {}); {over} shelter(s) over capacity.",
                         share * 100.0,
                         if top.is_empty() { "–".into() } else { top.join(", ") }
                     ),

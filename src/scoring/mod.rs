@@ -13,9 +13,10 @@
 //!   issued by plan rules on sensor readings.
 //! - 转移到位 (`Evacuation`): at-risk residents (hazard reached their home — the street at
 //!   the door became dangerous to walk, HR at the scenario's trapping threshold — or
-//!   they were caught in water) safe before the hazard reached their home (in a
-//!   shelter, in a refuge building, or staying in upstairs because no shelter could be
-//!   reached from home; not those who refused to leave),
+//!   they were caught in water) safe before the hazard reached their home by the plan
+//!   (in a shelter, or staying in upstairs under a shelter-in-place order; not a refuge
+//!   taken where a household was stopped, not staying in because no shelter could be
+//!   reached, not refusing to leave),
 //!   over all at-risk residents, divided by `target_share` (capped at 100). Passing also
 //!   needs nobody caught in hazardous water and no shelter over capacity.
 //! - 力量到位 (`Forces`): share of the items met — every pre-position ordered before
@@ -54,8 +55,8 @@ pub struct ZoneFacts {
     pub at_risk_persons: u32,
     /// At-risk persons sheltered before hazard reached their home.
     pub sheltered_before_onset: u32,
-    /// At-risk persons safe before hazard reached their home: sheltered, in a refuge
-    /// building, or staying in upstairs because no shelter could be reached from home.
+    /// At-risk persons safe before hazard reached their home by the plan: sheltered,
+    /// or staying in upstairs as told (a shelter-in-place order).
     pub safe_before_onset: u32,
     /// Households caught in hazardous water (trapped, rescued or lost).
     pub caught_households: u32,
@@ -553,7 +554,7 @@ fn evacuation(f: &Facts, target: f64) -> Part {
         .map(|(place, (_, p))| format!(" (most at {place}: {p})"))
         .unwrap_or_default();
     let summary = format!(
-        "{safe} of {at_risk} at-risk residents safe before the water reached home — sheltered, in a refuge, or staying in upstairs ({:.1} %, target {:.0} %); {caught_p} persons caught in water{most}",
+        "{safe} of {at_risk} at-risk residents safe before the water reached home — sheltered, or staying in upstairs as told ({:.1} %, target {:.0} %); {caught_p} persons caught in water{most}",
         100.0 * sh,
         100.0 * target
     );
