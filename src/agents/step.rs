@@ -833,6 +833,23 @@ impl Households {
         }
     }
 
+    /// Household `i` leaves its edge at `t` and stops at node `n` (arrived, or stuck).
+    fn step_off(
+        &mut self,
+        ws: &mut Workspace,
+        heap: &mut BinaryHeap<Ask>,
+        i: usize,
+        t: f64,
+        n: NodeId,
+    ) {
+        self.leave_edge(ws, heap, i, t);
+        let d = &mut self.dynm;
+        d.node[i] = n.0;
+        d.edge[i] = NONE;
+        d.s[i] = 0.0;
+        d.t_q[i] = f64::INFINITY;
+    }
+
     /// The queue pass (sequential, earliest request first, ties to the lower id): every
     /// household at the end of its edge or at a node leaves when the edge's flow
     /// capacity allows (FIFO) and enters the next edge when it has room, possibly
@@ -883,21 +900,12 @@ impl Households {
                 }
                 Next::Arrive(ta) => {
                     d.target[i] = tg;
-                    self.leave_edge(ws, &mut heap, i, ta);
-                    let d = &mut self.dynm;
-                    d.node[i] = n.0;
-                    d.edge[i] = NONE;
-                    d.s[i] = 0.0;
-                    d.t_q[i] = f64::INFINITY;
+                    self.step_off(ws, &mut heap, i, ta, n);
                     arrivals.push((ta, hi));
                 }
                 Next::Stuck(ts, why) => {
-                    self.leave_edge(ws, &mut heap, i, ts);
+                    self.step_off(ws, &mut heap, i, ts, n);
                     let d = &mut self.dynm;
-                    d.node[i] = n.0;
-                    d.edge[i] = NONE;
-                    d.s[i] = 0.0;
-                    d.t_q[i] = f64::INFINITY;
                     d.target[i] = NONE;
                     d.state[i] = HouseholdState::Waiting;
                     d.t_state[i] = ts;
