@@ -663,6 +663,10 @@ fn write_people_outputs(
             serde_json::json!(last.total_persons(HouseholdState::Sheltered)),
         );
         figures.insert(
+            "persons_away".into(),
+            serde_json::json!(last.total_persons(HouseholdState::Away)),
+        );
+        figures.insert(
             "persons_trapped".into(),
             serde_json::json!(last.total_persons(HouseholdState::Trapped)),
         );
@@ -745,7 +749,10 @@ fn planner_measures(
         }
         told += 1;
         total_p += hh.persons(id) as u64;
-        if matches!(hh.state(id), S::Sheltered | S::Refuge | S::InPlace) {
+        if matches!(
+            hh.state(id),
+            S::Sheltered | S::Away | S::Refuge | S::InPlace
+        ) {
             safe.push((hh.state_time(id), hh.persons(id)));
         }
     }

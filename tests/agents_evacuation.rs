@@ -96,10 +96,24 @@ impl Drill {
         params: &AgentParams,
         cost_params: CostParams,
     ) -> Self {
+        Self::with_destinations(roads, buildings, shelters, params, cost_params, |_, _| {})
+    }
+
+    /// As `new`, with assembly points and exits added to the shelters by `more`.
+    fn with_destinations(
+        roads: &[Road],
+        buildings: &[Building],
+        shelters: &[ShelterSpec],
+        params: &AgentParams,
+        cost_params: CostParams,
+        more: impl FnOnce(&mut Shelters, &RoadGraph),
+    ) -> Self {
         let graph = RoadGraph::new(roads).unwrap();
         let zones = [zone_all()];
         let mut hh = Households::from_buildings(buildings, &zones, &graph, params, 7).unwrap();
-        hh.set_shelters(Shelters::new(shelters, &graph, 1).unwrap());
+        let mut sh = Shelters::new(shelters, &graph, 1).unwrap();
+        more(&mut sh, &graph);
+        hh.set_shelters(sh);
         let costs = EdgeCosts::new(&graph, cost_params).unwrap();
         let routes = ShelterRoutes::build(&graph, hh.shelters(), &costs);
         Self {
@@ -710,4 +724,112 @@ fn warnings_carry_an_action_stay_in_upstairs_one_storey_leaves_prepared_leave_so
         })
         .expect("departed");
     assert!((left - (600.0 + 0.5 * MEDIAN_DAY)).abs() < 1e-6, "{left}");
+}
+
+#[test]
+fn self_arranged_households_leave_by_the_nearest_exit_and_the_rest_fill_the_shelter_then_the_assembly_point()
+ {
+    // Exit road end 800 m west of home; shelter A (20 places) 1000 m east; an assembly
+    // point 500 m north of A; a second, farther exit 3000 m east beyond A.
+    let roads = [
+        road("R1", (0.0, 0.0), (1000.0, 0.0)),
+        road("R2", (1000.0, 0.0), (1000.0, 500.0)),
+        road("R3", (0.0, 0.0), (-800.0, 0.0)),
+        road("R4", (1000.0, 0.0), (3000.0, 0.0)),
+    ];
+    let drill = |share: f64| {
+        let mut p = walkers();
+        p.population.self_arranged_share = share;
+        let mut d = Drill::with_destinations(
+            &roads,
+            &[building("B1", (0.0, 5.0), 60, 1)],
+            &[shelter("A", (1000.0, 0.0), 20, vec![0])],
+            &p,
+            CostParams::default(),
+            |sh, g| {
+                sh.add_assembly("P1", (1000.0, 500.0), None, g).unwrap();
+                let ends: Vec<_> = [(-800.0, 0.0), (3000.0, 0.0)]
+                    .iter()
+                    .map(|&at| g.nearest_node(at, Mode::Walk).unwrap())
+                    .collect();
+                sh.add_exits(&ends, g);
+            },
+        );
+        d.hh.issue_warning(&[0], &sms(120.0), 0.0).unwrap();
+        d
+    };
+    let mut d = drill(0.5);
+    let sh = d.hh.shelters();
+    assert_eq!(
+        (0..sh.len()).map(|k| sh.kind(k)).collect::<Vec<_>>(),
+        [DestKind::Shelter, DestKind::Assembly, DestKind::Exit]
+    );
+    d.run_until(4.0 * 3600.0, Water::Dry, |d| {
+        assert!(
+            d.hh.shelters().occupancy(0) <= 20,
+            "A over capacity at {}",
+            d.t
+        );
+    });
+    let n = d.hh.len() as u32;
+    let counts = d.hh.counts_by_state_and_zone();
+    let away = counts.total(HouseholdState::Away);
+    let sheltered = counts.total(HouseholdState::Sheltered);
+    assert_eq!(
+        away + sheltered,
+        n,
+        "everyone ends away or sheltered: {counts:?}"
+    );
+    assert!(
+        (15..=45).contains(&away),
+        "about half go to relatives: {away} of {n}"
+    );
+    // Those away took the west exit (800 m), not the east one: at their walking time.
+    for e in &d.events {
+        if let AgentEvent::LeftDistrict { hh, t, persons } = *e {
+            assert_eq!(d.hh.state(hh), HouseholdState::Away);
+            assert_eq!(persons, d.hh.persons(hh));
+            let dep = d.hh.departure_time(hh).unwrap();
+            let walk = 800.0 / 1.2;
+            assert!(
+                t >= dep + walk - 1e-6 && t <= dep + walk + 120.0,
+                "{hh}: left at {t}, departed {dep}: not by the west exit"
+            );
+        }
+    }
+    let left = d
+        .events
+        .iter()
+        .filter(|e| matches!(e, AgentEvent::LeftDistrict { .. }))
+        .count() as u32;
+    assert_eq!(left, away);
+    // The public evacuees filled A, then went on to the assembly point; nobody "arrived"
+    // at the exit as if it were a shelter.
+    let occ = |k| d.hh.shelters().occupancy(k);
+    let public: u32 = (0..n)
+        .map(HouseholdId)
+        .filter(|&h| d.hh.state(h) == HouseholdState::Sheltered)
+        .map(|h| d.hh.persons(h))
+        .sum();
+    assert!(occ(0) >= 15 && occ(0) <= 20, "A filled: {}", occ(0));
+    assert_eq!(occ(0) + occ(1), public);
+    assert!(occ(1) > 0, "the overflow is at the assembly point");
+    let persons_away: u32 = (0..n)
+        .map(HouseholdId)
+        .filter(|&h| d.hh.state(h) == HouseholdState::Away)
+        .map(|h| d.hh.persons(h))
+        .sum();
+    assert_eq!(occ(2), persons_away, "the exit counts those who passed it");
+    for e in &d.events {
+        if let AgentEvent::Sheltered { shelter, .. } = e {
+            assert_ne!(*shelter, 2, "sheltered at the exit");
+        }
+    }
+
+    // With no one self-arranged, nobody is away.
+    let mut d = drill(0.0);
+    d.run_until(4.0 * 3600.0, Water::Dry, |_| {});
+    let counts = d.hh.counts_by_state_and_zone();
+    assert_eq!(counts.total(HouseholdState::Away), 0);
+    assert_eq!(counts.total(HouseholdState::Sheltered), d.hh.len() as u32);
 }

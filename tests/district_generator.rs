@@ -365,6 +365,7 @@ fn geojson_files_have_the_documented_properties() {
             "pump_station" => "PS",
             "post" => "P",
             "gauge" => "G",
+            "assembly_point" => "A",
             other => panic!("unknown kind {other}"),
         };
         assert!(
@@ -384,7 +385,9 @@ fn geojson_files_have_the_documented_properties() {
             );
         }
         match kind {
-            "shelter" => assert!(p["capacity"].as_u64().is_some_and(|c| c > 0)),
+            "shelter" | "assembly_point" => {
+                assert!(p["capacity"].as_u64().is_some_and(|c| c > 0))
+            }
             "pump_station" => {
                 assert!(
                     p["capacity_m3_h"]
@@ -404,6 +407,7 @@ fn geojson_files_have_the_documented_properties() {
         "pump_station",
         "post",
         "gauge",
+        "assembly_point",
     ] {
         assert!(
             features(&d.places)

@@ -367,3 +367,26 @@ fn trees_are_identical_on_one_and_two_threads() {
     let t0 = RouteTree::to_destination(&g, one[0].dest(), Mode::Drive, &dry);
     assert!(t0.times().iter().zip(one[0].times()).any(|(a, b)| b > a));
 }
+
+#[test]
+fn the_ways_out_are_the_road_ends_at_the_edge_of_the_network() {
+    // A cross whose four arms end at the edge, a cul-de-sac inside, and a loop corner
+    // at the edge (degree 2: not an end).
+    let roads = vec![
+        road("W", false, &[(-500.0, 0.0), (0.0, 0.0)]),
+        road("E", false, &[(0.0, 0.0), (500.0, 0.0)]),
+        road("S", false, &[(0.0, -500.0), (0.0, 0.0)]),
+        road("N", false, &[(0.0, 0.0), (0.0, 500.0)]),
+        road("C", false, &[(0.0, 0.0), (200.0, 150.0)]),
+        road("L1", false, &[(500.0, 0.0), (500.0, 480.0)]),
+        road("L2", false, &[(500.0, 480.0), (0.0, 500.0)]),
+    ];
+    let g = RoadGraph::new(&roads).unwrap();
+    let at = |p: Pt| g.nearest_node(p, Mode::Walk).unwrap();
+    let mut want = vec![at((-500.0, 0.0)), at((0.0, -500.0))];
+    want.sort();
+    assert_eq!(g.boundary_ends(30.0), want);
+    // The demo district is cut from a larger city: it has ways out on its edges.
+    let (_, demo) = demo_graph();
+    assert!(demo.boundary_ends(30.0).len() >= 2);
+}

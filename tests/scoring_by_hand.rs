@@ -72,7 +72,10 @@ fn evacuation_in_place() {
     // With a 75 % target the share meets it: 100 — but a household caught in water
     // still fails the criterion.
     let mut r = default_rubric();
-    r.criteria[1].metric = floodrill::scenario::schema::Metric::Evacuation { target_share: 0.75 };
+    r.criteria[1].metric = floodrill::scenario::schema::Metric::Evacuation {
+        target_share: 0.75,
+        evacuate_zones: Vec::new(),
+    };
     assert_eq!(score(&r, &f).criteria[1].score, 100.0);
     assert!(score(&r, &f).criteria[1].pass);
     let mut g = f.clone();
@@ -81,6 +84,39 @@ fn evacuation_in_place() {
     let x = &score(&r, &g).criteria[1];
     assert_eq!(x.score, 100.0);
     assert!(!x.pass, "somebody was caught in water");
+}
+
+#[test]
+fn staying_in_counts_only_where_the_rubric_does_not_say_leave() {
+    // A: 50 at risk, 20 sheltered, 10 away to relatives, 20 upstairs as told.
+    let mut a = zone("A");
+    a.at_risk_persons = 50;
+    (
+        a.sheltered_before_onset,
+        a.away_before_onset,
+        a.in_place_before_onset,
+    ) = (20, 10, 20);
+    a.safe_before_onset = 50;
+    let f = Facts {
+        zones: vec![a],
+        end: 7200.0,
+        ..Default::default()
+    };
+    // The plan's orders decide: all 50 safe → 100.
+    assert_eq!(card(&f).criteria[1].score, 100.0);
+    // The rubric says A must evacuate: only the 30 who left count → 60, fails, and the
+    // evidence says 20 stayed in.
+    let mut r = default_rubric();
+    r.criteria[1].metric = floodrill::scenario::schema::Metric::Evacuation {
+        target_share: 1.0,
+        evacuate_zones: vec!["A".into()],
+    };
+    let c = &score(&r, &f).criteria[1];
+    assert_eq!(c.score, 60.0);
+    assert!(!c.pass);
+    assert_eq!(c.evidence[0]["stayed_in_though_must_evacuate"], 20);
+    assert_eq!(c.measures["stayed_in_though_must_evacuate"], 20);
+    assert!(c.summary.contains("20 stayed in"), "{}", c.summary);
 }
 
 #[test]

@@ -103,6 +103,15 @@ pub enum AgentEvent {
         /// Persons admitted.
         persons: u32,
     },
+    /// The household left the district by an exit (to relatives or a place of its own).
+    LeftDistrict {
+        /// Household.
+        hh: HouseholdId,
+        /// When it passed the exit.
+        t: f64,
+        /// Persons.
+        persons: u32,
+    },
     /// The household stopped at a node: no shelter can be reached from there now.
     Waiting {
         /// Household.
@@ -193,6 +202,7 @@ impl AgentEvent {
             | Self::TookRefuge { t, .. }
             | Self::StayedHome { t, .. }
             | Self::Sheltered { t, .. }
+            | Self::LeftDistrict { t, .. }
             | Self::Trapped { t, .. }
             | Self::Rescued { t, .. }
             | Self::Casualty { t, .. } => t,
@@ -211,6 +221,7 @@ impl AgentEvent {
             | Self::TookRefuge { hh, .. }
             | Self::StayedHome { hh, .. }
             | Self::Sheltered { hh, .. }
+            | Self::LeftDistrict { hh, .. }
             | Self::Trapped { hh, .. }
             | Self::Rescued { hh, .. }
             | Self::Casualty { hh, .. } => Some(hh),

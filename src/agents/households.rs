@@ -76,14 +76,16 @@ pub enum HouseholdState {
     /// Told to prepare: at home, ready to leave (a later evacuation order mobilises it
     /// faster).
     Ready = 12,
+    /// Left the district by an exit, to relatives or a place of its own (投亲靠友).
+    Away = 13,
 }
 
 impl HouseholdState {
     /// Number of states.
-    pub const COUNT: usize = 13;
+    pub const COUNT: usize = 14;
 
     /// All states in index order.
-    pub const ALL: [HouseholdState; 13] = [
+    pub const ALL: [HouseholdState; 14] = [
         Self::Unaware,
         Self::Warned,
         Self::Preparing,
@@ -97,6 +99,7 @@ impl HouseholdState {
         Self::Refuge,
         Self::InPlace,
         Self::Ready,
+        Self::Away,
     ];
 
     /// Lower-case name for tables and CSV headers.
@@ -115,18 +118,19 @@ impl HouseholdState {
             Self::Refuge => "refuge",
             Self::InPlace => "in_place",
             Self::Ready => "ready",
+            Self::Away => "away",
         }
     }
 
     /// How bad the outcome is if the drill ends in this state, lower is safer: the one
     /// ranking `compare` (better/worse) and the report's outcome map (worse drawn on
-    /// top) use. Sheltered 0; out of the water in a building — at home (unaware,
+    /// top) use. Sheltered or away (left the district) 0; out of the water in a building — at home (unaware,
     /// warned, ready, preparing, staying, in place) or in a refuge — 1; waiting on the road
     /// for a way on 2; still on the road 3; rescued (was caught, now safe) 4; trapped
     /// (still in the water) 5; casualty 6.
     pub fn outcome_rank(self) -> u8 {
         match self {
-            Self::Sheltered => 0,
+            Self::Sheltered | Self::Away => 0,
             Self::Unaware
             | Self::Warned
             | Self::Preparing
@@ -243,6 +247,8 @@ pub(crate) struct Attrs {
     /// Standard normal draw of the lognormal mobilisation delay.
     pub mob_z: Vec<f64>,
     pub complies: Vec<bool>,
+    /// Goes to relatives or a place of its own (the nearest exit) when it leaves.
+    pub self_arranged: Vec<bool>,
 }
 
 /// Dynamic state, one entry per household.
@@ -539,6 +545,8 @@ impl Households {
                 let mut m = rng::stream(seed, id, "mobilisation");
                 let z = std_normal(&mut m);
                 let complies = uniform(&mut m) < mp.compliance;
+                let away =
+                    uniform(&mut rng::stream(seed, id, "destination")) < pp.self_arranged_share;
                 // A car household whose building has no drivable node walks.
                 let mode = if car && nodes[0].is_some() {
                     Mode::Drive
@@ -562,6 +570,7 @@ impl Households {
                 a.home_trap_depth.push(trap);
                 a.mob_z.push(z);
                 a.complies.push(complies);
+                a.self_arranged.push(away);
             }
         }
         let nz = zones.len();
@@ -991,7 +1000,10 @@ impl Households {
             .ok_or(AgentError::UnknownHousehold(hh.0))?;
         if matches!(
             st,
-            HouseholdState::Sheltered | HouseholdState::Rescued | HouseholdState::Casualty
+            HouseholdState::Sheltered
+                | HouseholdState::Away
+                | HouseholdState::Rescued
+                | HouseholdState::Casualty
         ) {
             return Err(AgentError::WrongState {
                 hh: hh.0,
@@ -1006,6 +1018,15 @@ impl Households {
         let persons = self.attrs.persons[i] as u32;
         self.events.push(AgentEvent::Rescued { hh, t, persons });
         Ok(persons)
+    }
+
+    /// `persons` rescued are brought to shelter `k`: they count into its occupancy
+    /// whatever the room (the excess is recorded as over capacity). Out-of-range
+    /// indices are ignored.
+    pub fn deliver_rescued(&mut self, k: usize, persons: u32) {
+        if k < self.shelters.len() {
+            self.shelters.deliver(k, persons);
+        }
     }
 
     /// Households and persons by state and zone (last row: outside every zone).

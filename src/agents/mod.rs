@@ -72,5 +72,5 @@ pub use params::{
     MovementParams, PopulationParams,
 };
 pub use routes::ShelterRoutes;
-pub use shelters::{ShelterSpec, Shelters};
+pub use shelters::{DestKind, ShelterSpec, Shelters};
 pub use step::{AgentEnv, Water, WaterGrids, Workspace};

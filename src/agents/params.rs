@@ -98,6 +98,9 @@ pub struct PopulationParams {
     pub elderly_share: f64,
     /// Share of households with children (walk slower).
     pub children_share: f64,
+    /// Share of evacuating households that go to relatives or a place of their own
+    /// (out of the district by the nearest exit) rather than a public shelter.
+    pub self_arranged_share: f64,
 }
 
 impl Default for PopulationParams {
@@ -113,6 +116,7 @@ impl From<&schema::Population> for PopulationParams {
             vehicle_share: p.vehicle_share,
             elderly_share: p.elderly_share,
             children_share: p.children_share,
+            self_arranged_share: p.self_arranged_share,
         }
     }
 }
@@ -412,6 +416,7 @@ impl AgentParams {
         share("population.vehicle_share", p.vehicle_share)?;
         share("population.elderly_share", p.elderly_share)?;
         share("population.children_share", p.children_share)?;
+        share("population.self_arranged_share", p.self_arranged_share)?;
         let m = &self.mobilisation;
         non_negative("mobilisation.median_day_s", m.median_day_s)?;
         non_negative("mobilisation.median_night_s", m.median_night_s)?;

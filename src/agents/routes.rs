@@ -8,10 +8,26 @@
 //!
 //! Units: seconds.
 
+use rayon::prelude::*;
+
 use crate::agents::shelters::Shelters;
 use crate::agents::step::{AgentEnv, Water};
 use crate::world::roads::{Mode, RoadGraph};
 use crate::world::routing::{EdgeCosts, RouteTree, needs_refresh};
+
+/// One tree per destination entry for `mode` (the exits' tree from every exit),
+/// built in parallel; the same on any number of threads.
+fn trees_for(
+    graph: &RoadGraph,
+    shelters: &Shelters,
+    mode: Mode,
+    costs: &EdgeCosts,
+) -> Vec<RouteTree> {
+    (0..shelters.len())
+        .into_par_iter()
+        .map(|k| RouteTree::to_nearest(graph, shelters.dest_nodes(k, mode), mode, costs))
+        .collect()
+}
 
 /// Trees per shelter and mode, with the costs they were built from.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -23,8 +39,7 @@ pub struct ShelterRoutes {
 impl ShelterRoutes {
     /// Build every tree (parallel over shelters).
     pub fn build(graph: &RoadGraph, shelters: &Shelters, costs: &EdgeCosts) -> Self {
-        let tree =
-            |mode: Mode| RouteTree::for_destinations(graph, shelters.nodes(mode), mode, costs);
+        let tree = |mode: Mode| trees_for(graph, shelters, mode, costs);
         Self {
             trees: [tree(Mode::Drive), tree(Mode::Walk)],
             basis: costs.clone(),
@@ -44,8 +59,7 @@ impl ShelterRoutes {
         let mut any = false;
         for mode in Mode::ALL {
             if needs_refresh(&self.basis, costs, mode, rel_tol) {
-                self.trees[mode.index()] =
-                    RouteTree::for_destinations(graph, shelters.nodes(mode), mode, costs);
+                self.trees[mode.index()] = trees_for(graph, shelters, mode, costs);
                 any = true;
             }
         }

@@ -1,5 +1,11 @@
-//! Shelters: capacity (persons), occupancy, open/closed, assigned zones, and their
+//! Destinations: public shelters (capacity in persons, occupancy, open/closed, assigned
+//! zones), assembly points (high ground, 临时避险点) and the district's exits (where
+//! households with relatives or a place of their own leave the district), with their
 //! nodes on the road graph per mode.
+//!
+//! Order: the scenario's shelters first (their indices are the scenario's), then the
+//! assembly points, then one entry for all exits together (a household goes to the
+//! nearest exit: its route tree starts from every exit node).
 //!
 //! Occupancy only grows through admission, which runs in a sequential pass in a fixed
 //! order, so capacity is never exceeded and the outcome does not depend on threads.
@@ -10,6 +16,32 @@ use crate::agents::params::AgentError;
 use crate::scenario::schema;
 use crate::world::roads::{Mode, NodeId, RoadGraph};
 use crate::world::vector::{Place, PlaceKind, Pt, Zone};
+
+/// What kind of destination an entry of [`Shelters`] is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum DestKind {
+    /// A public shelter (避灾安置点): capacity, assigned zones; forces deliver the
+    /// rescued here.
+    Shelter,
+    /// An assembly point on high ground (临时避险点): a place to wait out the water when
+    /// no shelter can be reached or has room.
+    Assembly,
+    /// Leaving the district (relatives, a place of its own): the nearest exit.
+    Exit,
+}
+
+impl DestKind {
+    /// Name for tables and CSV.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Shelter => "shelter",
+            Self::Assembly => "assembly_point",
+            Self::Exit => "exit",
+        }
+    }
+}
 
 /// One shelter as configured.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +70,12 @@ pub struct Shelters {
     nodes: [Vec<NodeId>; 2],
     /// Assigned shelter per zone index (`u32::MAX`: none).
     zone_shelter: Vec<u32>,
+    /// Kind of every entry.
+    kind: Vec<DestKind>,
+    /// Exit nodes per mode (the tree of the exit entry starts from all of them).
+    exit_nodes: [Vec<NodeId>; 2],
+    /// Persons admitted above capacity (the rescued are never turned away), per entry.
+    over: Vec<u32>,
 }
 
 impl Shelters {
@@ -56,6 +94,9 @@ impl Shelters {
             open: Vec::new(),
             nodes: [Vec::new(), Vec::new()],
             zone_shelter: vec![u32::MAX; n_zones],
+            kind: Vec::new(),
+            exit_nodes: [Vec::new(), Vec::new()],
+            over: Vec::new(),
         };
         for (k, sp) in specs.iter().enumerate() {
             for mode in Mode::ALL {
@@ -84,8 +125,94 @@ impl Shelters {
             s.capacity.push(sp.capacity);
             s.occupancy.push(0);
             s.open.push(sp.open);
+            s.kind.push(DestKind::Shelter);
+            s.over.push(0);
         }
         Ok(s)
+    }
+
+    /// Add an assembly point (always open; `capacity` persons, `None`: no limit) at
+    /// the nearest node of each mode. Call after the shelters, before the exits.
+    pub fn add_assembly(
+        &mut self,
+        id: &str,
+        at: Pt,
+        capacity: Option<u32>,
+        graph: &RoadGraph,
+    ) -> Result<(), AgentError> {
+        for mode in Mode::ALL {
+            let n = graph
+                .nearest_node(at, mode)
+                .ok_or_else(|| AgentError::BadShelter {
+                    shelter: id.to_string(),
+                    message: format!("no road node usable by {mode} near {at:?}"),
+                })?;
+            self.nodes[mode.index()].push(n);
+        }
+        self.ids.push(id.to_string());
+        self.pos.push(at);
+        self.capacity.push(capacity.unwrap_or(u32::MAX));
+        self.occupancy.push(0);
+        self.open.push(true);
+        self.kind.push(DestKind::Assembly);
+        self.over.push(0);
+        Ok(())
+    }
+
+    /// Add the district's exits (one entry, id `exit`; nothing added when `nodes` is
+    /// empty): households leaving to relatives or a place of their own go to the
+    /// nearest. The nodes serve both modes. Call last.
+    pub fn add_exits(&mut self, nodes: &[NodeId], graph: &RoadGraph) {
+        let Some(&first) = nodes.first() else {
+            return;
+        };
+        for m in 0..2 {
+            self.nodes[m].push(first);
+            self.exit_nodes[m] = nodes.to_vec();
+        }
+        self.ids.push("exit".to_string());
+        self.pos.push(graph.pos(first));
+        self.capacity.push(u32::MAX);
+        self.occupancy.push(0);
+        self.open.push(true);
+        self.kind.push(DestKind::Exit);
+        self.over.push(0);
+    }
+
+    /// Kind of entry `k`.
+    pub fn kind(&self, k: usize) -> DestKind {
+        self.kind[k]
+    }
+
+    /// The exit entry, if the district has exits.
+    pub fn exit(&self) -> Option<u32> {
+        self.kind
+            .iter()
+            .position(|&k| k == DestKind::Exit)
+            .map(|k| k as u32)
+    }
+
+    /// The nodes the route tree of entry `k` starts from for `mode` (one, or every
+    /// exit).
+    pub fn dest_nodes(&self, k: usize, mode: Mode) -> &[NodeId] {
+        if self.kind[k] == DestKind::Exit {
+            &self.exit_nodes[mode.index()]
+        } else {
+            std::slice::from_ref(&self.nodes[mode.index()][k])
+        }
+    }
+
+    /// Persons admitted to `k` above its capacity (rescued persons delivered there).
+    pub fn over_capacity(&self, k: usize) -> u32 {
+        self.over[k]
+    }
+
+    /// Deliver `persons` rescued to `k`: they are taken in whatever the room (any
+    /// excess is recorded, see [`Shelters::over_capacity`]).
+    pub(crate) fn deliver(&mut self, k: usize, persons: u32) {
+        let occ = self.occupancy[k].saturating_add(persons);
+        self.occupancy[k] = occ;
+        self.over[k] = self.over[k].max(occ.saturating_sub(self.capacity[k]));
     }
 
     /// From the scenario's shelters: positions and default capacities from the places
@@ -181,8 +308,8 @@ impl Shelters {
         self.open[k] = open;
     }
 
-    /// Destination node of every shelter for `mode`, in shelter order — build one
-    /// [`RouteTree`](crate::world::routing::RouteTree) per entry.
+    /// Destination node of every entry for `mode`, in order (for the exits entry, the
+    /// first exit; build trees from [`Shelters::dest_nodes`]).
     pub fn nodes(&self, mode: Mode) -> &[NodeId] {
         &self.nodes[mode.index()]
     }

@@ -61,7 +61,7 @@ use crate::agents::households::{
     Attrs, CHUNK, HouseholdState, Households, NONE, Reason, action_of, position_of,
 };
 use crate::agents::params::{AgentError, AgentParams, QueueParams};
-use crate::agents::shelters::Shelters;
+use crate::agents::shelters::{DestKind, Shelters};
 use crate::scenario::schema::WarnAction;
 use crate::world::grid::GridSpec;
 use crate::world::roads::{EdgeId, Mode, NodeId, RoadGraph};
@@ -339,7 +339,9 @@ struct ChunkMut<'a> {
 /// Why no shelter could be chosen: none open with room for `persons`, or the roads to
 /// those with room are cut.
 fn why_stuck(shelters: &Shelters, persons: u32) -> Reason {
-    if (0..shelters.len()).any(|k| shelters.has_room(k, persons)) {
+    if (0..shelters.len())
+        .any(|k| shelters.kind(k) != DestKind::Exit && shelters.has_room(k, persons))
+    {
         Reason::CutOff
     } else {
         Reason::NoRoom
@@ -356,7 +358,7 @@ struct ChunkOut {
 /// its first edge is open (or the node is the shelter's).
 #[inline]
 fn first_step_ok(tree: &RouteTree, costs: &EdgeCosts, mode: Mode, node: NodeId) -> bool {
-    if node == tree.dest() {
+    if tree.is_dest(node) {
         return true;
     }
     match tree.next_edge(node) {
@@ -365,44 +367,67 @@ fn first_step_ok(tree: &RouteTree, costs: &EdgeCosts, mode: Mode, node: NodeId) 
     }
 }
 
-/// Choose a shelter from `node`: the zone's assigned one if `prefer_assigned` and it is
-/// open and reachable (room unknown to the household), else the open shelter with room
-/// for `persons` nearest by route time whose first step is open; ties to the lower
-/// index. `exclude` is never chosen.
-#[allow(clippy::too_many_arguments)]
-fn choose_shelter(
-    shelters: &Shelters,
-    trees: &[RouteTree],
-    costs: &EdgeCosts,
+/// Where a household choosing a destination stands.
+#[derive(Clone, Copy)]
+struct Chooser {
     mode: Mode,
     node: NodeId,
     zone: u32,
     persons: u32,
+    /// Never chosen (the destination that just turned it away or was cut off).
     exclude: u32,
+    /// Its zone's assigned shelter first (room unknown to the household).
     prefer_assigned: bool,
+    /// Goes to relatives or a place of its own: the nearest exit first.
+    self_arranged: bool,
+}
+
+/// Choose a destination from `node`, in this order: the nearest exit for a
+/// self-arranged household; the zone's assigned shelter if `prefer_assigned` and it is
+/// open and reachable; the open public shelter with room for `persons` nearest by
+/// route time; the nearest assembly point with room. Only destinations whose first
+/// step from `node` is open count; ties to the lower index; `exclude` is never chosen.
+/// A household that is not self-arranged has nowhere to go outside the district.
+fn choose_shelter(
+    shelters: &Shelters,
+    trees: &[RouteTree],
+    costs: &EdgeCosts,
+    c: Chooser,
 ) -> Option<u32> {
-    if prefer_assigned
-        && let Some(a) = shelters.assigned(zone)
-        && a != exclude
-        && shelters.is_open(a as usize)
-        && first_step_ok(&trees[a as usize], costs, mode, node)
+    let ok = |k: u32| {
+        k != c.exclude
+            && shelters.is_open(k as usize)
+            && trees[k as usize].reaches(c.node)
+            && first_step_ok(&trees[k as usize], costs, c.mode, c.node)
+    };
+    if c.self_arranged
+        && let Some(x) = shelters.exit()
+        && ok(x)
+    {
+        return Some(x);
+    }
+    if c.prefer_assigned
+        && let Some(a) = shelters.assigned(c.zone)
+        && ok(a)
     {
         return Some(a);
     }
-    let mut best: Option<(f64, u32)> = None;
-    for (k, tree) in trees.iter().enumerate() {
-        if k as u32 == exclude || !shelters.has_room(k, persons) {
-            continue;
+    for kind in [DestKind::Shelter, DestKind::Assembly] {
+        let mut best: Option<(f64, u32)> = None;
+        for (k, tree) in trees.iter().enumerate() {
+            if shelters.kind(k) != kind || !shelters.has_room(k, c.persons) || !ok(k as u32) {
+                continue;
+            }
+            let t = tree.time_to_dest(c.node);
+            if best.is_none_or(|(bt, _)| t < bt) {
+                best = Some((t, k as u32));
+            }
         }
-        let t = tree.time_to_dest(node);
-        if !t.is_finite() || !first_step_ok(tree, costs, mode, node) {
-            continue;
-        }
-        if best.is_none_or(|(bt, _)| t < bt) {
-            best = Some((t, k as u32));
+        if let Some((_, k)) = best {
+            return Some(k);
         }
     }
-    best.map(|(_, k)| k)
+    None
 }
 
 fn opt(k: u32) -> Option<u32> {
@@ -419,7 +444,7 @@ impl Ctx<'_> {
         let mp = &self.params.mobilisation;
         let (t0, t1) = (self.t0, self.t1);
         let mut st = c.state[k];
-        if matches!(st, S::Sheltered | S::Rescued | S::Casualty) {
+        if matches!(st, S::Sheltered | S::Away | S::Rescued | S::Casualty) {
             return;
         }
         let mode = a.mode[i];
@@ -488,12 +513,15 @@ impl Ctx<'_> {
                 self.shelters,
                 self.trees[mode.index()],
                 self.env.costs,
-                mode,
-                NodeId(home),
-                a.zone[i],
-                persons,
-                NONE,
-                true,
+                Chooser {
+                    mode,
+                    node: NodeId(home),
+                    zone: a.zone[i],
+                    persons,
+                    exclude: NONE,
+                    prefer_assigned: true,
+                    self_arranged: a.self_arranged[i],
+                },
             );
             match target {
                 Some(j) => {
@@ -536,12 +564,15 @@ impl Ctx<'_> {
                     self.shelters,
                     self.trees[mode.index()],
                     self.env.costs,
-                    mode,
-                    NodeId(n),
-                    a.zone[i],
-                    persons,
-                    NONE,
-                    false,
+                    Chooser {
+                        mode,
+                        node: NodeId(n),
+                        zone: a.zone[i],
+                        persons,
+                        exclude: NONE,
+                        prefer_assigned: false,
+                        self_arranged: a.self_arranged[i],
+                    },
                 )
             };
             match found {
@@ -764,12 +795,15 @@ impl Households {
                 &self.shelters,
                 trees,
                 costs,
-                mode,
-                n,
-                self.attrs.zone[i],
-                persons,
-                tg,
-                false,
+                Chooser {
+                    mode,
+                    node: n,
+                    zone: self.attrs.zone[i],
+                    persons,
+                    exclude: tg,
+                    prefer_assigned: false,
+                    self_arranged: self.attrs.self_arranged[i],
+                },
             )?;
             events.push(AgentEvent::Rerouted {
                 hh,
@@ -791,7 +825,7 @@ impl Households {
         // step from `n` is open.
         for _ in 0..2 {
             let tree = &trees[tg as usize];
-            if n == tree.dest() {
+            if tree.is_dest(n) {
                 return (Next::Arrive(t), tg);
             }
             match tree.next_edge(n) {
@@ -1083,7 +1117,12 @@ impl Households {
             let hh = HouseholdId(i as u32);
             let persons = self.attrs.persons[i] as u32;
             let k = self.dynm.target[i];
-            if self.shelters.admit(k as usize, persons) {
+            if self.shelters.kind(k as usize) == DestKind::Exit {
+                self.shelters.admit(k as usize, persons);
+                self.dynm.state[i] = HouseholdState::Away;
+                self.dynm.t_state[i] = ta;
+                events.push(AgentEvent::LeftDistrict { hh, t: ta, persons });
+            } else if self.shelters.admit(k as usize, persons) {
                 self.dynm.state[i] = HouseholdState::Sheltered;
                 self.dynm.t_state[i] = ta;
                 events.push(AgentEvent::Sheltered {
@@ -1103,12 +1142,15 @@ impl Households {
                     &self.shelters,
                     env.trees(mode),
                     env.costs,
-                    mode,
-                    NodeId(self.dynm.node[i]),
-                    self.attrs.zone[i],
-                    persons,
-                    k,
-                    false,
+                    Chooser {
+                        mode,
+                        node: NodeId(self.dynm.node[i]),
+                        zone: self.attrs.zone[i],
+                        persons,
+                        exclude: k,
+                        prefer_assigned: false,
+                        self_arranged: self.attrs.self_arranged[i],
+                    },
                 );
                 match next {
                     Some(j) => {

@@ -17,10 +17,11 @@ use super::exercise::{
 use super::hydro::{Water, apply_water_injects};
 use super::people::{NewTrapped, People, apply_people_orders};
 use super::{ScenarioRes, register_digest};
+use crate::agents::DestKind;
 use crate::agents::HouseholdId;
 use crate::exercise::log::{Origin, SimEvent};
 use crate::exercise::{SimClock, SimSet, SimTick};
-use crate::forces::{Actions, BoatTerrain, Env, ForceEvent, Forces};
+use crate::forces::{Actions, BoatTerrain, Env, ForceEvent, Forces, ShelterView};
 use crate::hydro::HydroModel;
 use crate::scenario::schema::{InjectEvent, Order};
 use crate::world::roads::EdgeId;
@@ -124,7 +125,7 @@ struct EnvBuf {
     edge_depth: Vec<f64>,
     closed: Vec<bool>,
     depth: Vec<f64>,
-    shelters: Vec<(String, (f64, f64), bool)>,
+    shelters: Vec<ShelterView>,
 }
 
 fn env_buf(people: Option<&People>, water: Option<&HydroModel>, n_cells: usize) -> EnvBuf {
@@ -136,12 +137,11 @@ fn env_buf(people: Option<&People>, water: Option<&HydroModel>, n_cells: usize) 
                 (0..n as u32).map(|e| p.costs.depth(EdgeId(e))).collect(),
                 p.costs.closed().to_vec(),
                 (0..sh.len())
-                    .map(|k| {
-                        (
-                            sh.id(k).to_string(),
-                            sh.pos(k),
-                            sh.is_open(k) && sh.has_room(k, 1),
-                        )
+                    .map(|k| ShelterView {
+                        id: sh.id(k).to_string(),
+                        at: sh.pos(k),
+                        room: sh.is_open(k) && sh.has_room(k, 1),
+                        public: sh.kind(k) == DestKind::Shelter,
                     })
                     .collect(),
             )
@@ -309,6 +309,12 @@ struct Act<'a> {
 impl Actions for Act<'_> {
     fn rescue(&mut self, hh: HouseholdId, t: f64) -> Option<u32> {
         self.people.as_mut()?.rescue(hh, t).ok()
+    }
+
+    fn deliver(&mut self, shelter: usize, persons: u32, _t: f64) {
+        if let Some(p) = self.people.as_mut() {
+            p.deliver_rescued(shelter, persons);
+        }
     }
 
     fn pump(&mut self, cells: &[(usize, usize)], to: Option<(usize, usize)>, volume: f64) -> f64 {

@@ -465,6 +465,10 @@ fn sim_event(
             persons,
             shelter: shelter_id(shelter),
         },
+        AgentEvent::LeftDistrict { hh: h, persons, .. } => SimEvent::LeftDistrict {
+            household: h,
+            persons,
+        },
         AgentEvent::Trapped {
             hh: h,
             x,

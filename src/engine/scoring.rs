@@ -343,7 +343,12 @@ pub fn facts(world: &World) -> Facts {
                             zf.sheltered_before_onset += persons;
                             zf.safe_before_onset += persons;
                         }
+                        S::Away => {
+                            zf.away_before_onset += persons;
+                            zf.safe_before_onset += persons;
+                        }
                         S::InPlace if hh.reason(id) == crate::agents::Reason::Ordered => {
+                            zf.in_place_before_onset += persons;
                             zf.safe_before_onset += persons
                         }
                         _ => {}
@@ -360,6 +365,7 @@ pub fn facts(world: &World) -> Facts {
         }
         let sh = hh.shelters();
         shelters = (0..sh.len())
+            .filter(|&k| sh.kind(k) != crate::agents::DestKind::Exit)
             .map(|k| ShelterFacts {
                 id: sh.id(k).to_string(),
                 peak: tr.shelter_peak.get(k).copied().unwrap_or(0),

@@ -207,6 +207,14 @@ pub enum SimEvent {
         /// Shelter.
         shelter: String,
     },
+    /// A household left the district by an exit (relatives, a place of its own).
+    LeftDistrict {
+        /// Household.
+        #[serde(with = "hh_text")]
+        household: HouseholdId,
+        /// Persons.
+        persons: u32,
+    },
     /// A household was caught by the water.
     Trapped {
         /// Water depth, m.
@@ -436,6 +444,7 @@ impl SimEvent {
             | Self::TookRefuge { .. }
             | Self::StayedHome { .. }
             | Self::Sheltered { .. }
+            | Self::LeftDistrict { .. }
             | Self::Trapped { .. }
             | Self::Rescued { .. }
             | Self::Casualty { .. }

@@ -263,8 +263,22 @@ pub struct Env<'a> {
     pub terrain: &'a BoatTerrain,
     /// River cells robots may discharge into.
     pub river: &'a [bool],
-    /// Shelters: id, position, open with room.
-    pub shelters: &'a [(String, Pt, bool)],
+    /// The people's destinations, in their order (only public shelters take the
+    /// rescued).
+    pub shelters: &'a [ShelterView],
+}
+
+/// A destination as the forces see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShelterView {
+    /// Id (`S01`).
+    pub id: String,
+    /// Map position, metres.
+    pub at: Pt,
+    /// Open with room for one more.
+    pub room: bool,
+    /// A public shelter (forces deliver the rescued only to these).
+    pub public: bool,
 }
 
 impl Env<'_> {
@@ -278,6 +292,9 @@ pub trait Actions {
     /// Rescue household `hh` at `t`: its persons, or `None` if it is no longer there
     /// to be rescued (lost, sheltered).
     fn rescue(&mut self, hh: HouseholdId, t: f64) -> Option<u32>;
+    /// `persons` rescued are brought to shelter `shelter` (index into
+    /// [`Env::shelters`]) at `t`: they count into its occupancy, room or not.
+    fn deliver(&mut self, shelter: usize, persons: u32, t: f64);
     /// Pump up to `volume` m³ from `cells`, discharging into `to` (or out of the
     /// district); returns the volume pumped.
     fn pump(&mut self, cells: &[(usize, usize)], to: Option<(usize, usize)>, volume: f64) -> f64;
@@ -766,8 +783,8 @@ impl Forces {
                 format!("request {}", ids[0]),
             ),
             Goal::Shelter(s) => (
-                env.shelters[*s].1,
-                format!("shelter {}", env.shelters[*s].0),
+                env.shelters[*s].at,
+                format!("shelter {}", env.shelters[*s].id),
             ),
             Goal::Home => (home, "home".into()),
         })
@@ -902,11 +919,12 @@ impl Forces {
                 self.events.push(ForceEvent::Returned { t, unit: id });
             }
             Goal::Shelter(s) => {
+                act.deliver(s, self.teams[k].aboard, t);
                 let tm = &mut self.teams[k];
                 self.events.push(ForceEvent::Delivered {
                     t,
                     unit: id,
-                    shelter: env.shelters[s].0.clone(),
+                    shelter: env.shelters[s].id.clone(),
                     persons: tm.aboard,
                 });
                 tm.aboard = 0;
@@ -1276,10 +1294,10 @@ fn nearest_shelter(p: Pt, env: &Env) -> Option<usize> {
         env.shelters
             .iter()
             .enumerate()
-            .filter(|(_, s)| s.2 || !with_room)
+            .filter(|(_, s)| s.public && (s.room || !with_room))
             .min_by(|a, b| {
-                dist(a.1.1, p)
-                    .total_cmp(&dist(b.1.1, p))
+                dist(a.1.at, p)
+                    .total_cmp(&dist(b.1.at, p))
                     .then(a.0.cmp(&b.0))
             })
             .map(|(i, _)| i)

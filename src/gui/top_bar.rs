@@ -43,7 +43,8 @@ pub fn drill_datetime(start: chrono::NaiveDateTime, t: f64) -> chrono::NaiveDate
     start + chrono::TimeDelta::milliseconds((t * 1000.0).round() as i64)
 }
 
-/// Rain at the district centre and households sheltered / moving / trapped.
+/// Rain at the district centre and households safe / staying in / moving / waiting /
+/// trapped.
 fn status_label(ui: &mut egui::Ui, status: &SimStatus) {
     let mut shown = false;
     if let Some(rain) = status.rain_mm_h {
@@ -51,15 +52,23 @@ fn status_label(ui: &mut egui::Ui, status: &SimStatus) {
             .on_hover_text("雨强 rain intensity at the district centre, now");
         shown = true;
     }
-    if let Some([sheltered, moving, trapped]) = status.households {
+    if let Some([safe, inside, moving, waiting, trapped]) = status.households {
         let trapped_text = RichText::new(format!("困 {trapped}")).monospace();
         let trapped_text = if trapped > 0 {
             trapped_text.color(Color32::from_rgb(230, 80, 70))
         } else {
             trapped_text
         };
-        ui.label(RichText::new(format!("户 安置 {sheltered} 转移 {moving}")).monospace())
-            .on_hover_text("households sheltered · moving to a shelter");
+        ui.label(
+            RichText::new(format!(
+                "户 安置 {safe} 避险 {inside} 转移 {moving} 等待 {waiting}"
+            ))
+            .monospace(),
+        )
+        .on_hover_text(
+            "households: safe away from home (shelter, assembly point, left the district) · \
+             staying in upstairs or in a refuge · on the road · waiting for a way on",
+        );
         ui.label(trapped_text)
             .on_hover_text("households trapped by the water");
         shown = true;

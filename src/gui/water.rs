@@ -51,8 +51,10 @@ pub struct WaterOverlay {
 pub struct SimStatus {
     /// Rain intensity at the district centre, mm/h (`None` without a water model).
     pub rain_mm_h: Option<f64>,
-    /// Households sheltered, moving, trapped (`None` without people).
-    pub households: Option<[u32; 3]>,
+    /// Households safe away from home (in a shelter, at an assembly point or out of the
+    /// district), staying in, on the road, waiting for a way on, trapped (`None`
+    /// without people).
+    pub households: Option<[u32; 5]>,
     /// Wet cells (deeper than the first class bound).
     pub wet_cells: usize,
 }
@@ -226,12 +228,14 @@ fn refresh_water(
     *status = new_status;
 }
 
-/// Households sheltered, moving, trapped.
-fn household_counts(p: &People) -> [u32; 3] {
+/// Households safe away from home, staying in, moving, waiting, trapped.
+fn household_counts(p: &People) -> [u32; 5] {
     let t = p.households.counts_by_state_and_zone();
     [
-        t.total(HouseholdState::Sheltered),
+        t.total(HouseholdState::Sheltered) + t.total(HouseholdState::Away),
+        t.total(HouseholdState::InPlace) + t.total(HouseholdState::Refuge),
         t.total(HouseholdState::Moving),
+        t.total(HouseholdState::Waiting),
         t.total(HouseholdState::Trapped),
     ]
 }

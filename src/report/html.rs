@@ -898,6 +898,7 @@ fn charts(h: &mut String, s: &Scenario, r: &RunRecord<'_>) {
             HouseholdState::Moving,
             HouseholdState::Waiting,
             HouseholdState::Sheltered,
+            HouseholdState::Away,
             HouseholdState::InPlace,
             HouseholdState::Refuge,
             HouseholdState::Staying,
@@ -985,6 +986,7 @@ fn places(c: &mut Canvas, s: &Scenario, kinds: &[(PlaceKind, [u8; 4])]) {
 const HOTSPOT: [u8; 4] = [230, 30, 30, 255];
 const SHELTER: [u8; 4] = [30, 150, 60, 255];
 const DEPOT: [u8; 4] = [20, 20, 20, 255];
+const ASSEMBLY: [u8; 4] = [140, 80, 20, 255];
 
 fn max_depth_map(s: &Scenario, r: &RunRecord<'_>) -> Map {
     let mut c = Canvas::terrain(s, 0.15);
@@ -1027,11 +1029,21 @@ fn outcomes_map(s: &Scenario, r: &RunRecord<'_>) -> Map {
             c.dot(p.graph.pos(n), r, STATE_RGBA[st as usize], None);
         }
     }
-    places(&mut c, s, &[(PlaceKind::Shelter, SHELTER)]);
+    places(
+        &mut c,
+        s,
+        &[
+            (PlaceKind::Shelter, SHELTER),
+            (PlaceKind::Assembly, ASSEMBLY),
+        ],
+    );
     let items: Vec<(String, [u8; 4])> = HouseholdState::ALL
         .iter()
         .map(|&st| (st.name().to_string(), STATE_RGBA[st as usize]))
-        .chain([("安置点 shelter".to_string(), SHELTER)])
+        .chain([
+            ("安置点 shelter".to_string(), SHELTER),
+            ("临时避险点 assembly point".to_string(), ASSEMBLY),
+        ])
         .collect();
     (
         "outcomes.png",

@@ -195,6 +195,7 @@ pub const STATE_RGBA: [[u8; 4]; crate::agents::HouseholdState::COUNT] = [
     [60, 170, 170, 255],  // refuge
     [80, 120, 220, 255],  // in place
     [200, 200, 120, 255], // ready
+    [120, 200, 90, 255],  // away
 ];
 
 /// Distinct colours for unit tracks.

@@ -67,6 +67,8 @@ pub fn whereabouts(s: &Scenario, graph: &RoadGraph, hh: &Households) -> Vec<Wher
             let at = hh.position(id, graph);
             let place = if state.at_home() {
                 "home".to_string()
+            } else if state == HouseholdState::Away {
+                format!("离开辖区 left the district ({})", locate(s, graph, at))
             } else if state == HouseholdState::Sheltered {
                 hh.target(id)
                     .map(|k| hh.shelters().id(k as usize).to_string())

@@ -144,8 +144,9 @@ impl Scenario {
 
     /// For every shelter whose assigned zones the plan orders to evacuate (a plan
     /// `Warn` with `action: Evacuate`), a line when those zones' residents exceed its
-    /// places: the shortfall if all of them come (printed by `validate`). Residents are
-    /// the buildings' `residents`, else households × `household_size`.
+    /// places: the shortfall if the expected share of them comes — all but the
+    /// self-arranged (`population.self_arranged_share`) — printed by `validate`.
+    /// Residents are the buildings' `residents`, else households × `household_size`.
     pub fn shelter_shortfalls(&self) -> Vec<String> {
         use crate::scenario::schema::WarnAction;
         let mut evacuated = std::collections::BTreeSet::new();
@@ -202,14 +203,19 @@ impl Scenario {
                 .iter()
                 .map(|z| residents.get(z).copied().unwrap_or(0.0))
                 .sum();
-            if people > places {
+            // Those with relatives or a place of their own leave the district instead.
+            let public = 1.0 - self.file.population.self_arranged_share.clamp(0.0, 1.0);
+            let expected = people * public;
+            if expected > places {
                 out.push(format!(
-                    "shelters[{k}] (\"{}\"): the plan orders zones {} to evacuate, {:.0} residents, and the shelter has {:.0} places — {:.0} short if they all come (send fewer: shelter in place where buildings are tall enough, or add shelters)",
+                    "shelters[{k}] (\"{}\"): the plan orders zones {} to evacuate, {:.0} residents; {:.0} of them are expected at public shelters (the other {:.0} % go to relatives or a place of their own — population.self_arranged_share), and the shelter has {:.0} places — {:.0} short (send fewer: shelter in place where buildings are tall enough, or add shelters or assembly points)",
                     sh.place,
                     zones.join(", "),
                     people,
+                    expected,
+                    100.0 * (1.0 - public),
                     places,
-                    people - places
+                    expected - places
                 ));
             }
         }
@@ -675,7 +681,7 @@ impl Validator {
         self.check_sensors(&f, &ctx, spec.as_ref());
         self.check_plan(&f, &ctx, spec.as_ref());
         self.check_injects(&f, &ctx, spec.as_ref());
-        self.check_rubric(&f);
+        self.check_rubric(&f, &ctx);
         self.check_outputs(&f, &ctx, spec.as_ref());
         // One root cause, then a count of what it made uncheckable.
         for (layer, n) in ctx.skipped.take() {
@@ -2312,7 +2318,7 @@ impl Validator {
         }
     }
 
-    fn check_rubric(&mut self, f: &ScenarioFile) {
+    fn check_rubric(&mut self, f: &ScenarioFile, ctx: &Refs) {
         let Some(rubric) = &f.rubric else { return };
         self.require(!rubric.criteria.is_empty(), "rubric.criteria", || {
             "expected at least one criterion".into()
@@ -2367,8 +2373,14 @@ impl Validator {
                         " m",
                     );
                 }
-                Metric::Evacuation { target_share } => {
+                Metric::Evacuation {
+                    target_share,
+                    evacuate_zones,
+                } => {
                     self.fraction(*target_share, &format!("{m}.target_share"));
+                    for (k, z) in evacuate_zones.iter().enumerate() {
+                        ctx.zone(self, z, &format!("{m}.evacuate_zones[{k}]"));
+                    }
                 }
                 Metric::Forces {
                     posts_by,

@@ -448,6 +448,17 @@ pub struct Population {
     /// Share of households with children.
     #[serde(default = "default_children_share")]
     pub children_share: f64,
+    /// Share of households that, told to evacuate, go to relatives or a place of their
+    /// own (投亲靠友) — out of the district by its nearest exit — rather than to a public
+    /// shelter. Default 0.5: surveys of large evacuations find a minority in public
+    /// shelters; half is on the shelter-heavy side, which a plan should be sized for.
+    /// Without exits (no road leaves the map) they go to a public shelter.
+    #[serde(default = "default_self_arranged_share")]
+    pub self_arranged_share: f64,
+    /// Roads that end at the edge of the map are ways out of the district (exits) for
+    /// the self-arranged; places of kind `exit` are always exits.
+    #[serde(default = "yes")]
+    pub district_exits: bool,
     /// Mobilisation after a warning is received.
     #[serde(default)]
     pub mobilisation: Mobilisation,
@@ -565,6 +576,8 @@ impl Default for Population {
             vehicle_share: default_vehicle_share(),
             elderly_share: default_elderly_share(),
             children_share: default_children_share(),
+            self_arranged_share: default_self_arranged_share(),
+            district_exits: true,
             mobilisation: Mobilisation::default(),
             walking: Walking::default(),
             hazard: Hazard::default(),
@@ -583,6 +596,10 @@ fn default_elderly_share() -> f64 {
 }
 fn default_children_share() -> f64 {
     0.2
+}
+
+fn default_self_arranged_share() -> f64 {
+    0.5
 }
 
 /// Where households come from.
@@ -1039,10 +1056,16 @@ pub enum Metric {
         #[serde(default = "default_onset_depth")]
         onset_depth_m: f64,
     },
-    /// 转移到位: at-risk residents sheltered before hazard reaches them.
+    /// 转移到位: at-risk residents safe before hazard reaches them — left for a shelter,
+    /// an assembly point or out of the district, or (outside `evacuate_zones`) staying
+    /// in upstairs as a shelter-in-place order told them.
     Evacuation {
-        /// Target share sheltered, 0–1.
+        /// Target share safe, 0–1.
         target_share: f64,
+        /// Zones whose residents must leave (应转尽转): staying in does not count there,
+        /// even when ordered. Empty: the plan's orders decide.
+        #[serde(default)]
+        evacuate_zones: Vec<String>,
     },
     /// 力量到位: forces at posts by a time; rescue requests reached within a target.
     Forces {

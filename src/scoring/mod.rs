@@ -53,8 +53,14 @@ pub struct ZoneFacts {
     /// Residents at risk: hazard (HR at the trapping threshold) reached their home
     /// street, or they were caught in water.
     pub at_risk_persons: u32,
-    /// At-risk persons sheltered before hazard reached their home.
+    /// At-risk persons sheltered (a public shelter or an assembly point) before hazard
+    /// reached their home.
     pub sheltered_before_onset: u32,
+    /// At-risk persons who left the district (relatives, a place of their own) before
+    /// hazard reached their home.
+    pub away_before_onset: u32,
+    /// At-risk persons staying in upstairs as told before hazard reached their home.
+    pub in_place_before_onset: u32,
     /// At-risk persons safe before hazard reached their home by the plan: sheltered,
     /// or staying in upstairs as told (a shelter-in-place order).
     pub safe_before_onset: u32,
@@ -246,7 +252,10 @@ pub fn default_rubric() -> Rubric {
             c(
                 "evacuation",
                 "转移到位 evacuation in place",
-                Metric::Evacuation { target_share: 1.0 },
+                Metric::Evacuation {
+                    target_share: 1.0,
+                    evacuate_zones: Vec::new(),
+                },
             ),
             c(
                 "forces",
@@ -303,7 +312,10 @@ pub fn score(rubric: &Rubric, f: &Facts) -> Scorecard {
                 Metric::WarningLead {
                     lead, ack_within, ..
                 } => warning(f, lead.secs(), ack_within.secs()),
-                Metric::Evacuation { target_share } => evacuation(f, *target_share),
+                Metric::Evacuation {
+                    target_share,
+                    evacuate_zones,
+                } => evacuation(f, *target_share, evacuate_zones),
                 Metric::Forces {
                     posts_by,
                     response_within,
@@ -491,29 +503,48 @@ fn warning(f: &Facts, lead: f64, ack_within: f64) -> Part {
     (score, summary, m, ev, !at_risk.is_empty())
 }
 
-fn evacuation(f: &Facts, target: f64) -> Part {
+fn evacuation(f: &Facts, target: f64, must_leave: &[String]) -> Part {
     let mut ev = Vec::new();
     let (mut at_risk, mut safe, mut caught_hh, mut caught_p) = (0u64, 0u64, 0u64, 0u64);
+    let (mut left, mut in_place, mut stayed_wrongly) = (0u64, 0u64, 0u64);
     for zf in &f.zones {
         caught_hh += zf.caught_households as u64;
         caught_p += zf.caught_persons as u64;
         if zf.at_risk_persons == 0 {
             continue;
         }
+        let must = must_leave.contains(&zf.id);
+        let gone = zf.sheltered_before_onset + zf.away_before_onset;
+        let ok = if must { gone } else { zf.safe_before_onset };
         at_risk += zf.at_risk_persons as u64;
-        safe += zf.safe_before_onset as u64;
-        let sh = zf.safe_before_onset as f64 / zf.at_risk_persons as f64;
-        ev.push(json!({
+        safe += ok as u64;
+        left += gone as u64;
+        if must {
+            stayed_wrongly += zf.in_place_before_onset as u64;
+        } else {
+            in_place += zf.in_place_before_onset as u64;
+        }
+        let sh = ok as f64 / zf.at_risk_persons as f64;
+        let mut e = json!({
             "zone": zf.id,
             "residents": zf.persons,
             "at_risk_persons": zf.at_risk_persons,
-            "safe_before_hazard": zf.safe_before_onset,
+            "safe_before_hazard": ok,
             "sheltered_before_hazard": zf.sheltered_before_onset,
+            "away_before_hazard": zf.away_before_onset,
+            "in_place_as_told": zf.in_place_before_onset,
             "share": (sh * 1000.0).round() / 1000.0,
             "pass": zf.caught_persons == 0 && sh >= target - 1e-9,
             "caught_households": zf.caught_households,
             "caught_persons": zf.caught_persons,
-        }));
+        });
+        if must {
+            e["must_evacuate"] = json!(true);
+            if zf.in_place_before_onset > 0 {
+                e["stayed_in_though_must_evacuate"] = json!(zf.in_place_before_onset);
+            }
+        }
+        ev.push(e);
     }
     // Where people were caught: the places of the (true) rescue requests.
     let mut at: std::collections::BTreeMap<&str, (u64, u64)> = Default::default();
@@ -544,6 +575,12 @@ fn evacuation(f: &Facts, target: f64) -> Part {
     let mut m = serde_json::Map::new();
     m.insert("at_risk_persons".into(), json!(at_risk));
     m.insert("safe_before_onset".into(), json!(safe));
+    m.insert("left_before_onset".into(), json!(left));
+    m.insert("in_place_as_told".into(), json!(in_place));
+    m.insert(
+        "stayed_in_though_must_evacuate".into(),
+        json!(stayed_wrongly),
+    );
     m.insert("share".into(), json!(sh));
     m.insert("target_share".into(), json!(target));
     m.insert("caught_households".into(), json!(caught_hh));
@@ -553,8 +590,22 @@ fn evacuation(f: &Facts, target: f64) -> Part {
         .first()
         .map(|(place, (_, p))| format!(" (most at {place}: {p})"))
         .unwrap_or_default();
+    let wrong = if stayed_wrongly > 0 {
+        format!("; {stayed_wrongly} stayed in where the rubric says everyone must leave")
+    } else {
+        String::new()
+    };
+    let full = if over.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = over
+            .iter()
+            .map(|s| format!("{} {}/{}", s.id, s.peak, s.capacity))
+            .collect();
+        format!("; shelters over capacity: {}", list.join(", "))
+    };
     let summary = format!(
-        "{safe} of {at_risk} at-risk residents safe before the water reached home — sheltered, or staying in upstairs as told ({:.1} %, target {:.0} %); {caught_p} persons caught in water{most}",
+        "{safe} of {at_risk} at-risk residents safe before the water reached home ({left} left for a shelter, an assembly point or out of the district; {in_place} upstairs as told) — {:.1} %, target {:.0} %; {caught_p} persons caught in water{most}{wrong}{full}",
         100.0 * sh,
         100.0 * target
     );

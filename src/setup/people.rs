@@ -8,8 +8,9 @@ use super::SetupError;
 use crate::agents::{AgentParams, Households, ShelterRoutes, ShelterSpec, Shelters};
 use crate::scenario::Scenario;
 use crate::scenario::schema::PopulationSource;
-use crate::world::roads::RoadGraph;
+use crate::world::roads::{Mode, NodeId, RoadGraph};
 use crate::world::routing::{CostParams, EdgeCosts};
+use crate::world::vector::PlaceKind;
 
 /// The people of a scenario as the kernels take them.
 pub struct PeopleSetup {
@@ -40,6 +41,7 @@ pub fn build_people(s: &Scenario, seed: u64) -> Result<PeopleSetup, SetupError> 
     params.population.vehicle_share = p.vehicle_share;
     params.population.elderly_share = p.elderly_share;
     params.population.children_share = p.children_share;
+    params.population.self_arranged_share = p.self_arranged_share;
     params.mobilisation.median_day_s = p.mobilisation.median_day.secs();
     params.mobilisation.median_night_s = p.mobilisation.median_night.secs();
     params.mobilisation.sigma = p.mobilisation.sigma;
@@ -99,7 +101,15 @@ pub fn build_people(s: &Scenario, seed: u64) -> Result<PeopleSetup, SetupError> 
             })
         })
         .collect();
-    households.set_shelters(Shelters::new(&specs, &graph, s.zones.len())?);
+    let mut shelters = Shelters::new(&specs, &graph, s.zones.len())?;
+    for pl in s.places.iter().filter(|p| p.kind == PlaceKind::Assembly) {
+        let cap = pl.capacity.map(|c| c.max(0.0) as u32);
+        shelters.add_assembly(&pl.id, pl.at, cap, &graph)?;
+    }
+    if p.self_arranged_share > 0.0 {
+        shelters.add_exits(&district_exits(s, &graph), &graph);
+    }
+    households.set_shelters(shelters);
     let costs = EdgeCosts::new(&graph, CostParams::default())?;
     let routes = ShelterRoutes::build(&graph, households.shelters(), &costs);
     Ok(PeopleSetup {
@@ -111,6 +121,30 @@ pub fn build_people(s: &Scenario, seed: u64) -> Result<PeopleSetup, SetupError> 
         zone_index,
         ws: Default::default(),
     })
+}
+
+/// Margin from the edge of the road network within which a road end is a way out of
+/// the map, metres.
+const EXIT_MARGIN_M: f64 = 30.0;
+
+/// The district's exits: roads that end at the edge of the road network (where the map
+/// was cut), and the places of kind `exit` (nearest node). Ascending ids, no repeats.
+fn district_exits(s: &Scenario, graph: &RoadGraph) -> Vec<NodeId> {
+    let mut v = if s.file.population.district_exits {
+        graph.boundary_ends(EXIT_MARGIN_M)
+    } else {
+        Vec::new()
+    };
+    for pl in s.places.iter().filter(|p| p.kind == PlaceKind::Exit) {
+        v.extend(
+            Mode::ALL
+                .iter()
+                .filter_map(|&m| graph.nearest_node(pl.at, m)),
+        );
+    }
+    v.sort();
+    v.dedup();
+    v
 }
 
 #[cfg(test)]
@@ -128,7 +162,18 @@ mod tests {
         for (i, id) in ids.iter().enumerate() {
             assert_eq!(p.zone_index[id], i as u32);
         }
-        assert_eq!(p.households.shelters().len(), sc.file.shelters.len());
+        let sh = p.households.shelters();
+        let public = (0..sh.len())
+            .filter(|&k| sh.kind(k) == crate::agents::DestKind::Shelter)
+            .count();
+        assert_eq!(public, sc.file.shelters.len());
+        for (k, s) in sc.file.shelters.iter().enumerate() {
+            assert_eq!(sh.id(k), s.place, "scenario shelters come first, in order");
+        }
+        if sc.file.population.self_arranged_share > 0.0 {
+            let exit = sh.exit().expect("self-arranged households need a way out");
+            assert_eq!(exit as usize, sh.len() - 1, "the exit is last");
+        }
     }
 
     #[test]

@@ -686,6 +686,50 @@ impl RoadGraph {
         self.node_pos[n.idx()]
     }
 
+    /// The ways out of the map: nodes joined to one other node only (a road that ends)
+    /// lying within `margin` metres of the bounding box of all nodes — where the
+    /// extract cut a road that goes on beyond it. Ascending ids.
+    pub fn boundary_ends(&self, margin: f64) -> Vec<NodeId> {
+        let n = self.node_count();
+        if n == 0 {
+            return Vec::new();
+        }
+        let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        for p in &self.node_pos {
+            x0 = x0.min(p.0);
+            y0 = y0.min(p.1);
+            x1 = x1.max(p.0);
+            y1 = y1.max(p.1);
+        }
+        (0..n as u32)
+            .map(NodeId)
+            .filter(|&v| {
+                let p = self.pos(v);
+                let near = p.0 - x0 <= margin
+                    || x1 - p.0 <= margin
+                    || p.1 - y0 <= margin
+                    || y1 - p.1 <= margin;
+                if !near {
+                    return false;
+                }
+                let mut other = None;
+                let ends = self.outgoing(v).iter().map(|&e| self.edge(e).to);
+                let starts = self.incoming(v).iter().map(|&e| self.edge(e).from);
+                for u in ends.chain(starts) {
+                    if u == v {
+                        continue;
+                    }
+                    match other {
+                        None => other = Some(u),
+                        Some(o) if o != u => return false,
+                        _ => {}
+                    }
+                }
+                other.is_some()
+            })
+            .collect()
+    }
+
     /// Edges leaving `n` (all modes), ascending ids.
     #[inline]
     pub fn outgoing(&self, n: NodeId) -> &[EdgeId] {

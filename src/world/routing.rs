@@ -581,11 +581,25 @@ impl RouteTree {
     /// # Panics
     /// If `dest` is not a node of `graph` or `costs` was made for another graph.
     pub fn to_destination(graph: &RoadGraph, dest: NodeId, mode: Mode, costs: &EdgeCosts) -> Self {
+        Self::to_nearest(graph, &[dest], mode, costs)
+    }
+
+    /// Reverse Dijkstra from every node of `dests` at once: the tree leads each node to
+    /// the nearest of them (by time; ties as in [`RouteTree::to_destination`]).
+    /// [`RouteTree::dest`] is the first.
+    ///
+    /// # Panics
+    /// If `dests` is empty, a node is not in `graph`, or `costs` was made for another
+    /// graph.
+    pub fn to_nearest(graph: &RoadGraph, dests: &[NodeId], mode: Mode, costs: &EdgeCosts) -> Self {
         let n = graph.node_count();
-        assert!(
-            dest.idx() < n,
-            "RouteTree: destination {dest} not in a graph of {n} nodes"
-        );
+        assert!(!dests.is_empty(), "RouteTree: no destination");
+        for d in dests {
+            assert!(
+                d.idx() < n,
+                "RouteTree: destination {d} not in a graph of {n} nodes"
+            );
+        }
         assert_eq!(
             costs.len(),
             graph.edge_count(),
@@ -596,8 +610,10 @@ impl RouteTree {
         let mut next = vec![NO_EDGE; n];
         let mut done = vec![false; n];
         let mut heap: BinaryHeap<Reverse<(u64, u32)>> = BinaryHeap::new();
-        time[dest.idx()] = 0.0;
-        heap.push(Reverse((0.0f64.to_bits(), dest.0)));
+        for d in dests {
+            time[d.idx()] = 0.0;
+            heap.push(Reverse((0.0f64.to_bits(), d.0)));
+        }
         while let Some(Reverse((bits, v))) = heap.pop() {
             let v = v as usize;
             if done[v] {
@@ -612,7 +628,8 @@ impl RouteTree {
                     continue;
                 }
                 let u = graph.edge(e).from.idx();
-                if done[u] {
+                // A destination stays one (no edge onwards), even over a zero-time edge.
+                if done[u] || (time[u] == 0.0 && next[u] == NO_EDGE) {
                     continue;
                 }
                 let t = tv + c;
@@ -626,11 +643,17 @@ impl RouteTree {
             }
         }
         Self {
-            dest,
+            dest: dests[0],
             mode,
             time,
             next,
         }
+    }
+
+    /// True if `node` is a destination of the tree (reached, no edge onwards).
+    #[inline]
+    pub fn is_dest(&self, node: NodeId) -> bool {
+        self.time[node.idx()] == 0.0 && self.next[node.idx()] == NO_EDGE
     }
 
     /// One tree per destination, built in parallel (rayon), in the order of `dests`.

@@ -63,6 +63,12 @@ pub enum PlaceKind {
     Post,
     /// River or rain gauge.
     Gauge,
+    /// Assembly point on high ground (临时避险点): evacuees who cannot reach a shelter
+    /// with room go here; `capacity` persons if given, else no limit.
+    Assembly,
+    /// A way out of the district (households with relatives or a place of their own
+    /// leave by the nearest exit).
+    Exit,
     /// Anything else (kept, not used by the engine).
     Other(String),
 }
@@ -70,13 +76,15 @@ pub enum PlaceKind {
 impl PlaceKind {
     /// The kinds the engine knows, with their names in files: the one table both
     /// [`PlaceKind::parse`] and [`PlaceKind::name`] read.
-    const KNOWN: [(&'static str, PlaceKind); 6] = [
+    const KNOWN: [(&'static str, PlaceKind); 8] = [
         ("shelter", Self::Shelter),
         ("depot", Self::Depot),
         ("hotspot", Self::Hotspot),
         ("pump_station", Self::PumpStation),
         ("post", Self::Post),
         ("gauge", Self::Gauge),
+        ("assembly_point", Self::Assembly),
+        ("exit", Self::Exit),
     ];
 
     fn parse(s: &str) -> Self {

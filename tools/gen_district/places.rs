@@ -7,7 +7,8 @@
 //! are the lowest road cell of each underpass and low street, and carry the DEM value
 //! there. Staging posts are at intersections 120–400 m from a hotspot and at least
 //! 1 m higher, one per hotspot (underpasses first), 3–5 in all. The gauge is in the
-//! river channel just downstream (north) of the road bridge.
+//! river channel just downstream (north) of the road bridge. Two assembly points
+//! (临时避险点) are on the highest crossings away from the river, last of all.
 //!
 //! Points are cell centres, so a place's cell is unambiguous.
 
@@ -42,9 +43,9 @@ pub enum Extra {
 /// One place.
 #[derive(Debug, Clone)]
 pub struct Place {
-    /// "S01", "D01", "H01", "PS01", "P01", "G01".
+    /// "S01", "D01", "H01", "PS01", "P01", "G01", "A01".
     pub id: String,
-    /// "shelter", "depot", "hotspot", "pump_station", "post", "gauge".
+    /// "shelter", "depot", "hotspot", "pump_station", "post", "gauge", "assembly_point".
     pub kind: &'static str,
     /// Names.
     pub name: Name,
@@ -401,8 +402,60 @@ pub fn make_places(inp: &Inputs, rng: &mut ChaCha8Rng) -> Vec<Place> {
             extra: Extra::None,
         });
     }
+
+    // Assembly points (临时避险点) on the highest crossings away from the river and the
+    // hazards, at least 600 m apart: open ground where evacuees who cannot reach a
+    // shelter wait out the water. Drawn after everything else and without the rng, so
+    // the other places keep their positions and ids.
+    let mut high: Vec<(f64, [f64; 2])> = nodes
+        .iter()
+        .filter(|&&n| {
+            (n[0] - inp.relief.river.centre(n[1])).abs() > 200.0
+                && !in_hazard(n)
+                && zone_of(inp.zones, n).is_some()
+                && frame.cell_at(n[0], n[1]).is_some()
+        })
+        .map(|&n| (ground(n), n))
+        .collect();
+    high.sort_by(|a, b| {
+        b.0.total_cmp(&a.0)
+            .then(a.1[0].total_cmp(&b.1[0]))
+            .then(a.1[1].total_cmp(&b.1[1]))
+    });
+    let mut assembly: Vec<Place> = Vec::new();
+    for (_, n) in high {
+        if assembly.len() >= N_ASSEMBLY {
+            break;
+        }
+        if assembly.iter().any(|q| dist(q.p, n) < 600.0) {
+            continue;
+        }
+        let Some(p) = kerb_cell(frame, &rasters.landuse, n, 15.0, &in_hazard) else {
+            continue;
+        };
+        let s = stem(p);
+        assembly.push(Place {
+            id: format!("A{:02}", assembly.len() + 1),
+            kind: "assembly_point",
+            name: Name {
+                cn: format!("{}高地临时避险点", s.cn),
+                en: format!("{} high-ground assembly point", s.en),
+            },
+            zone: zone_id(p),
+            p,
+            extra: Extra::Shelter {
+                capacity: ASSEMBLY_CAPACITY,
+            },
+        });
+    }
+    out.extend(assembly);
     out
 }
+
+/// Assembly points per district.
+const N_ASSEMBLY: usize = 2;
+/// Persons an assembly point holds (open ground beside a crossing).
+const ASSEMBLY_CAPACITY: u32 = 1500;
 
 /// Map coordinates of a local point, rounded to 0.1 m.
 pub fn to_map(p: [f64; 2]) -> [f64; 2] {
