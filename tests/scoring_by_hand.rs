@@ -168,6 +168,7 @@ fn response_in_place_and_overall() {
         name: id.into(),
         max_depth: max,
         after_rain: after,
+        drainage_mm_h: 20.0,
     };
     let f = Facts {
         rain_stopped: Some(3600.0),
@@ -220,6 +221,14 @@ fn response_in_place_and_overall() {
         r.score,
         r.evidence
     );
+    // H01 holds 0.4 m at the deadline (3h): 400 mm at 20 mm/h is 20 h of drainage.
+    assert!(
+        r.summary.contains("H01") && r.summary.contains("0.40 m") && r.summary.contains("20 h"),
+        "{}",
+        r.summary
+    );
+    let h01 = r.evidence.iter().find(|e| e["hotspot"] == "H01").unwrap();
+    assert_eq!(h01["hours_to_drain_by_drainage"], 20.0);
     // Warning: no zone at risk → 100; evacuation: nobody at risk → 100; forces: one of
     // two requests reached in time (the other is 3h58m old, unreached) → 50.
     let s: Vec<f64> = k.criteria.iter().map(|c| c.score).collect();

@@ -30,7 +30,8 @@ use crate::world::{PlaceKind, rasterize_zones};
 pub struct RubricRes(pub Rubric);
 
 /// A hotspot: place id, name, grid cell.
-type HotspotCell = (String, String, Option<(usize, usize)>);
+/// A hotspot: id, name, cell, the drainage rate of its land class (mm/h).
+type HotspotCell = (String, String, Option<(usize, usize)>, f64);
 
 /// A failure under way: its facts, the failed robot's site, the failed station's cells
 /// (sorted).
@@ -63,7 +64,7 @@ pub struct ScoreSetup {
     edge_zone: Vec<Option<u32>>,
     /// Zones with residents.
     occupied: Vec<bool>,
-    /// Hotspots: id, name, cell.
+    /// Hotspots: id, name, cell, drainage rate.
     hotspot_cells: Vec<HotspotCell>,
     /// Grid cell of each household's home (its road node), if inside the grid.
     home_cell: Vec<Option<u32>>,
@@ -112,11 +113,15 @@ impl Plugin for ScoringPlugin {
         tr.onset = vec![None; s.zones.len()];
         for pl in &s.places {
             if pl.kind == PlaceKind::Hotspot {
-                su.hotspot_cells.push((
-                    pl.id.clone(),
-                    pl.name.clone(),
-                    spec.cell_at(pl.at.0, pl.at.1),
-                ));
+                let cell = spec.cell_at(pl.at.0, pl.at.1);
+                let drainage = cell
+                    .and_then(|(r, c)| {
+                        let code = s.landuse.data[spec.idx(r, c)];
+                        s.file.district.land_classes.iter().find(|k| k.code == code)
+                    })
+                    .map_or(0.0, |k| k.drainage_mm_h);
+                su.hotspot_cells
+                    .push((pl.id.clone(), pl.name.clone(), cell, drainage));
             }
         }
         tr.hotspots_max = vec![0.0; su.hotspot_cells.len()];
@@ -172,7 +177,7 @@ fn track_score(
         }
         tr.rain_volume = rain;
         let sample = t >= tr.last_sample + 60.0 - 1e-9;
-        for (k, (_, _, cell)) in su.hotspot_cells.iter().enumerate() {
+        for (k, (_, _, cell, _)) in su.hotspot_cells.iter().enumerate() {
             let Some((r, c)) = *cell else { continue };
             let d = w.0.depth_grid_at(r, c);
             tr.hotspots_max[k] = tr.hotspots_max[k].max(d);
@@ -437,9 +442,10 @@ pub fn facts(world: &World) -> Facts {
         .hotspot_cells
         .iter()
         .enumerate()
-        .map(|(k, (id, name, _))| HotspotFacts {
+        .map(|(k, (id, name, _, drainage))| HotspotFacts {
             id: id.clone(),
             name: name.clone(),
+            drainage_mm_h: *drainage,
             max_depth: tr.hotspots_max[k],
             after_rain: tr.hotspots_after[k].clone(),
         })

@@ -130,6 +130,10 @@ pub struct HotspotFacts {
     pub max_depth: f64,
     /// Depth after the rain stopped, sampled: `(t, depth)`.
     pub after_rain: Vec<(f64, f64)>,
+    /// Drainage rate of the hotspot's land class, mm/h (a rate per cell: the district
+    /// has no pipe network yet).
+    #[serde(default)]
+    pub drainage_mm_h: f64,
 }
 
 /// A pump station or robot failure.
@@ -693,6 +697,7 @@ fn response(f: &Facts, below: f64, within: f64) -> Part {
     // Hotspots.
     if let Some(stop) = f.rain_stopped {
         let (mut n, mut ok) = (0, 0);
+        let mut deepest: Option<(&HotspotFacts, f64, Option<f64>)> = None;
         for h in &f.hotspots {
             if h.max_depth < below {
                 ev.push(json!({ "hotspot": h.id, "name": h.name, "max_depth_m": mm(h.max_depth), "pass": true, "why": "never ponded" }));
@@ -719,18 +724,42 @@ fn response(f: &Facts, below: f64, within: f64) -> Part {
             if pass {
                 ok += 1;
             }
-            ev.push(json!({
+            let mut e = json!({
                 "hotspot": h.id, "name": h.name, "max_depth_m": mm(h.max_depth),
                 "rain_stopped": clock(stop), "drained": drained.map(clock),
                 "deadline": clock(deadline), "depth_at_deadline_m": depth_at_deadline.map(mm), "pass": pass,
-            }));
+                "drainage_mm_h": h.drainage_mm_h,
+            });
+            if !pass {
+                // How long the district's own drainage would need for what is left.
+                let d = depth_at_deadline.unwrap_or(h.max_depth);
+                let hours = (h.drainage_mm_h > 0.0).then(|| 1000.0 * d / h.drainage_mm_h);
+                e["hours_to_drain_by_drainage"] = json!(hours.map(|x| (x * 10.0).round() / 10.0));
+                if deepest.as_ref().is_none_or(|(_, dd, _)| d > *dd) {
+                    deepest = Some((h, d, hours));
+                }
+            }
+            ev.push(e);
         }
         if n > 0 {
             parts.push(share(ok, n));
-            text.push(format!(
+            let mut t = format!(
                 "{ok} of {n} ponded hotspots drained within {} min",
                 (within / 60.0).round()
-            ));
+            );
+            if let Some((h, d, hours)) = deepest {
+                t += &match hours {
+                    Some(x) => format!(
+                        " (deepest left: {} ({}) {d:.2} m, which the district's drainage of {} mm/h — a rate per cell, no pipe network is modelled — would take {x:.0} h to remove: only pumping clears it in time)",
+                        h.name, h.id, h.drainage_mm_h
+                    ),
+                    None => format!(
+                        " (deepest left: {} ({}) {d:.2} m, with no drainage there: only pumping clears it)",
+                        h.name, h.id
+                    ),
+                };
+            }
+            text.push(t);
         }
         m.insert("hotspots_drained".into(), json!(ok));
         m.insert("hotspots_ponded".into(), json!(n));
