@@ -16,6 +16,7 @@
 //! | `breach` | [`Breach`]: a crest lowered over time |
 //! | `outputs`, `balance` | [`MaxOutputs`], [`Probe`], [`WaterBalance`] |
 //! | `bench` | [`surface_bench`] |
+//! | `drainage` | the pipe network: SWMM `.inp` reading, dynamic-wave routing |
 //!
 //! Units: SI throughout (m, s, m/s, m²/s, m³), except rain and drainage in mm/h and
 //! Horton rates in mm/h at the interface.
@@ -28,6 +29,7 @@ mod balance;
 pub mod bench;
 mod boundary;
 mod breach;
+pub mod drainage;
 mod infiltration;
 mod model;
 mod outputs;

@@ -1,0 +1,1056 @@
+//! Dynamic-wave routing of a drainage network (link–node, EXTRAN family, as EPA SWMM).
+//!
+//! How it works. The state is the water volume of every node and the flow of every
+//! link. Each conduit solves the full Saint-Venant momentum equation in SWMM's
+//! link form (gravity from the head difference, Manning friction, local and convective
+//! inertia damped by the Froude number, minor losses), semi-implicitly in its flow.
+//! A node's storage is its own area (storage curve, or the minimum surface area) plus
+//! half the water surface of every conduit joined to it; a closed conduit above its
+//! crown adds none, so a surcharged node keeps only the minimum area — a Preissmann
+//! slot at the node — and its head rises quickly, as pressure does. Above the rim a
+//! node ponds over its ponded area (when the file allows ponding) or loses the excess
+//! as flooding.
+//!
+//! Each step iterates (up to `max_trials`, under-relaxed) a Newton update of every
+//! node's depth against its continuity equation, with the links' flow sensitivities
+//! dq/dh on the diagonal: stable in surcharge where a plain explicit update would ring.
+//! Once the flows are settled, every node's volume is advanced by exactly `dt` times
+//! its net inflow, after limiting any outflow to the water the node holds, and the depth
+//! is read back from the volume. Water is therefore conserved to round-off: the
+//! continuity table closes exactly, whatever the convergence.
+//!
+//! The step adapts to a Courant condition on every conduit (`variable_step` of the
+//! options, or 0.5 when it is 0), never above the file's routing step.
+
+use super::network::{
+    CurveKind, LinkKind, Network, NodeKind, OutfallBoundary, StorageShape, XSection,
+};
+use super::xsect::G;
+
+/// Minimum node surface area when the file gives none, m² (SWMM's 12.566 ft²).
+const MIN_SURFAREA_M2: f64 = 1.167;
+/// Depth below which a conduit end is dry, m.
+const DRY_M: f64 = 1e-5;
+/// Points in each node's storage table.
+const TABLE_N: usize = 200;
+
+/// Running totals of the network's water, m³.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Continuity {
+    /// Water in the network at the start.
+    pub initial_storage: f64,
+    /// Lateral inflow (runoff, external, coupling).
+    pub inflow: f64,
+    /// Outflow through outfalls.
+    pub outflow: f64,
+    /// Water lost from nodes that overflowed and could not pond.
+    pub flooding_lost: f64,
+    /// Water that rose above a rim (lost or ponded): SWMM's "flooding".
+    pub flooding: f64,
+    /// Water in the network (ponds included) now.
+    pub storage: f64,
+}
+
+impl Continuity {
+    /// Relative continuity error: (in − out − change) ÷ in, as a fraction.
+    pub fn error(&self) -> f64 {
+        let inflow = self.initial_storage + self.inflow;
+        if inflow <= 0.0 {
+            return 0.0;
+        }
+        (inflow - self.outflow - self.flooding_lost - self.storage) / inflow
+    }
+}
+
+/// Storage against depth of one node: `area[k]` and `volume[k]` at depth `k·dy`.
+#[derive(Debug, Clone)]
+struct Table {
+    dy: f64,
+    area: Vec<f64>,
+    volume: Vec<f64>,
+    /// Area above the table's top (ponding), m² (0: overflow is lost).
+    pond: f64,
+}
+
+impl Table {
+    fn top(&self) -> f64 {
+        self.dy * (self.area.len() - 1) as f64
+    }
+    fn full_volume(&self) -> f64 {
+        *self.volume.last().unwrap_or(&0.0)
+    }
+    fn area_at(&self, y: f64) -> f64 {
+        if y >= self.top() {
+            return if self.pond > 0.0 {
+                self.pond
+            } else {
+                *self.area.last().unwrap_or(&0.0)
+            };
+        }
+        let x = (y.max(0.0) / self.dy).min((self.area.len() - 1) as f64);
+        let k = (x as usize).min(self.area.len() - 2);
+        let f = x - k as f64;
+        self.area[k] + f * (self.area[k + 1] - self.area[k])
+    }
+    fn volume_at(&self, y: f64) -> f64 {
+        if y >= self.top() {
+            return self.full_volume() + (y - self.top()) * self.pond;
+        }
+        let y = y.max(0.0);
+        let k = ((y / self.dy) as usize).min(self.area.len() - 2);
+        let h = y - k as f64 * self.dy;
+        let s = (self.area[k + 1] - self.area[k]) / self.dy;
+        self.volume[k] + self.area[k] * h + 0.5 * s * h * h
+    }
+    fn depth_of(&self, v: f64) -> f64 {
+        if v <= 0.0 {
+            return 0.0;
+        }
+        let full = self.full_volume();
+        if v >= full {
+            return if self.pond > 0.0 {
+                self.top() + (v - full) / self.pond
+            } else {
+                self.top()
+            };
+        }
+        let k = self.volume.partition_point(|&x| x <= v).saturating_sub(1);
+        let k = k.min(self.area.len() - 2);
+        let dv = v - self.volume[k];
+        let a = self.area[k];
+        let s = (self.area[k + 1] - self.area[k]) / self.dy;
+        let h = if s.abs() < 1e-12 {
+            dv / a.max(1e-12)
+        } else {
+            // a·h + s·h²/2 = dv, the root in [0, dy].
+            let disc = (a * a + 2.0 * s * dv).max(0.0);
+            2.0 * dv / (a + disc.sqrt()).max(1e-12)
+        };
+        k as f64 * self.dy + h.clamp(0.0, self.dy)
+    }
+}
+
+/// A dynamic-wave router over a network.
+#[derive(Debug, Clone)]
+pub struct Router {
+    net: Network,
+    /// Node tables (outfalls: none).
+    tables: Vec<Option<Table>>,
+    /// Depth at each node, m.
+    pub depth: Vec<f64>,
+    /// Volume at each node, m³.
+    pub volume: Vec<f64>,
+    /// Flow in each link, m³/s (positive from `from` to `to`).
+    pub flow: Vec<f64>,
+    /// Overflow rate at each node this step, m³/s.
+    pub overflow: Vec<f64>,
+    /// Mid-conduit area at the end of the last step (for the local inertia term).
+    a_mid: Vec<f64>,
+    /// Pumps: on or off.
+    pump_on: Vec<bool>,
+    /// Rule settings per link (1: open / on).
+    setting: Vec<f64>,
+    /// Links joined to each node: (link, this is its `from` end).
+    adj: Vec<Vec<(usize, bool)>>,
+    /// Time, s.
+    pub t: f64,
+    /// Water accounting.
+    pub totals: Continuity,
+    /// Steps taken and those that did not converge.
+    pub steps: u64,
+    /// Steps that reached `max_trials` without converging.
+    pub unconverged: u64,
+}
+
+impl Router {
+    /// A router at the file's initial conditions.
+    pub fn new(net: &Network) -> Self {
+        let n = net.nodes.len();
+        let mut adj = vec![Vec::new(); n];
+        for (l, link) in net.links.iter().enumerate() {
+            if link.from < n {
+                adj[link.from].push((l, true));
+            }
+            if link.to < n {
+                adj[link.to].push((l, false));
+            }
+        }
+        let min_area = if net.options.min_surfarea_m2 > 0.0 {
+            net.options.min_surfarea_m2
+        } else {
+            MIN_SURFAREA_M2
+        };
+        let tables: Vec<Option<Table>> = (0..n)
+            .map(|i| node_table(net, i, &adj[i], min_area))
+            .collect();
+        let depth: Vec<f64> = net.nodes.iter().map(|nd| nd.init_depth_m).collect();
+        let volume: Vec<f64> = (0..n)
+            .map(|i| tables[i].as_ref().map_or(0.0, |t| t.volume_at(depth[i])))
+            .collect();
+        let flow: Vec<f64> = net
+            .links
+            .iter()
+            .map(|l| match &l.kind {
+                LinkKind::Conduit(c) => c.init_flow,
+                _ => 0.0,
+            })
+            .collect();
+        let pump_on = net
+            .links
+            .iter()
+            .map(|l| matches!(&l.kind, LinkKind::Pump(p) if p.init_on))
+            .collect();
+        let initial: f64 = volume.iter().sum();
+        let mut r = Self {
+            tables,
+            depth,
+            volume,
+            flow,
+            overflow: vec![0.0; n],
+            a_mid: vec![0.0; net.links.len()],
+            pump_on,
+            setting: vec![1.0; net.links.len()],
+            adj,
+            t: 0.0,
+            totals: Continuity {
+                initial_storage: initial,
+                storage: initial,
+                ..Default::default()
+            },
+            steps: 0,
+            unconverged: 0,
+            net: net.clone(),
+        };
+        for l in 0..r.net.links.len() {
+            if let LinkKind::Conduit(c) = &r.net.links[l].kind {
+                let (y1, y2) = r.end_depths(l, &r.depth.clone());
+                r.a_mid[l] = c.xsect.geom(0.5 * (y1 + y2)).area;
+            }
+        }
+        r
+    }
+
+    /// The network routed.
+    pub fn network(&self) -> &Network {
+        &self.net
+    }
+
+    /// Head (water surface elevation) at node `i`, m.
+    pub fn head(&self, i: usize) -> f64 {
+        self.net.nodes[i].invert_m + self.depth[i]
+    }
+
+    /// The largest stable step now (Courant condition on the conduits), s, at most
+    /// `max_dt`.
+    pub fn stable_dt(&self, max_dt: f64) -> f64 {
+        let cr = if self.net.options.variable_step > 0.0 {
+            self.net.options.variable_step
+        } else {
+            return max_dt;
+        };
+        let mut dt = max_dt;
+        for (l, link) in self.net.links.iter().enumerate() {
+            let LinkKind::Conduit(c) = &link.kind else {
+                continue;
+            };
+            let a = self.a_mid[l];
+            if a <= 1e-6 {
+                continue;
+            }
+            let v = (self.flow[l] / c.barrels.max(1) as f64 / a).abs();
+            let yfull = c.xsect.full_depth();
+            let g = c.xsect.geom((a / c.xsect.full_area().max(1e-12)) * yfull);
+            let depth = if g.width > 0.0 { a / g.width } else { yfull };
+            let celerity = (G * depth).sqrt();
+            dt = dt.min(cr * c.length_m / (v + celerity).max(1e-6));
+        }
+        dt.max(self.net.options.minimum_step_s.max(0.01))
+            .min(max_dt)
+    }
+
+    /// Advance by `dt` seconds with `lateral[i]` m³/s flowing into node `i`.
+    pub fn step(&mut self, dt: f64, lateral: &[f64]) {
+        let n = self.net.nodes.len();
+        let nl = self.net.links.len();
+        self.update_pumps();
+        let old_q = self.flow.clone();
+        let old_v = self.volume.clone();
+        let mut y = self.depth.clone();
+        let mut q = old_q.clone();
+        let mut dqdh = vec![0.0; nl];
+        let mut amid = self.a_mid.clone();
+        let max_trials = self.net.options.max_trials.max(1);
+        let tol = self.net.options.head_tolerance_m.max(1e-6);
+        let mut converged = false;
+        for trial in 0..max_trials {
+            self.set_outfalls(&mut y, &q);
+            for l in 0..nl {
+                let (qn, d, am) = self.link_flow(l, &y, old_q[l], dt);
+                q[l] = if trial == 0 { qn } else { 0.5 * (qn + q[l]) };
+                dqdh[l] = d;
+                amid[l] = am;
+            }
+            let mut change: f64 = 0.0;
+            for i in 0..n {
+                let Some(tb) = &self.tables[i] else { continue };
+                let net_in = lateral.get(i).copied().unwrap_or(0.0) + self.net_flow(i, &q);
+                let target = old_v[i] + dt * net_in;
+                let sum_d: f64 = self.adj[i].iter().map(|&(l, _)| dqdh[l]).sum();
+                let v_now = tb.volume_at(y[i]);
+                let ynew = if tb.pond <= 0.0 && target >= tb.full_volume() {
+                    tb.top()
+                } else {
+                    let a = tb.area_at(y[i]) + dt * sum_d;
+                    (y[i] + (target - v_now) / a.max(1e-9)).max(0.0)
+                };
+                change = change.max((ynew - y[i]).abs());
+                y[i] = ynew;
+            }
+            if change <= tol {
+                converged = true;
+                break;
+            }
+        }
+        self.steps += 1;
+        if !converged {
+            self.unconverged += 1;
+        }
+        self.set_outfalls(&mut y, &q);
+        // Flows settled: no node gives more than it holds.
+        for _ in 0..3 {
+            let mut limited = false;
+            for (i, &v_old) in old_v.iter().enumerate() {
+                if self.tables[i].is_none() {
+                    continue;
+                }
+                let mut gain = v_old + dt * lateral.get(i).copied().unwrap_or(0.0).max(0.0);
+                let mut out = 0.0;
+                for &(l, from) in &self.adj[i] {
+                    let qi = if from { -q[l] } else { q[l] };
+                    if qi >= 0.0 {
+                        gain += dt * qi;
+                    } else {
+                        out -= dt * qi;
+                    }
+                }
+                gain += dt * lateral.get(i).copied().unwrap_or(0.0).min(0.0);
+                if out > gain.max(0.0) + 1e-12 {
+                    let f = gain.max(0.0) / out;
+                    for &(l, from) in &self.adj[i] {
+                        let leaving = if from { q[l] > 0.0 } else { q[l] < 0.0 };
+                        if leaving {
+                            q[l] *= f;
+                        }
+                    }
+                    limited = true;
+                }
+            }
+            if !limited {
+                break;
+            }
+        }
+        // Advance the volumes by exactly dt × net inflow.
+        for i in 0..n {
+            self.overflow[i] = 0.0;
+            let lat = lateral.get(i).copied().unwrap_or(0.0);
+            match &self.tables[i] {
+                None => {
+                    // Outfall: what the links bring leaves the network.
+                    let inflow = self.net_flow(i, &q) + lat;
+                    self.totals.outflow += dt * inflow;
+                    self.totals.inflow += dt * lat;
+                }
+                Some(tb) => {
+                    self.totals.inflow += dt * lat;
+                    let mut v = old_v[i] + dt * (lat + self.net_flow(i, &q));
+                    if v < 0.0 {
+                        // Round-off of the limiter: kept in the books as lost.
+                        self.totals.flooding_lost += v;
+                        v = 0.0;
+                    }
+                    let full = tb.full_volume();
+                    if v > full {
+                        let risen = v - old_v[i].max(full);
+                        if risen > 0.0 {
+                            self.totals.flooding += risen;
+                            self.overflow[i] = risen / dt;
+                        }
+                        if tb.pond <= 0.0 {
+                            self.totals.flooding_lost += v - full;
+                            v = full;
+                        }
+                    }
+                    self.volume[i] = v;
+                    y[i] = tb.depth_of(v);
+                }
+            }
+        }
+        self.depth = y;
+        self.flow = q;
+        // The mid areas the momentum equation used: its local inertia term compares
+        // the next step's with these.
+        self.a_mid = amid;
+        self.totals.storage = self.volume.iter().sum();
+        self.t += dt;
+    }
+
+    /// Net inflow to node `i` from its links, m³/s.
+    fn net_flow(&self, i: usize, q: &[f64]) -> f64 {
+        self.adj[i]
+            .iter()
+            .map(|&(l, from)| if from { -q[l] } else { q[l] })
+            .sum()
+    }
+
+    /// Depths of the water at the two ends of conduit `l` above its end inverts, m.
+    fn end_depths(&self, l: usize, y: &[f64]) -> (f64, f64) {
+        let link = &self.net.links[l];
+        let n1 = &self.net.nodes[link.from];
+        let n2 = &self.net.nodes[link.to];
+        let h1 = n1.invert_m + y[link.from];
+        let h2 = n2.invert_m + y[link.to];
+        let z1 = n1.invert_m + link.from_offset_m;
+        let z2 = n2.invert_m + link.to_offset_m;
+        ((h1 - z1).max(0.0), (h2 - z2).max(0.0))
+    }
+
+    /// Pumps switch on and off by their inlet depth.
+    fn update_pumps(&mut self) {
+        for (l, link) in self.net.links.iter().enumerate() {
+            let LinkKind::Pump(p) = &link.kind else {
+                continue;
+            };
+            let y = self.depth[link.from];
+            if p.startup_depth_m > 0.0 && y >= p.startup_depth_m {
+                self.pump_on[l] = true;
+            }
+            if p.shutoff_depth_m > 0.0 && y <= p.shutoff_depth_m {
+                self.pump_on[l] = false;
+            }
+        }
+    }
+
+    /// Set a link's setting (a pump on = 1 / off = 0, a gate's opening): failures,
+    /// restores and control rules.
+    pub fn set_setting(&mut self, link: usize, setting: f64) {
+        if let Some(s) = self.setting.get_mut(link) {
+            *s = setting.clamp(0.0, 1.0);
+        }
+        if let Some(LinkKind::Pump(_)) = self.net.links.get(link).map(|l| &l.kind) {
+            self.pump_on[link] = setting > 0.0;
+        }
+    }
+
+    /// Outfall depths from the flow that reaches them.
+    fn set_outfalls(&self, y: &mut [f64], q: &[f64]) {
+        for (i, node) in self.net.nodes.iter().enumerate() {
+            let NodeKind::Outfall { boundary, .. } = &node.kind else {
+                continue;
+            };
+            let stage = match boundary {
+                OutfallBoundary::Fixed(s) => Some(*s),
+                OutfallBoundary::Timeseries(k) => self
+                    .net
+                    .timeseries
+                    .get(*k)
+                    .map(|ts| interp(&ts.points, self.t)),
+                OutfallBoundary::Tidal(k) => self
+                    .net
+                    .curves
+                    .get(*k)
+                    .map(|c| interp(&c.points, (self.t / 3600.0) % 24.0)),
+                _ => None,
+            };
+            let mut d = 0.0;
+            // Free (and normal): critical or normal depth in the conduits that reach it.
+            for &(l, from) in &self.adj[i] {
+                let link = &self.net.links[l];
+                let LinkKind::Conduit(c) = &link.kind else {
+                    continue;
+                };
+                let qq = q[l].abs() / c.barrels.max(1) as f64;
+                let z_end = if from {
+                    link.from_offset_m
+                } else {
+                    link.to_offset_m
+                };
+                let yc = c.xsect.critical_depth(qq);
+                let s = conduit_slope(&self.net, l);
+                let yn = c.xsect.normal_depth(qq, s, c.roughness);
+                let ye = match boundary {
+                    OutfallBoundary::Normal => yn,
+                    _ => yc.min(yn),
+                };
+                d = f64::max(d, z_end + ye);
+            }
+            if let Some(s) = stage {
+                d = (s - node.invert_m).max(0.0);
+            }
+            y[i] = d;
+        }
+    }
+
+    /// Flow through link `l` given node depths `y`, its flow `q0` at the start of the
+    /// step and the step `dt`; also dq/dh (m²/s), the flow's sensitivity to the head at
+    /// either end.
+    fn link_flow(&self, l: usize, y: &[f64], q0: f64, dt: f64) -> (f64, f64, f64) {
+        let link = &self.net.links[l];
+        let n1 = &self.net.nodes[link.from];
+        let n2 = &self.net.nodes[link.to];
+        let h1 = n1.invert_m + y[link.from];
+        let h2 = n2.invert_m + y[link.to];
+        let setting = self.setting[l];
+        let (q, d) = match &link.kind {
+            LinkKind::Conduit(c) => return self.conduit_flow(l, c, h1, h2, q0, dt),
+            LinkKind::Pump(p) => {
+                if !self.pump_on[l] || setting <= 0.0 {
+                    return (0.0, 0.0, 0.0);
+                }
+                let Some(curve) = p.curve.and_then(|k| self.net.curves.get(k)) else {
+                    // Ideal pump: what the inlet node receives, limited later by its
+                    // volume.
+                    let inflow: f64 = self.adj[link.from]
+                        .iter()
+                        .filter(|&&(k, _)| k != l)
+                        .map(|&(k, from)| if from { -self.flow[k] } else { self.flow[k] })
+                        .sum();
+                    return (inflow.max(0.0) * setting, 0.0, 0.0);
+                };
+                let yin = y[link.from];
+                let qp = match curve.kind {
+                    CurveKind::Pump1 => step_interp(
+                        &curve.points,
+                        self.volume.get(link.from).copied().unwrap_or(0.0),
+                    ),
+                    CurveKind::Pump2 => step_interp(&curve.points, yin),
+                    CurveKind::Pump3 | CurveKind::Pump5 => interp(&curve.points, h2 - h1),
+                    _ => interp(&curve.points, yin),
+                };
+                (qp.max(0.0) * setting, 0.0)
+            }
+            LinkKind::Orifice(o) => {
+                let crest = n1.invert_m + link.from_offset_m;
+                let full = o.xsect.full_depth() * setting;
+                let area = o.xsect.geom(full).area;
+                let f = |h1: f64, h2: f64| -> f64 {
+                    let (up, dn, sign) = if h1 >= h2 {
+                        (h1, h2, 1.0)
+                    } else {
+                        (h2, h1, -1.0)
+                    };
+                    if o.gated && sign < 0.0 {
+                        return 0.0;
+                    }
+                    let head_up = up - crest;
+                    if head_up <= 0.0 || full <= 0.0 {
+                        return 0.0;
+                    }
+                    let q = if head_up < full && !o.bottom {
+                        // Partly submerged opening: a weir over its sill.
+                        let a = o.xsect.geom(head_up).area;
+                        o.cd * a * (2.0 * G * head_up / 2.0).sqrt()
+                    } else {
+                        let centre = if o.bottom { crest } else { crest + 0.5 * full };
+                        let h = up - dn.max(centre);
+                        o.cd * area * (2.0 * G * h.max(0.0)).sqrt()
+                    };
+                    sign * q
+                };
+                algebraic(f, h1, h2)
+            }
+            LinkKind::Weir(w) => {
+                let crest = n1.invert_m + link.from_offset_m;
+                let length = match w.xsect {
+                    XSection::RectOpen { w: b, .. } | XSection::RectClosed { w: b, .. } => b,
+                    XSection::Trapezoidal { w: b, .. } => b,
+                    _ => 0.0,
+                };
+                let height = w.xsect.full_depth() * setting;
+                let vnotch = w.kind == "V-NOTCH";
+                let f = |h1: f64, h2: f64| -> f64 {
+                    let (up, dn, sign) = if h1 >= h2 {
+                        (h1, h2, 1.0)
+                    } else {
+                        (h2, h1, -1.0)
+                    };
+                    if w.gated && sign < 0.0 {
+                        return 0.0;
+                    }
+                    let hu = (up - crest).min(if height > 0.0 { height } else { f64::MAX });
+                    if hu <= 0.0 {
+                        return 0.0;
+                    }
+                    let hd = (dn - crest).max(0.0);
+                    let le = (length - 0.1 * w.end_contractions as f64 * hu).max(0.0);
+                    let free = if vnotch {
+                        w.cd * (match w.xsect {
+                            XSection::Triangular { h, w: top } if h > 0.0 => 0.5 * top / h,
+                            _ => 1.0,
+                        }) * hu.powf(2.5)
+                    } else {
+                        w.cd * le * hu.powf(1.5)
+                    };
+                    // Villemonte's submergence correction.
+                    let ex = if vnotch { 2.5 } else { 1.5 };
+                    let ratio = (hd / hu).clamp(0.0, 1.0);
+                    sign * free * (1.0 - ratio.powf(ex)).max(0.0).powf(0.385)
+                };
+                algebraic(f, h1, h2)
+            }
+            LinkKind::Outlet(o) => {
+                let crest = n1.invert_m + link.from_offset_m;
+                let f = |h1: f64, h2: f64| -> f64 {
+                    let (up, dn, sign) = if h1 >= h2 {
+                        (h1, h2, 1.0)
+                    } else {
+                        (h2, h1, -1.0)
+                    };
+                    if o.gated && sign < 0.0 {
+                        return 0.0;
+                    }
+                    let h = if o.by_head {
+                        up - dn.max(crest)
+                    } else {
+                        up - crest
+                    };
+                    if h <= 0.0 {
+                        return 0.0;
+                    }
+                    let q = match &o.rating {
+                        super::network::OutletRating::Tabular(k) => self
+                            .net
+                            .curves
+                            .get(*k)
+                            .map_or(0.0, |c| interp(&c.points, h)),
+                        super::network::OutletRating::Functional { c, e } => c * h.powf(*e),
+                    };
+                    sign * q.max(0.0) * setting
+                };
+                algebraic(f, h1, h2)
+            }
+        };
+        (q, d, 0.0)
+    }
+
+    /// The conduit momentum equation (SWMM's link form), semi-implicit in the flow.
+    fn conduit_flow(
+        &self,
+        l: usize,
+        c: &super::network::Conduit,
+        h1: f64,
+        h2: f64,
+        q0: f64,
+        dt: f64,
+    ) -> (f64, f64, f64) {
+        let link = &self.net.links[l];
+        let barrels = c.barrels.max(1) as f64;
+        let x = &c.xsect;
+        let yfull = x.full_depth();
+        let z1 = self.net.nodes[link.from].invert_m + link.from_offset_m;
+        let z2 = self.net.nodes[link.to].invert_m + link.to_offset_m;
+        let len = c.length_m.max(0.1);
+        let q_old = q0 / barrels;
+        let mut y1 = (h1 - z1).clamp(0.0, yfull);
+        let mut y2 = (h2 - z2).clamp(0.0, yfull);
+        if y1 <= DRY_M && y2 <= DRY_M {
+            return (0.0, 0.0, 0.0);
+        }
+        let s0 = (z1 - z2) / len;
+        // A free fall at the lower end: the water there is at critical depth (or
+        // normal depth if smaller).
+        let qq = q_old.abs().max(1e-9);
+        if h2 < z2 && h1 > z1 {
+            let yc = x.critical_depth(qq);
+            let yn = x.normal_depth(qq, s0.abs(), c.roughness);
+            y2 = y2.max(yc.min(yn)).min(yfull);
+        }
+        if h1 < z1 && h2 > z2 {
+            let yc = x.critical_depth(qq);
+            let yn = x.normal_depth(qq, s0.abs(), c.roughness);
+            y1 = y1.max(yc.min(yn)).min(yfull);
+        }
+        let g1 = x.geom(y1);
+        let g2 = x.geom(y2);
+        let ymid = 0.5 * (y1 + y2);
+        let gm = x.geom(ymid);
+        if gm.area <= 1e-9 {
+            return (0.0, 0.0, gm.area);
+        }
+        // Heads used in the gravity term: an end below the invert counts at the invert
+        // plus its (critical) depth.
+        let hh1 = h1.max(z1 + y1);
+        let hh2 = h2.max(z2 + y2);
+        let v = q_old / gm.area;
+        let full = y1 >= yfull && y2 >= yfull;
+        let fr = if gm.width > 0.0 && !full {
+            v.abs() / (G * gm.area / gm.width).sqrt()
+        } else {
+            0.0
+        };
+        let sigma = match self.net.options.inertial_damping.as_str() {
+            "NONE" => 1.0,
+            "FULL" => 0.0,
+            _ => {
+                if fr <= 0.5 {
+                    1.0
+                } else if fr < 1.0 {
+                    2.0 * (1.0 - fr)
+                } else {
+                    0.0
+                }
+            }
+        };
+        let (a_up, r_up) = if q_old >= 0.0 {
+            (g1.area, g1.radius)
+        } else {
+            (g2.area, g2.radius)
+        };
+        let a_wtd = a_up + (gm.area - a_up) * sigma;
+        let r_wtd = if r_up > 0.0 {
+            r_up + (gm.radius - r_up) * sigma
+        } else {
+            gm.radius
+        }
+        .max(1e-6);
+        let dq1 = dt * G * a_wtd * (hh2 - hh1) / len;
+        let dq2 = dt * G * c.roughness * c.roughness * v.abs() / r_wtd.powf(4.0 / 3.0);
+        let dq3 = 2.0 * v * (gm.area - self.a_mid[l]) * sigma;
+        let dq4 = dt * v * v * (g2.area - g1.area) / len * sigma;
+        let losses = &c.losses;
+        let dq5 = if losses.entry + losses.exit + losses.avg > 0.0 {
+            let l1 = if g1.area > 0.0 {
+                losses.entry * v.abs() * gm.area / g1.area
+            } else {
+                0.0
+            };
+            let l2 = if g2.area > 0.0 {
+                losses.exit * v.abs() * gm.area / g2.area
+            } else {
+                0.0
+            };
+            (l1 + l2 + losses.avg * v.abs()) / (2.0 * len) * dt
+        } else {
+            0.0
+        };
+        let denom = 1.0 + dq2 + dq5;
+        let mut q = (q_old - dq1 + dq3 + dq4) / denom;
+        // Normal-flow limitation on a free-surface conduit flowing downhill.
+        let nfl = self.net.options.normal_flow_limited.as_str();
+        if q > 0.0 && s0 > 0.0 && y1 < yfull && nfl != "NONE" {
+            let slope_test = (hh1 - hh2) / len < s0;
+            let froude_test = fr >= 1.0;
+            let apply = match nfl {
+                "SLOPE" => slope_test,
+                "FROUDE" => froude_test,
+                _ => slope_test || froude_test,
+            };
+            if apply {
+                let qn = g1.area * g1.radius.powf(2.0 / 3.0) * s0.sqrt() / c.roughness;
+                q = q.min(qn);
+            }
+        }
+        if c.losses.flap_gate && q < 0.0 {
+            q = 0.0;
+        }
+        // Flap gates at an outfall stop backflow into the network.
+        for (node, into_network) in [(link.to, q < 0.0), (link.from, q > 0.0)] {
+            if into_network
+                && matches!(
+                    self.net.nodes[node].kind,
+                    NodeKind::Outfall { gated: true, .. }
+                )
+            {
+                q = 0.0;
+            }
+        }
+        if c.max_flow > 0.0 {
+            q = q.clamp(-c.max_flow / barrels, c.max_flow / barrels);
+        }
+        let dqdh = G * a_wtd * dt / len / denom;
+        (q * barrels, dqdh * barrels, gm.area)
+    }
+}
+
+/// Flow and dq/dh of an algebraic link `f(h1, h2)` (numerical derivative).
+fn algebraic(f: impl Fn(f64, f64) -> f64, h1: f64, h2: f64) -> (f64, f64) {
+    let q = f(h1, h2);
+    let e = 1e-3;
+    let d = ((f(h1 + e, h2) - q) / e).abs();
+    (q, d)
+}
+
+/// Slope of conduit `l` (positive downhill), m/m.
+fn conduit_slope(net: &Network, l: usize) -> f64 {
+    let link = &net.links[l];
+    let LinkKind::Conduit(c) = &link.kind else {
+        return 0.0;
+    };
+    let z1 = net.nodes[link.from].invert_m + link.from_offset_m;
+    let z2 = net.nodes[link.to].invert_m + link.to_offset_m;
+    ((z1 - z2) / c.length_m.max(0.1))
+        .abs()
+        .max(net.options.min_slope.max(1e-5))
+}
+
+/// Linear interpolation in ascending points, held at the ends.
+pub fn interp(p: &[(f64, f64)], x: f64) -> f64 {
+    match p {
+        [] => 0.0,
+        [only] => only.1,
+        _ => {
+            if x <= p[0].0 {
+                return p[0].1;
+            }
+            let k = p.partition_point(|q| q.0 <= x);
+            if k >= p.len() {
+                return p[p.len() - 1].1;
+            }
+            let (a, b) = (p[k - 1], p[k]);
+            let w = if b.0 > a.0 {
+                (x - a.0) / (b.0 - a.0)
+            } else {
+                1.0
+            };
+            a.1 + w * (b.1 - a.1)
+        }
+    }
+}
+
+/// Step interpolation (pump types 1 and 2): the value of the last point at or below x.
+fn step_interp(p: &[(f64, f64)], x: f64) -> f64 {
+    let k = p.partition_point(|q| q.0 <= x);
+    if k == 0 {
+        p.first().map_or(0.0, |q| q.1)
+    } else {
+        p[k - 1].1
+    }
+}
+
+/// The storage table of node `i`.
+fn node_table(net: &Network, i: usize, adj: &[(usize, bool)], min_area: f64) -> Option<Table> {
+    let node = &net.nodes[i];
+    if matches!(node.kind, NodeKind::Outfall { .. }) {
+        return None;
+    }
+    // The rim: the node's full depth, or (none given) the highest crown joined to it.
+    let mut top = node.max_depth_m;
+    if top <= 0.0 {
+        for &(l, from) in adj {
+            let link = &net.links[l];
+            let off = if from {
+                link.from_offset_m
+            } else {
+                link.to_offset_m
+            };
+            if let LinkKind::Conduit(c) = &link.kind {
+                top = top.max(off + c.xsect.full_depth());
+            }
+        }
+    }
+    let top = (top + node.sur_depth_m).max(0.01);
+    let dy = top / (TABLE_N - 1) as f64;
+    let own = |y: f64| -> f64 {
+        match &node.kind {
+            NodeKind::Storage { shape } => match shape {
+                StorageShape::Functional { a, b, c } => c + a * y.max(0.0).powf(*b),
+                StorageShape::Tabular(k) => {
+                    net.curves.get(*k).map_or(0.0, |cv| interp(&cv.points, y))
+                }
+            },
+            _ => 0.0,
+        }
+    };
+    let is_storage = matches!(node.kind, NodeKind::Storage { .. });
+    let area: Vec<f64> = (0..TABLE_N)
+        .map(|k| {
+            let y = k as f64 * dy;
+            let mut a = own(y);
+            if !is_storage {
+                for &(l, from) in adj {
+                    let link = &net.links[l];
+                    let LinkKind::Conduit(c) = &link.kind else {
+                        continue;
+                    };
+                    let off = if from {
+                        link.from_offset_m
+                    } else {
+                        link.to_offset_m
+                    };
+                    let w = c.xsect.surface_width(y - off);
+                    a += 0.5 * w * c.length_m * c.barrels.max(1) as f64;
+                }
+            }
+            a.max(min_area)
+        })
+        .collect();
+    let mut volume = vec![0.0; TABLE_N];
+    for k in 1..TABLE_N {
+        volume[k] = volume[k - 1] + 0.5 * (area[k - 1] + area[k]) * dy;
+    }
+    let pond = if net.options.allow_ponding && node.ponded_area_m2 > 0.0 {
+        node.ponded_area_m2
+    } else {
+        0.0
+    };
+    Some(Table {
+        dy,
+        area,
+        volume,
+        pond,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hydro::drainage::network::{Conduit, Link, MinorLosses, Node, Options};
+
+    fn node(id: &str, kind: NodeKind, invert: f64, max_depth: f64, init: f64) -> Node {
+        Node {
+            id: id.into(),
+            kind,
+            invert_m: invert,
+            max_depth_m: max_depth,
+            init_depth_m: init,
+            sur_depth_m: 0.0,
+            ponded_area_m2: 0.0,
+            xy: None,
+            line: 0,
+        }
+    }
+
+    fn pipe(id: &str, from: usize, to: usize, d: f64, length: f64) -> Link {
+        Link {
+            id: id.into(),
+            from,
+            to,
+            from_offset_m: 0.0,
+            to_offset_m: 0.0,
+            kind: LinkKind::Conduit(Conduit {
+                length_m: length,
+                roughness: 0.013,
+                init_flow: 0.0,
+                max_flow: 0.0,
+                xsect: XSection::Circular { d },
+                barrels: 1,
+                losses: MinorLosses::default(),
+            }),
+            line: 0,
+        }
+    }
+
+    fn options() -> Options {
+        Options {
+            routing_step_s: 5.0,
+            ..Default::default()
+        }
+    }
+
+    fn tank(id: &str, invert: f64, init: f64) -> Node {
+        node(
+            id,
+            NodeKind::Storage {
+                shape: StorageShape::Functional {
+                    a: 0.0,
+                    b: 0.0,
+                    c: 100.0,
+                },
+            },
+            invert,
+            5.0,
+            init,
+        )
+    }
+
+    #[test]
+    fn two_tanks_joined_by_a_pipe_level_out_and_keep_every_cubic_metre() {
+        let net = Network {
+            options: options(),
+            nodes: vec![tank("A", 0.0, 2.0), tank("B", 0.0, 0.0)],
+            links: vec![pipe("P", 0, 1, 0.5, 50.0)],
+            ..Default::default()
+        };
+        let mut r = Router::new(&net);
+        let v0: f64 = r.volume.iter().sum();
+        for _ in 0..2000 {
+            r.step(5.0, &[0.0, 0.0]);
+        }
+        let v1: f64 = r.volume.iter().sum();
+        assert!((v1 - v0).abs() <= 1e-9 * v0, "{v0} → {v1}");
+        assert!(
+            (r.depth[0] - 1.0).abs() < 0.02 && (r.depth[1] - 1.0).abs() < 0.02,
+            "levels {:?}",
+            r.depth
+        );
+        assert!(r.totals.error().abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_steady_inflow_leaves_by_the_outfall_at_the_same_rate() {
+        // 0.1 m³/s into the head of two 100 m pipes at 0.5 % to a free outfall.
+        let free = NodeKind::Outfall {
+            boundary: OutfallBoundary::Free,
+            gated: false,
+        };
+        let net = Network {
+            options: options(),
+            nodes: vec![
+                node("J1", NodeKind::Junction, 1.0, 2.0, 0.0),
+                node("J2", NodeKind::Junction, 0.5, 2.0, 0.0),
+                node("O", free, 0.0, 0.0, 0.0),
+            ],
+            links: vec![pipe("C1", 0, 1, 0.6, 100.0), pipe("C2", 1, 2, 0.6, 100.0)],
+            ..Default::default()
+        };
+        let mut r = Router::new(&net);
+        for _ in 0..1440 {
+            r.step(5.0, &[0.1, 0.0, 0.0]);
+        }
+        assert!((r.flow[1] - 0.1).abs() < 1e-3, "outflow {}", r.flow[1]);
+        // Normal depth of 0.1 m³/s in a 0.6 m pipe at 0.5 %, n = 0.013.
+        let yn = XSection::Circular { d: 0.6 }.normal_depth(0.1, 0.005, 0.013);
+        let yc = XSection::Circular { d: 0.6 }.critical_depth(0.1);
+        assert!(
+            r.depth[0] > 0.8 * yn.min(yc) && r.depth[0] < 1.3 * yn.max(yc),
+            "depth {} (normal {yn}, critical {yc})",
+            r.depth[0]
+        );
+        let c = r.totals;
+        assert!(c.error().abs() < 1e-12, "{c:?}");
+        assert!((c.inflow - 0.1 * 7200.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn more_than_the_pipe_carries_floods_the_manhole_and_the_books_still_close() {
+        let free = NodeKind::Outfall {
+            boundary: OutfallBoundary::Free,
+            gated: false,
+        };
+        let net = Network {
+            options: options(),
+            nodes: vec![
+                node("J1", NodeKind::Junction, 1.0, 1.5, 0.0),
+                node("O", free, 0.0, 0.0, 0.0),
+            ],
+            links: vec![pipe("C1", 0, 1, 0.3, 100.0)],
+            ..Default::default()
+        };
+        let mut r = Router::new(&net);
+        for _ in 0..720 {
+            r.step(5.0, &[0.5, 0.0]);
+        }
+        let c = r.totals;
+        assert!(c.flooding_lost > 100.0, "{c:?}");
+        assert!(
+            (r.depth[0] - 1.5).abs() < 1e-9,
+            "at the rim: {}",
+            r.depth[0]
+        );
+        assert!(c.error().abs() < 1e-12, "{c:?}");
+        assert!(
+            r.flow[0] > 0.1 && r.flow[0] < 0.5,
+            "pressurised pipe flow {}",
+            r.flow[0]
+        );
+    }
+}
