@@ -23,7 +23,8 @@
 //! options, or 0.5 when it is 0), never above the file's routing step.
 
 use super::network::{
-    CurveKind, LinkKind, Network, NodeKind, OutfallBoundary, StorageShape, XSection,
+    Action, CurveKind, LinkKind, Network, NodeKind, Operand, OutfallBoundary, Relation,
+    StorageShape, Subject, XSection,
 };
 use super::xsect::G;
 
@@ -268,11 +269,100 @@ impl Router {
             .min(max_dt)
     }
 
+    /// The value a control rule's premise reads, SI.
+    fn subject_value(&self, s: &Subject, lateral: &[f64]) -> f64 {
+        match *s {
+            Subject::NodeDepth(i) => self.depth.get(i).copied().unwrap_or(0.0),
+            Subject::NodeHead(i) => {
+                if i < self.depth.len() {
+                    self.head(i)
+                } else {
+                    0.0
+                }
+            }
+            Subject::NodeInflow(i) => {
+                let from_links: f64 = self.adj.get(i).map_or(0.0, |a| {
+                    a.iter()
+                        .map(|&(l, from)| if from { -self.flow[l] } else { self.flow[l] })
+                        .filter(|&q| q > 0.0)
+                        .sum()
+                });
+                from_links + lateral.get(i).copied().unwrap_or(0.0).max(0.0)
+            }
+            Subject::LinkFlow(l) => self.flow.get(l).copied().unwrap_or(0.0),
+            Subject::LinkDepth(l) => {
+                if l < self.flow.len() {
+                    let (y1, y2) = self.end_depths(l, &self.depth);
+                    0.5 * (y1 + y2)
+                } else {
+                    0.0
+                }
+            }
+            Subject::LinkStatus(l) => {
+                let on = match self.net.links.get(l).map(|k| &k.kind) {
+                    Some(LinkKind::Pump(_)) => self.pump_on[l],
+                    _ => self.setting.get(l).is_some_and(|&x| x > 0.0),
+                };
+                f64::from(u8::from(on))
+            }
+            Subject::LinkSetting(l) => self.setting.get(l).copied().unwrap_or(0.0),
+            Subject::Time => self.t,
+            Subject::ClockTime => (self.net.options.start_s + self.t).rem_euclid(86_400.0),
+        }
+    }
+
+    /// Evaluate the control rules and apply their actions (SWMM's semantics: premises
+    /// left to right, each `AND` or `OR` joining the next to the result so far; where
+    /// rules set the same link, the highest priority wins, the first listed on a tie).
+    fn apply_rules(&mut self, lateral: &[f64]) {
+        if self.net.controls.is_empty() {
+            return;
+        }
+        let mut chosen: Vec<(usize, f64, f64)> = Vec::new(); // link, setting, priority
+        for rule in &self.net.controls {
+            let mut result = true;
+            for (k, (and, c)) in rule.conditions.iter().enumerate() {
+                let lhs = self.subject_value(&c.subject, lateral);
+                let rhs = match &c.value {
+                    Operand::Value(v) => *v,
+                    Operand::Subject(s) => self.subject_value(s, lateral),
+                };
+                let holds = match c.relation {
+                    Relation::Eq => (lhs - rhs).abs() < 1e-9,
+                    Relation::Ne => (lhs - rhs).abs() >= 1e-9,
+                    Relation::Lt => lhs < rhs,
+                    Relation::Le => lhs <= rhs,
+                    Relation::Gt => lhs > rhs,
+                    Relation::Ge => lhs >= rhs,
+                };
+                result = if k == 0 {
+                    holds
+                } else if *and {
+                    result && holds
+                } else {
+                    result || holds
+                };
+            }
+            let actions: &[Action] = if result { &rule.then } else { &rule.otherwise };
+            for a in actions {
+                match chosen.iter_mut().find(|c| c.0 == a.link) {
+                    Some(c) if rule.priority > c.2 => *c = (a.link, a.setting, rule.priority),
+                    Some(_) => {}
+                    None => chosen.push((a.link, a.setting, rule.priority)),
+                }
+            }
+        }
+        for (link, setting, _) in chosen {
+            self.set_setting(link, setting);
+        }
+    }
+
     /// Advance by `dt` seconds with `lateral[i]` m³/s flowing into node `i`.
     pub fn step(&mut self, dt: f64, lateral: &[f64]) {
         let n = self.net.nodes.len();
         let nl = self.net.links.len();
         self.update_pumps();
+        self.apply_rules(lateral);
         let old_q = self.flow.clone();
         let old_v = self.volume.clone();
         let mut y = self.depth.clone();
@@ -687,31 +777,30 @@ impl Router {
         } else {
             0.0
         };
+        let damping = if fr <= 0.5 {
+            1.0
+        } else if fr < 1.0 {
+            2.0 * (1.0 - fr)
+        } else {
+            0.0
+        };
+        // Upstream weighting of area and radius by the damping, only for a part-full
+        // conduit flowing downhill in the direction of its head (as SWMM).
+        let rho = if !full && q_old > 0.0 && hh1 >= hh2 {
+            damping
+        } else {
+            1.0
+        };
+        // The inertia terms: damped by the Froude number, and none in a full conduit
+        // (PARTIAL, SWMM's default), always (NONE) or never (FULL).
         let sigma = match self.net.options.inertial_damping.as_str() {
             "NONE" => 1.0,
             "FULL" => 0.0,
-            _ => {
-                if fr <= 0.5 {
-                    1.0
-                } else if fr < 1.0 {
-                    2.0 * (1.0 - fr)
-                } else {
-                    0.0
-                }
-            }
+            _ if full => 0.0,
+            _ => damping,
         };
-        let (a_up, r_up) = if q_old >= 0.0 {
-            (g1.area, g1.radius)
-        } else {
-            (g2.area, g2.radius)
-        };
-        let a_wtd = a_up + (gm.area - a_up) * sigma;
-        let r_wtd = if r_up > 0.0 {
-            r_up + (gm.radius - r_up) * sigma
-        } else {
-            gm.radius
-        }
-        .max(1e-6);
+        let a_wtd = g1.area + (gm.area - g1.area) * rho;
+        let r_wtd = (g1.radius + (gm.radius - g1.radius) * rho).max(1e-6);
         let dq1 = dt * G * a_wtd * (hh2 - hh1) / len;
         let dq2 = dt * G * c.roughness * c.roughness * v.abs() / r_wtd.powf(4.0 / 3.0);
         let dq3 = 2.0 * v * (gm.area - self.a_mid[l]) * sigma;
@@ -1052,5 +1141,77 @@ mod tests {
             "pressurised pipe flow {}",
             r.flow[0]
         );
+    }
+    #[test]
+    fn control_rules_cycle_a_pump_between_their_levels() {
+        use crate::hydro::drainage::network::{Condition, Curve, Pump, Rule};
+        let free = NodeKind::Outfall {
+            boundary: OutfallBoundary::Free,
+            gated: false,
+        };
+        let rule = |id: &str, rel: Relation, level: f64, on: f64| Rule {
+            id: id.into(),
+            conditions: vec![(
+                true,
+                Condition {
+                    subject: Subject::NodeDepth(0),
+                    relation: rel,
+                    value: Operand::Value(level),
+                },
+            )],
+            then: vec![Action {
+                link: 0,
+                setting: on,
+            }],
+            otherwise: vec![],
+            priority: 1.0,
+            line: 0,
+        };
+        let net = Network {
+            options: options(),
+            nodes: vec![tank("WW", 0.0, 0.0), node("O", free, 3.0, 0.0, 0.0)],
+            links: vec![Link {
+                id: "P".into(),
+                from: 0,
+                to: 1,
+                from_offset_m: 0.0,
+                to_offset_m: 0.0,
+                kind: LinkKind::Pump(Pump {
+                    curve: Some(0),
+                    init_on: false,
+                    startup_depth_m: 0.0,
+                    shutoff_depth_m: 0.0,
+                }),
+                line: 0,
+            }],
+            curves: vec![Curve {
+                id: "C".into(),
+                kind: CurveKind::Pump2,
+                points: vec![(0.0, 0.5)],
+            }],
+            controls: vec![
+                rule("ON", Relation::Ge, 2.0, 1.0),
+                rule("OFF", Relation::Lt, 0.5, 0.0),
+            ],
+            ..Default::default()
+        };
+        let mut r = Router::new(&net);
+        let (mut lo, mut hi, mut switches, mut was_on) = (f64::MAX, 0.0f64, 0, false);
+        for k in 0..4000 {
+            r.step(5.0, &[0.2, 0.0]);
+            let on = r.flow[0] > 0.0;
+            if on != was_on {
+                switches += 1;
+                was_on = on;
+            }
+            if k > 400 {
+                lo = lo.min(r.depth[0]);
+                hi = hi.max(r.depth[0]);
+            }
+        }
+        // 100 m² wet well, 0.2 m³/s in, 0.5 m³/s out when on: it cycles 0.5 ↔ 2 m.
+        assert!(switches > 10, "{switches} switches");
+        assert!(lo > 0.4 && lo < 0.55 && hi > 1.95 && hi < 2.1, "{lo}..{hi}");
+        assert!(r.totals.error().abs() < 1e-12);
     }
 }
