@@ -151,6 +151,8 @@ pub struct Router {
     pump_on: Vec<bool>,
     /// Rule settings per link (1: open / on).
     setting: Vec<f64>,
+    /// Lateral inflow of the step under way, m³/s (an ideal pump passes it on).
+    lateral: Vec<f64>,
     /// Links joined to each node: (link, this is its `from` end).
     adj: Vec<Vec<(usize, bool)>>,
     /// Time, s.
@@ -211,6 +213,7 @@ impl Router {
             a_mid: vec![0.0; net.links.len()],
             pump_on,
             setting: vec![1.0; net.links.len()],
+            lateral: vec![0.0; n],
             adj,
             t: 0.0,
             totals: Continuity {
@@ -363,6 +366,8 @@ impl Router {
         let nl = self.net.links.len();
         self.update_pumps();
         self.apply_rules(lateral);
+        self.lateral.clear();
+        self.lateral.extend_from_slice(lateral);
         let old_q = self.flow.clone();
         let old_v = self.volume.clone();
         let mut y = self.depth.clone();
@@ -603,7 +608,8 @@ impl Router {
                         .iter()
                         .filter(|&&(k, _)| k != l)
                         .map(|&(k, from)| if from { -self.flow[k] } else { self.flow[k] })
-                        .sum();
+                        .sum::<f64>()
+                        + self.lateral.get(link.from).copied().unwrap_or(0.0);
                     return (inflow.max(0.0) * setting, 0.0, 0.0);
                 };
                 let yin = y[link.from];
@@ -1213,5 +1219,42 @@ mod tests {
         assert!(switches > 10, "{switches} switches");
         assert!(lo > 0.4 && lo < 0.55 && hi > 1.95 && hi < 2.1, "{lo}..{hi}");
         assert!(r.totals.error().abs() < 1e-12);
+    }
+    #[test]
+    fn an_ideal_pump_passes_what_its_wet_well_receives() {
+        use crate::hydro::drainage::network::Pump;
+        let free = NodeKind::Outfall {
+            boundary: OutfallBoundary::Free,
+            gated: false,
+        };
+        let net = Network {
+            options: options(),
+            nodes: vec![tank("WW", 0.0, 0.0), node("O", free, 3.0, 0.0, 0.0)],
+            links: vec![Link {
+                id: "P".into(),
+                from: 0,
+                to: 1,
+                from_offset_m: 0.0,
+                to_offset_m: 0.0,
+                kind: LinkKind::Pump(Pump {
+                    curve: None,
+                    init_on: true,
+                    startup_depth_m: 0.0,
+                    shutoff_depth_m: 0.0,
+                }),
+                line: 0,
+            }],
+            ..Default::default()
+        };
+        let mut r = Router::new(&net);
+        for _ in 0..100 {
+            r.step(5.0, &[0.2, 0.0]);
+        }
+        assert!((r.flow[0] - 0.2).abs() < 1e-12, "{}", r.flow[0]);
+        assert!(
+            r.depth[0] < 1e-9,
+            "the wet well stays empty: {}",
+            r.depth[0]
+        );
     }
 }
