@@ -269,6 +269,18 @@ fn network_run(inp: &std::path::Path, out: &std::path::Path) -> ExitCode {
         net.subcatchments.len(),
         format_clock(net.options.end_s)
     );
+    // A simulation the machine cannot finish is refused rather than left to run for
+    // days: at most 10⁸ routing steps (about 16 years at SWMM's common 5 s step).
+    let steps = net.options.end_s / net.options.routing_step_s.max(0.01);
+    if steps > 1e8 {
+        eprintln!(
+            "error: {}: [OPTIONS] the run from START to END ({}) at ROUTING_STEP {} s is {steps:.2e} routing steps (expected at most 1e8: shorten END_DATE or lengthen ROUTING_STEP)",
+            inp.display(),
+            format_clock(net.options.end_s),
+            net.options.routing_step_s
+        );
+        return ExitCode::from(2);
+    }
     let t0 = std::time::Instant::now();
     let r = netrun::run(&net);
     print!("{}", r.continuity_table());

@@ -65,4 +65,17 @@ fn a_broken_model_exits_2_naming_the_line() {
     let out = floodrill(&["network", "run", "/nonexistent/x.inp"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/x.inp"));
+    // A century at a 5 s step is refused, not left running for days.
+    let dir = tempfile::tempdir().unwrap();
+    let long = dir.path().join("long.inp");
+    let text = std::fs::read_to_string(data("street_p20/street.inp"))
+        .unwrap()
+        .replace(
+            "END_DATE              01/01/2024",
+            "END_DATE              01/01/2124",
+        );
+    std::fs::write(&long, text).unwrap();
+    let out = floodrill(&["network", "run", long.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("routing steps"));
 }
