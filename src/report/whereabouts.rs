@@ -27,7 +27,8 @@ pub struct Whereabout {
     pub since: f64,
     /// Map position, metres.
     pub at: Pt,
-    /// The place or road there ("home" at home).
+    /// The place or road there ("home" at home; for a household on its way, the road
+    /// and where it is going: "工农路 (R326) → S04").
     pub place: String,
     /// Why it waits, stayed in or took refuge.
     pub reason: Reason,
@@ -74,10 +75,23 @@ pub fn whereabouts(s: &Scenario, graph: &RoadGraph, hh: &Households) -> Vec<Wher
                     .map(|k| hh.shelters().id(k as usize).to_string())
                     .unwrap_or_else(|| locate(s, graph, at))
             } else {
-                named
+                let here = named
                     .entry((at.0.to_bits(), at.1.to_bits()))
                     .or_insert_with(|| locate(s, graph, at))
-                    .clone()
+                    .clone();
+                // On the way: where to, so a household still moving at the end says so.
+                match hh.target(id) {
+                    Some(k) if state == HouseholdState::Moving => {
+                        let sh = hh.shelters();
+                        let to = if sh.kind(k as usize) == crate::agents::DestKind::Exit {
+                            "离开辖区 out of the district".to_string()
+                        } else {
+                            sh.id(k as usize).to_string()
+                        };
+                        format!("{here} → {to}")
+                    }
+                    _ => here,
+                }
             };
             Whereabout {
                 hh: id,
