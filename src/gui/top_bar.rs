@@ -53,7 +53,7 @@ fn status_label(ui: &mut egui::Ui, status: &SimStatus) {
         shown = true;
     }
     if let Some([safe, inside, moving, waiting, trapped]) = status.households {
-        let trapped_text = RichText::new(format!("困 {trapped}")).monospace();
+        let trapped_text = RichText::new(format!("困 trapped {trapped}")).monospace();
         let trapped_text = if trapped > 0 {
             trapped_text.color(Color32::from_rgb(230, 80, 70))
         } else {
@@ -61,7 +61,7 @@ fn status_label(ui: &mut egui::Ui, status: &SimStatus) {
         };
         ui.label(
             RichText::new(format!(
-                "户 安置 {safe} 避险 {inside} 转移 {moving} 等待 {waiting}"
+                "户 households: 安置 safe {safe} · 避险 inside {inside} · 转移 moving {moving} · 等待 waiting {waiting}"
             ))
             .monospace(),
         )
