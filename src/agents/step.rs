@@ -382,6 +382,21 @@ struct Chooser {
     self_arranged: bool,
 }
 
+impl Chooser {
+    /// Household `i` (its mode, zone, persons and plans) choosing from `node`.
+    fn of(a: &Attrs, i: usize, node: NodeId, exclude: u32, prefer_assigned: bool) -> Self {
+        Self {
+            mode: a.mode[i],
+            node,
+            zone: a.zone[i],
+            persons: u32::from(a.persons[i]),
+            exclude,
+            prefer_assigned,
+            self_arranged: a.self_arranged[i],
+        }
+    }
+}
+
 /// Choose a destination from `node`, in this order: the nearest exit for a
 /// self-arranged household; the zone's assigned shelter if `prefer_assigned` and it is
 /// open and reachable; the open public shelter with room for `persons` nearest by
@@ -513,15 +528,7 @@ impl Ctx<'_> {
                 self.shelters,
                 self.trees[mode.index()],
                 self.env.costs,
-                Chooser {
-                    mode,
-                    node: NodeId(home),
-                    zone: a.zone[i],
-                    persons,
-                    exclude: NONE,
-                    prefer_assigned: true,
-                    self_arranged: a.self_arranged[i],
-                },
+                Chooser::of(a, i, NodeId(home), NONE, true),
             );
             match target {
                 Some(j) => {
@@ -564,15 +571,7 @@ impl Ctx<'_> {
                     self.shelters,
                     self.trees[mode.index()],
                     self.env.costs,
-                    Chooser {
-                        mode,
-                        node: NodeId(n),
-                        zone: a.zone[i],
-                        persons,
-                        exclude: NONE,
-                        prefer_assigned: false,
-                        self_arranged: a.self_arranged[i],
-                    },
+                    Chooser::of(a, i, NodeId(n), NONE, false),
                 )
             };
             match found {
@@ -795,15 +794,7 @@ impl Households {
                 &self.shelters,
                 trees,
                 costs,
-                Chooser {
-                    mode,
-                    node: n,
-                    zone: self.attrs.zone[i],
-                    persons,
-                    exclude: tg,
-                    prefer_assigned: false,
-                    self_arranged: self.attrs.self_arranged[i],
-                },
+                Chooser::of(&self.attrs, i, n, tg, false),
             )?;
             events.push(AgentEvent::Rerouted {
                 hh,
@@ -1142,15 +1133,7 @@ impl Households {
                     &self.shelters,
                     env.trees(mode),
                     env.costs,
-                    Chooser {
-                        mode,
-                        node: NodeId(self.dynm.node[i]),
-                        zone: self.attrs.zone[i],
-                        persons,
-                        exclude: k,
-                        prefer_assigned: false,
-                        self_arranged: self.attrs.self_arranged[i],
-                    },
+                    Chooser::of(&self.attrs, i, NodeId(self.dynm.node[i]), k, false),
                 );
                 match next {
                     Some(j) => {
