@@ -1034,6 +1034,31 @@ mod tests {
         }
     }
 
+    fn free_outfall() -> NodeKind {
+        NodeKind::Outfall {
+            boundary: OutfallBoundary::Free,
+            gated: false,
+        }
+    }
+
+    /// Pump "P" from node 0 to node 1, no on/off depths.
+    fn pump_link(curve: Option<usize>, init_on: bool) -> Link {
+        Link {
+            id: "P".into(),
+            from: 0,
+            to: 1,
+            from_offset_m: 0.0,
+            to_offset_m: 0.0,
+            kind: LinkKind::Pump(crate::hydro::drainage::network::Pump {
+                curve,
+                init_on,
+                startup_depth_m: 0.0,
+                shutoff_depth_m: 0.0,
+            }),
+            line: 0,
+        }
+    }
+
     fn options() -> Options {
         Options {
             routing_step_s: 5.0,
@@ -1083,10 +1108,7 @@ mod tests {
     #[test]
     fn a_steady_inflow_leaves_by_the_outfall_at_the_same_rate() {
         // 0.1 m³/s into the head of two 100 m pipes at 0.5 % to a free outfall.
-        let free = NodeKind::Outfall {
-            boundary: OutfallBoundary::Free,
-            gated: false,
-        };
+        let free = free_outfall();
         let net = Network {
             options: options(),
             nodes: vec![
@@ -1117,10 +1139,7 @@ mod tests {
 
     #[test]
     fn more_than_the_pipe_carries_floods_the_manhole_and_the_books_still_close() {
-        let free = NodeKind::Outfall {
-            boundary: OutfallBoundary::Free,
-            gated: false,
-        };
+        let free = free_outfall();
         let net = Network {
             options: options(),
             nodes: vec![
@@ -1150,11 +1169,8 @@ mod tests {
     }
     #[test]
     fn control_rules_cycle_a_pump_between_their_levels() {
-        use crate::hydro::drainage::network::{Condition, Curve, Pump, Rule};
-        let free = NodeKind::Outfall {
-            boundary: OutfallBoundary::Free,
-            gated: false,
-        };
+        use crate::hydro::drainage::network::{Condition, Curve, Rule};
+        let free = free_outfall();
         let rule = |id: &str, rel: Relation, level: f64, on: f64| Rule {
             id: id.into(),
             conditions: vec![(
@@ -1176,20 +1192,7 @@ mod tests {
         let net = Network {
             options: options(),
             nodes: vec![tank("WW", 0.0, 0.0), node("O", free, 3.0, 0.0, 0.0)],
-            links: vec![Link {
-                id: "P".into(),
-                from: 0,
-                to: 1,
-                from_offset_m: 0.0,
-                to_offset_m: 0.0,
-                kind: LinkKind::Pump(Pump {
-                    curve: Some(0),
-                    init_on: false,
-                    startup_depth_m: 0.0,
-                    shutoff_depth_m: 0.0,
-                }),
-                line: 0,
-            }],
+            links: vec![pump_link(Some(0), false)],
             curves: vec![Curve {
                 id: "C".into(),
                 kind: CurveKind::Pump2,
@@ -1222,28 +1225,11 @@ mod tests {
     }
     #[test]
     fn an_ideal_pump_passes_what_its_wet_well_receives() {
-        use crate::hydro::drainage::network::Pump;
-        let free = NodeKind::Outfall {
-            boundary: OutfallBoundary::Free,
-            gated: false,
-        };
+        let free = free_outfall();
         let net = Network {
             options: options(),
             nodes: vec![tank("WW", 0.0, 0.0), node("O", free, 3.0, 0.0, 0.0)],
-            links: vec![Link {
-                id: "P".into(),
-                from: 0,
-                to: 1,
-                from_offset_m: 0.0,
-                to_offset_m: 0.0,
-                kind: LinkKind::Pump(Pump {
-                    curve: None,
-                    init_on: true,
-                    startup_depth_m: 0.0,
-                    shutoff_depth_m: 0.0,
-                }),
-                line: 0,
-            }],
+            links: vec![pump_link(None, true)],
             ..Default::default()
         };
         let mut r = Router::new(&net);
