@@ -215,6 +215,24 @@ enum BenchWhat {
         #[arg(long)]
         advection: bool,
     },
+    /// The drainage network's cost: the surface benchmark's grid alone, then coupled
+    /// to a street sewer network (a manhole every 40 m on every street, each an inlet;
+    /// about 9,000 links on 1024²). Prints both times per repeat and, last, the median
+    /// `network_overhead: X` (coupled time ÷ surface time − 1).
+    Drainage {
+        /// Cells per side.
+        #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(64..=8192))]
+        size: u32,
+        /// Kernel threads (default: all cores; at most 256).
+        #[arg(long, value_parser = threads_arg)]
+        threads: Option<u16>,
+        /// Simulated seconds per repeat (after a warm-up).
+        #[arg(long, default_value_t = 60.0)]
+        sim_seconds: f64,
+        /// Repeats; the median is reported.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+        repeat: u32,
+    },
     /// The household step on a synthetic flooded street grid (most households moving).
     /// Prints each repeat and, last, the median `household_updates_per_s: X`.
     Agents {
@@ -737,6 +755,15 @@ fn main() -> ExitCode {
         ),
         Command::Bench {
             what:
+                BenchWhat::Drainage {
+                    size,
+                    threads,
+                    sim_seconds,
+                    repeat,
+                },
+        } => bench_drainage(size as usize, threads, sim_seconds, repeat),
+        Command::Bench {
+            what:
                 BenchWhat::Agents {
                     households,
                     threads,
@@ -960,6 +987,58 @@ fn bench_surface(
     rates.sort_by(f64::total_cmp);
     let median = rates[rates.len() / 2];
     println!("cell_updates_per_s: {median:.0}");
+    ExitCode::SUCCESS
+}
+
+fn bench_drainage(size: usize, threads: Option<u16>, sim_seconds: f64, repeat: u32) -> ExitCode {
+    if !(sim_seconds > 0.0 && sim_seconds.is_finite()) {
+        eprintln!("error: --sim-seconds: expected a number > 0, found {sim_seconds}");
+        return ExitCode::from(2);
+    }
+    let threads = threads.map(usize::from).unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    println!(
+        "drainage bench: {size}×{size} cells, {threads} thread(s), {sim_seconds} s simulated × {repeat}"
+    );
+    let mut ratios = Vec::new();
+    let (mut surf, mut coup) = (Vec::new(), Vec::new());
+    for k in 0..repeat {
+        let r = floodrill::hydro::bench::drainage_bench(size, threads, sim_seconds);
+        if k == 0 {
+            println!(
+                "network: {} nodes, {} links, {} inlets",
+                r.nodes, r.links, r.inlets
+            );
+        }
+        let ratio = r.coupled_wall_s / r.surface.wall_s.max(1e-12) - 1.0;
+        println!(
+            "run {}: surface alone {:.3} s ({} sub-steps); coupled {:.3} s ({} sub-steps, {} network steps of {:.1} iterations, {:.0} m³ into the pipes); network adds {:+.1} %",
+            k + 1,
+            r.surface.wall_s,
+            r.surface.substeps,
+            r.coupled_wall_s,
+            r.coupled_substeps,
+            r.network_steps,
+            r.network_trials as f64 / r.network_steps.max(1) as f64,
+            r.captured_m3,
+            100.0 * ratio
+        );
+        ratios.push(ratio);
+        surf.push(r.surface.wall_s);
+        coup.push(r.coupled_wall_s);
+    }
+    for v in [&mut ratios, &mut surf, &mut coup] {
+        v.sort_by(f64::total_cmp);
+    }
+    let mid = ratios.len() / 2;
+    println!(
+        "median: surface alone {:.3} s, coupled {:.3} s",
+        surf[mid], coup[mid]
+    );
+    println!("network_overhead: {:.4}", ratios[mid]);
     ExitCode::SUCCESS
 }
 

@@ -141,6 +141,10 @@ fn write_water_outputs(
     };
     figures.insert("balance_error_of_rain".into(), json!(rel_rain));
     figures.insert("max_depth_m".into(), json!(max_depth));
+    if let Some(dd) = model.drainage() {
+        crate::report::network::write_network(dir, dd)?;
+        crate::report::network::network_figures(dd, &mut figures);
+    }
     Ok(figures)
 }
 

@@ -10,11 +10,12 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 const SIZE: usize = 160;
-const FILES: [&str; 7] = [
+const FILES: [&str; 8] = [
     "README.md",
     "buildings.geojson",
     "dem.asc",
     "landuse.asc",
+    "network.inp",
     "places.geojson",
     "roads.geojson",
     "zones.geojson",
@@ -389,10 +390,16 @@ fn geojson_files_have_the_documented_properties() {
                 assert!(p["capacity"].as_u64().is_some_and(|c| c > 0))
             }
             "pump_station" => {
+                // River stations 5,000–20,000 m³/h; underpass stations (下立交泵站)
+                // two 0.5 m³/s pumps.
+                let underpass = p["name"].as_str().is_some_and(|n| n.contains("下立交"));
+                let range = if underpass { 3600..=3600 } else { 5000..=20000 };
                 assert!(
                     p["capacity_m3_h"]
                         .as_u64()
-                        .is_some_and(|c| (5000..=20000).contains(&c))
+                        .is_some_and(|c| range.contains(&c)),
+                    "{id}: capacity {}",
+                    p["capacity_m3_h"]
                 );
                 assert!(p["outfall_x"].is_number() && p["outfall_y"].is_number());
             }
@@ -496,10 +503,13 @@ fn places_lie_inside_the_dem_on_dry_cells_beside_roads() {
             let (orow, ocol) = lu
                 .cell_of(ox, oy)
                 .unwrap_or_else(|| panic!("{id}: outfall outside the DEM"));
+            // A river station lifts into the river; an underpass station into the
+            // street sewer north of the rail line (its outfall point is on the road).
+            let underpass = p["name"].as_str().is_some_and(|n| n.contains("下立交"));
             assert_eq!(
                 lu.at(orow, ocol),
-                WATER,
-                "{id}: outfall is not in the river"
+                if underpass { ROAD } else { WATER },
+                "{id}: outfall is not in the river (or, for an underpass station, on the street)"
             );
         }
     }
@@ -617,4 +627,69 @@ fn help_works_and_bad_arguments_exit_with_code_2() {
         std::fs::read_dir(dir.path()).expect("dir").next().is_none(),
         "nothing written on error"
     );
+}
+
+#[test]
+fn the_sewer_network_reads_routes_and_serves_every_pump_station() {
+    use floodrill::hydro::drainage::{LinkKind, NodeKind, read_inp};
+    let (dir, d) = generated(7);
+    let net = read_inp(&dir.path().join("network.inp")).expect("network.inp reads");
+    let junctions = net
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.kind, NodeKind::Junction))
+        .count();
+    assert!(junctions >= 30, "only {junctions} manholes");
+    assert!(net.links.len() >= junctions, "{} links", net.links.len());
+    // Every node is on the DEM (outfalls in the river included).
+    let (ncols, nrows, xll, yll, cell) = (d.dem.n, d.dem.n, d.dem.xll, d.dem.yll, d.dem.cell);
+    for n in &net.nodes {
+        let (x, y) =
+            n.xy.unwrap_or_else(|| panic!("{} has no coordinates", n.id));
+        assert!(
+            x > xll && x < xll + ncols as f64 * cell && y > yll && y < yll + nrows as f64 * cell,
+            "{} at ({x}, {y}) is off the DEM",
+            n.id
+        );
+    }
+    // Each pump station has a wet well and two pumps named after it.
+    let stations: Vec<String> = features(&d.places)
+        .iter()
+        .filter(|p| p["properties"]["kind"] == "pump_station")
+        .map(|p| p["properties"]["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!stations.is_empty(), "no pump station");
+    for st in &stations {
+        let ww = net
+            .nodes
+            .iter()
+            .position(|n| n.id == format!("{st}_WW"))
+            .unwrap_or_else(|| panic!("{st}: no wet well"));
+        assert!(matches!(net.nodes[ww].kind, NodeKind::Storage { .. }));
+        let pumps: Vec<_> = net
+            .links
+            .iter()
+            .filter(|l| matches!(l.kind, LinkKind::Pump(_)) && l.from == ww)
+            .map(|l| l.id.clone())
+            .collect();
+        assert_eq!(pumps, [format!("{st}_P1"), format!("{st}_P2")], "{st}");
+    }
+    // Pipes fall at least 0.1 % towards their outlet, and the network routes a
+    // steady inflow with its continuity closed.
+    for l in &net.links {
+        if let LinkKind::Conduit(c) = &l.kind {
+            let (a, b) = (&net.nodes[l.from], &net.nodes[l.to]);
+            if matches!(b.kind, NodeKind::Junction) {
+                let fall = a.invert_m - b.invert_m;
+                assert!(
+                    fall >= 0.00099 * c.length_m - 0.011,
+                    "{}: {} → {} falls {fall:.3} m over {:.0} m",
+                    l.id,
+                    a.id,
+                    b.id,
+                    c.length_m
+                );
+            }
+        }
+    }
 }

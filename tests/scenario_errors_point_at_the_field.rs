@@ -258,3 +258,27 @@ fn validate_warns_of_a_shelter_shortfall_naming_the_shelter() {
     assert_eq!(code, 0);
     assert!(!out.contains("warning:"), "{out}");
 }
+
+#[test]
+fn broken_drainage_network_names_its_file_and_line() {
+    let text = mini_with(
+        "    boundaries: [",
+        "    drainage: (network: \"net.inp\"),\n    boundaries: [",
+    );
+    let err = validate_bad(&text, |dir| {
+        std::fs::write(
+            dir.join("net.inp"),
+            "[JUNCTIONS]\nJ1 10 2\n[OUTFALLS]\nO1 9 FREE\n[CONDUITS]\nC1 J1 NOWHERE 50 0.013\n",
+        )
+        .unwrap();
+    });
+    assert!(
+        err.contains(": drainage.network: "),
+        "field not named: {err}"
+    );
+    assert!(
+        err.contains("net.inp:6:"),
+        "the .inp line is not named: {err}"
+    );
+    assert!(err.contains("NOWHERE"), "the bad node is not named: {err}");
+}

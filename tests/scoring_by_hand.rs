@@ -169,6 +169,7 @@ fn response_in_place_and_overall() {
         max_depth: max,
         after_rain: after,
         drainage_mm_h: 20.0,
+        station: None,
     };
     let f = Facts {
         rain_stopped: Some(3600.0),

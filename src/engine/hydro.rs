@@ -13,7 +13,7 @@ use super::{DepthFrames, ScenarioRes, SimHealth, StateError, register_digest};
 use crate::exercise::{SimClock, SimSet, SimTick};
 use crate::hydro::HydroModel;
 use crate::scenario::schema as s;
-use crate::setup::hydro::{build_model, rain_source, station_cells};
+use crate::setup::hydro::{build_model, rain_source, station_cells, station_pumps};
 
 /// The hydraulic model of the run.
 #[derive(Resource)]
@@ -45,6 +45,9 @@ pub struct StationFailure {
     pub station: String,
     /// Cells whose drainage it serves (row-major indices).
     pub cells: Vec<usize>,
+    /// Network pumps it runs (link indices).
+    #[serde(default)]
+    pub pumps: Vec<usize>,
     /// Restored at, s (∞: not in this drill).
     pub until: f64,
 }
@@ -201,8 +204,19 @@ pub fn apply_water_injects(
             },
             s::InjectEvent::PumpFailure { unit, duration } => {
                 let Some(place) = s.place(unit) else { continue };
-                let cells = station_cells(s, place);
+                let pumps = station_pumps(s, place);
+                // With a pipe network the station is its pumps; the per-class drainage
+                // of its zone stops only where the network does not replace it.
+                let cells = match &s.file.drainage {
+                    Some(d) if !d.class_drainage => Vec::new(),
+                    _ => station_cells(s, place),
+                };
                 water.0.set_drainage_off(&cells, true);
+                if let Some(dd) = water.0.drainage_mut() {
+                    for &l in &pumps {
+                        dd.router.set_failed(l, true);
+                    }
+                }
                 let until = duration.map_or(f64::INFINITY, |x| clock.t + x.secs());
                 status.0.insert(unit.clone(), 0.0);
                 log.0.push(
@@ -210,6 +224,7 @@ pub fn apply_water_injects(
                     Origin::Sim,
                     SimEvent::PumpStationFailed {
                         cells: cells.len(),
+                        pumps: pumps.len(),
                         inject: d.id.clone(),
                         station: unit.clone(),
                         until_s: until.is_finite().then_some(until),
@@ -219,6 +234,7 @@ pub fn apply_water_injects(
                 stations.0.push(StationFailure {
                     station: unit.clone(),
                     cells,
+                    pumps,
                     until,
                 });
             }
@@ -237,6 +253,11 @@ pub fn apply_water_injects(
         if t >= stations.0[k].until - 1e-9 {
             let f = stations.0.remove(k);
             water.0.set_drainage_off(&f.cells, false);
+            if let Some(dd) = water.0.drainage_mut() {
+                for &l in &f.pumps {
+                    dd.router.set_failed(l, false);
+                }
+            }
             status.0.insert(f.station.clone(), 2.0);
             log.0.push(
                 t,

@@ -31,7 +31,7 @@ pub struct RubricRes(pub Rubric);
 
 /// A hotspot: place id, name, grid cell.
 /// A hotspot: id, name, cell, the drainage rate of its land class (mm/h).
-type HotspotCell = (String, String, Option<(usize, usize)>, f64);
+type HotspotCell = (String, String, Option<(usize, usize)>, f64, Option<String>);
 
 /// A failure under way: its facts, the failed robot's site, the failed station's cells
 /// (sorted).
@@ -64,7 +64,7 @@ pub struct ScoreSetup {
     edge_zone: Vec<Option<u32>>,
     /// Zones with residents.
     occupied: Vec<bool>,
-    /// Hotspots: id, name, cell, drainage rate.
+    /// Hotspots: id, name, cell, drainage rate, the pump station lifting its water.
     hotspot_cells: Vec<HotspotCell>,
     /// Grid cell of each household's home (its road node), if inside the grid.
     home_cell: Vec<Option<u32>>,
@@ -114,14 +114,27 @@ impl Plugin for ScoringPlugin {
         for pl in &s.places {
             if pl.kind == PlaceKind::Hotspot {
                 let cell = spec.cell_at(pl.at.0, pl.at.1);
-                let drainage = cell
-                    .and_then(|(r, c)| {
+                let network_only = s
+                    .file
+                    .drainage
+                    .as_ref()
+                    .is_some_and(|d| s.network.is_some() && !d.class_drainage);
+                let drainage = if network_only {
+                    0.0
+                } else {
+                    cell.and_then(|(r, c)| {
                         let code = s.landuse.data[spec.idx(r, c)];
                         s.file.district.land_classes.iter().find(|k| k.code == code)
                     })
-                    .map_or(0.0, |k| k.drainage_mm_h);
-                su.hotspot_cells
-                    .push((pl.id.clone(), pl.name.clone(), cell, drainage));
+                    .map_or(0.0, |k| k.drainage_mm_h)
+                };
+                su.hotspot_cells.push((
+                    pl.id.clone(),
+                    pl.name.clone(),
+                    cell,
+                    drainage,
+                    hotspot_station(s, pl.at),
+                ));
             }
         }
         tr.hotspots_max = vec![0.0; su.hotspot_cells.len()];
@@ -177,7 +190,7 @@ fn track_score(
         }
         tr.rain_volume = rain;
         let sample = t >= tr.last_sample + 60.0 - 1e-9;
-        for (k, (_, _, cell, _)) in su.hotspot_cells.iter().enumerate() {
+        for (k, (_, _, cell, _, _)) in su.hotspot_cells.iter().enumerate() {
             let Some((r, c)) = *cell else { continue };
             let d = w.0.depth_grid_at(r, c);
             tr.hotspots_max[k] = tr.hotspots_max[k].max(d);
@@ -442,10 +455,11 @@ pub fn facts(world: &World) -> Facts {
         .hotspot_cells
         .iter()
         .enumerate()
-        .map(|(k, (id, name, _, drainage))| HotspotFacts {
+        .map(|(k, (id, name, _, drainage, station))| HotspotFacts {
             id: id.clone(),
             name: name.clone(),
             drainage_mm_h: *drainage,
+            station: station.clone(),
             max_depth: tr.hotspots_max[k],
             after_rain: tr.hotspots_after[k].clone(),
         })
@@ -468,4 +482,23 @@ pub fn facts(world: &World) -> Facts {
 pub fn scorecard(world: &World) -> Scorecard {
     let rubric = &world.resource::<RubricRes>().0;
     score(rubric, &facts(world))
+}
+
+/// The pump station lifting a hotspot's water: the station whose pumps draw from the
+/// wet well nearest the hotspot, within 300 m (none without a pipe network).
+fn hotspot_station(s: &crate::scenario::Scenario, at: crate::world::vector::Pt) -> Option<String> {
+    let net = s.network.as_ref()?;
+    let mut best: Option<(f64, String)> = None;
+    for p in s.places.iter().filter(|p| p.kind == PlaceKind::PumpStation) {
+        for l in crate::setup::hydro::station_pumps(s, p) {
+            let Some((x, y)) = net.nodes[net.links[l].from].xy else {
+                continue;
+            };
+            let d = (x - at.0).hypot(y - at.1);
+            if d <= 300.0 && best.as_ref().is_none_or(|(bd, _)| d < *bd) {
+                best = Some((d, p.id.clone()));
+            }
+        }
+    }
+    best.map(|(_, id)| id)
 }

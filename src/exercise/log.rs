@@ -393,10 +393,13 @@ pub enum SimEvent {
     },
     /// A pump station failed.
     PumpStationFailed {
-        /// Cells it drains.
+        /// Cells whose per-class drainage it stops (0 with a pipe network).
         cells: usize,
         /// The inject.
         inject: String,
+        /// Network pumps it stops (0 without a pipe network).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        pumps: usize,
         /// The station.
         station: String,
         /// Until, s (`None`: for the rest of the drill).
@@ -575,6 +578,10 @@ impl EventLog {
     }
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -626,6 +633,7 @@ mod tests {
             origin: Origin::Plan,
             event: SimEvent::PumpStationFailed {
                 cells: 3,
+                pumps: 0,
                 inject: "I1".into(),
                 station: "PS1".into(),
                 until_s: None,

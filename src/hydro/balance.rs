@@ -28,24 +28,53 @@ pub struct WaterBalance {
     pub boundary_outflow: f64,
     /// Net depth set by hand after the start (e.g. `set_depth` mid-run).
     pub external: f64,
+    /// Water in the drainage network at the start (dual drainage; 0 without one).
+    #[serde(default)]
+    pub network_initial: f64,
+    /// Water in the drainage network now.
+    #[serde(default)]
+    pub network_storage: f64,
+    /// External inflows into the network's nodes (the network file's inflows).
+    #[serde(default)]
+    pub network_inflow: f64,
+    /// Water that left through outfalls not coupled to the surface.
+    #[serde(default)]
+    pub network_outflow: f64,
+    /// Water lost at uncoupled nodes that overflowed.
+    #[serde(default)]
+    pub network_lost: f64,
+    /// Surface water that entered the network (inlets, manholes, river backflow):
+    /// internal, not in the error.
+    #[serde(default)]
+    pub to_network: f64,
+    /// Network water that came back onto the surface (lids lifted, coupled outfalls):
+    /// internal.
+    #[serde(default)]
+    pub from_network: f64,
 }
 
 impl WaterBalance {
     /// Total in minus total out.
     pub fn net_in(&self) -> f64 {
-        (self.rain + self.boundary_inflow + self.external)
-            - (self.infiltration + self.drained + self.pumped + self.boundary_outflow)
+        (self.rain + self.boundary_inflow + self.external + self.network_inflow)
+            - (self.infiltration
+                + self.drained
+                + self.pumped
+                + self.boundary_outflow
+                + self.network_outflow
+                + self.network_lost)
     }
 
-    /// `storage − initial − net_in`, m³.
+    /// `storage − initial − net_in`, m³ (surface and network together).
     pub fn error(&self) -> f64 {
-        (self.storage - self.initial_storage) - self.net_in()
+        (self.storage + self.network_storage - self.initial_storage - self.network_initial)
+            - self.net_in()
     }
 
     /// The error relative to the water that came in (rain + inflow), or to the initial
     /// storage when nothing came in.
     pub fn relative_error(&self) -> f64 {
-        let base = self.rain + self.boundary_inflow;
+        let base = self.rain + self.boundary_inflow + self.network_inflow;
         let base = if base > 0.0 {
             base
         } else {

@@ -66,6 +66,7 @@ use rayon::prelude::*;
 
 use super::balance::WaterBalance;
 use super::boundary::{BFace, Boundary, BoundaryFlow, faces};
+use super::drainage::DualDrainage;
 use super::infiltration::{LossClass, Losses};
 use super::outputs::{MaxOutputs, Probe, ProbeSample};
 use super::rain::RainField;
@@ -320,6 +321,13 @@ pub struct Model<R: Real> {
     watchdog: Watchdog,
     /// Boundary volumes at the end of each `step_until` call.
     flow_samples: Vec<FlowSample>,
+    /// The pipe network coupled to the surface (dual drainage), if any.
+    drainage: Option<Box<DualDrainage>>,
+    /// Surface time not yet exchanged with the network, s (0 between `step_until` calls).
+    net_pending: f64,
+    /// The network's stable step after its last advance, s: the surface sub-steps are
+    /// gathered up to it before the network moves.
+    net_interval: f64,
 }
 
 /// The evolving state of a [`Model`]: what a snapshot saves and a restore puts back
@@ -345,6 +353,9 @@ pub struct ModelState {
     /// saved before they were kept).
     #[serde(default)]
     flow_samples: Vec<FlowSample>,
+    /// The coupled network's state (absent without a network).
+    #[serde(default)]
+    drainage: Option<super::drainage::DualState>,
 }
 
 /// The cumulative volumes through every boundary at one moment (the end of a
@@ -370,6 +381,7 @@ pub struct ModelBuilder<R: Real> {
     probes: Vec<(String, f64, f64)>,
     cfg: HydroConfig,
     start_s: f64,
+    drainage: Option<DualDrainage>,
     _r: std::marker::PhantomData<R>,
 }
 
@@ -423,6 +435,11 @@ impl<R: Real> ModelBuilder<R> {
     /// Model time at the start, s (default 0).
     pub fn start_time(mut self, t: f64) -> Self {
         self.start_s = t;
+        self
+    }
+    /// Couple a pipe network to the surface (dual drainage).
+    pub fn drainage(mut self, d: DualDrainage) -> Self {
+        self.drainage = Some(d);
         self
     }
 
@@ -587,7 +604,25 @@ impl<R: Real> ModelBuilder<R> {
             debug_nan: None,
             watchdog: Watchdog::default(),
             flow_samples: Vec::new(),
+            drainage: None,
+            net_pending: 0.0,
+            net_interval: 0.0,
         };
+        if let Some(d) = self.drainage {
+            if let Some(&c) = d
+                .slot_cells()
+                .collect::<Vec<_>>()
+                .iter()
+                .find(|&&c| c >= ncell)
+            {
+                return err(format!(
+                    "the drainage network is coupled to cell {c}, outside the grid"
+                ));
+            }
+            m.balance.network_initial = d.router.totals.storage;
+            m.balance.network_storage = d.router.totals.storage;
+            m.drainage = Some(Box::new(d));
+        }
         m.set_rain(self.rain)?;
         for b in self.boundaries {
             m.add_boundary(b)?;
@@ -617,6 +652,7 @@ impl<R: Real> Model<R> {
             probes: Vec::new(),
             cfg: HydroConfig::default(),
             start_s: 0.0,
+            drainage: None,
             _r: std::marker::PhantomData,
         }
     }
@@ -930,6 +966,14 @@ impl<R: Real> Model<R> {
         if let Some(l) = &self.losses {
             l.extend_state_bytes(&mut buf);
         }
+        if let Some(d) = &self.drainage {
+            let r = &d.router;
+            for arr in [&r.depth, &r.volume, &r.flow] {
+                for v in arr.iter() {
+                    buf.extend_from_slice(&v.to_le_bytes());
+                }
+            }
+        }
         out.write_all(&buf)
     }
 
@@ -958,6 +1002,7 @@ impl<R: Real> Model<R> {
             probe_samples: self.probes.iter().map(|p| p.samples.clone()).collect(),
             health: self.health.clone(),
             flow_samples: self.flow_samples.clone(),
+            drainage: self.drainage.as_ref().map(|d| d.state()),
         }
     }
 
@@ -1015,6 +1060,11 @@ impl<R: Real> Model<R> {
         if let Some(&(i, _)) = st.bed_edits.iter().find(|(i, _)| *i >= self.h.len()) {
             return Err(bad(format!("edits the bed of cell {i}, outside the grid")));
         }
+        match (&mut self.drainage, &st.drainage) {
+            (Some(d), Some(ds)) => d.restore(ds).map_err(bad)?,
+            (None, None) => {}
+            _ => return Err(bad("does not match the model's drainage network".into())),
+        }
         match (&mut self.losses, &st.losses) {
             (Some(l), Some(ls)) => l.restore_state(ls).map_err(|e| bad(e.to_string()))?,
             (None, None) => {}
@@ -1067,6 +1117,82 @@ impl<R: Real> Model<R> {
         s
     }
 
+    /// Advance the coupled network over a committed surface sub-step of `dt` and put
+    /// what it exchanged onto the surface cells.
+    ///
+    /// The surface sub-steps are gathered until they span the network's own stable step
+    /// (or the call ends, see [`Model::flush_network`]); the network then advances over
+    /// all of them at once against the surface as it is. The exchange is bounded so it
+    /// never overshoots either side's level, so this is as stable as exchanging every
+    /// sub-step, and the network is not stepped more often than it needs.
+    fn exchange_with_network(&mut self, dt: f64) {
+        if self.drainage.is_none() {
+            return;
+        }
+        self.net_pending += dt;
+        if self.net_pending + 1e-9 >= self.net_interval {
+            self.flush_network();
+        }
+    }
+
+    /// Advance the network over the gathered surface time and apply the exchange.
+    fn flush_network(&mut self) {
+        let dt = std::mem::take(&mut self.net_pending);
+        let Some(dd) = self.drainage.as_mut() else {
+            return;
+        };
+        if dt <= 0.0 {
+            return;
+        }
+        let max_dt = dd.network().options.routing_step_s.clamp(0.05, 60.0);
+        let (h, z) = (&self.h, &self.z_map);
+        dd.step(dt, max_dt, self.area, |c| h[c].to_f64(), |c| z[c]);
+        self.net_interval = dd.router.stable_dt(max_dt);
+        if std::env::var_os("FR_DEBUG_NET").is_some() {
+            eprintln!("flush dt {dt:.3} next {:.3}", self.net_interval);
+        }
+        for (k, c) in dd.slot_cells().enumerate() {
+            let v = dd.deltas()[k];
+            if v == 0.0 {
+                continue;
+            }
+            let old = self.h[c].to_f64();
+            let new = (old + v / self.area).max(0.0);
+            self.h[c] = R::from_f64(new);
+            let moved = (self.h[c].to_f64() - old) * self.area;
+            if moved >= 0.0 {
+                self.balance.from_network += moved;
+                if new > self.hmax {
+                    self.hmax = new;
+                }
+            } else {
+                self.balance.to_network -= moved;
+            }
+            // Round-off between what the network booked and what the cell holds.
+            self.balance.external += moved - v;
+        }
+    }
+
+    /// The network's figures in the water balance.
+    fn book_network(&mut self) {
+        let Some(dd) = &self.drainage else { return };
+        let c = dd.router.totals;
+        self.balance.network_storage = c.storage;
+        self.balance.network_inflow = c.inflow;
+        self.balance.network_outflow = c.outflow;
+        self.balance.network_lost = c.flooding_lost;
+    }
+
+    /// The coupled drainage network, if any.
+    pub fn drainage(&self) -> Option<&DualDrainage> {
+        self.drainage.as_deref()
+    }
+
+    /// The coupled drainage network, to set pumps and gates (failures, restores).
+    pub fn drainage_mut(&mut self) -> Option<&mut DualDrainage> {
+        self.drainage.as_deref_mut()
+    }
+
     fn refresh_hmax(&mut self) {
         let m = self
             .h
@@ -1101,6 +1227,11 @@ impl<R: Real> Model<R> {
         }
         if self.hmax_dirty {
             self.refresh_hmax();
+        }
+        // A function of the network's state only, so a restored model steps alike.
+        if let Some(dd) = &self.drainage {
+            let max_dt = dd.network().options.routing_step_s.clamp(0.05, 60.0);
+            self.net_interval = dd.router.stable_dt(max_dt);
         }
         let t_start = self.t;
         let started = std::time::Instant::now();
@@ -1149,6 +1280,8 @@ impl<R: Real> Model<R> {
             }
         }
         self.t = t_end.max(self.t);
+        self.flush_network();
+        self.book_network();
         self.accumulate_outputs();
         let s = self.storage();
         self.balance.storage = s;
@@ -1275,6 +1408,7 @@ impl<R: Real> Model<R> {
             attempts += 1;
             match self.try_step(dt) {
                 Ok(rain_scale) => {
+                    self.exchange_with_network(dt);
                     self.t = if lands { seg_end } else { self.t + dt };
                     stats.substeps += 1;
                     stats.cell_updates += self.spec.len() as u64;

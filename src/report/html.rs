@@ -339,7 +339,73 @@ fn drill(h: &mut String, s: &Scenario, summary: &RunSummary, r: &RunRecord<'_>) 
             .count();
         figs.push(fig("导调 injects", n.to_string()));
     }
+    if let Some(n) = num("network_nodes") {
+        figs.push(fig(
+            "管网超载井 surcharged manholes",
+            format!(
+                "{:.0} of {n:.0}",
+                num("network_surcharged_nodes").unwrap_or(0.0)
+            ),
+        ));
+        figs.push(fig(
+            "冒溢井 flooding manholes",
+            format!(
+                "{:.0} ({:.0} m³ onto the streets)",
+                num("network_flooding_nodes").unwrap_or(0.0),
+                num("network_flooded_m3").unwrap_or(0.0)
+            ),
+        ));
+    }
     let _ = writeln!(h, "<div class=figs>{}</div>", figs.join(""));
+    network_section(h, f);
+}
+
+/// The drainage network's notable manholes (surcharged or flooding), from the summary.
+fn network_section(h: &mut String, f: &serde_json::Map<String, Value>) {
+    let Some(n) = f.get("network_nodes").and_then(Value::as_f64) else {
+        return;
+    };
+    let num = |k: &str| f.get(k).and_then(Value::as_f64).unwrap_or(0.0);
+    let _ = writeln!(
+        h,
+        "<h2>排水管网 Drainage network</h2><p>{n:.0} nodes, {:.0} links; the streets gave the pipes {:.0} m³ and the outfalls took {:.0} m³; {:.0} manholes surcharged (water above the pipe crown), {:.0} put {:.0} m³ back onto the streets; {:.0} pipes ran above their full-bore capacity; network continuity error {:.4} %.</p>",
+        num("network_links"),
+        num("network_captured_m3"),
+        num("network_outflow_m3"),
+        num("network_surcharged_nodes"),
+        num("network_flooding_nodes"),
+        num("network_flooded_m3"),
+        num("network_links_over_capacity"),
+        num("network_continuity_error_pct"),
+    );
+    let Some(rows) = f.get("network_notable_nodes").and_then(Value::as_array) else {
+        return;
+    };
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        h,
+        "<table><tr><th>井 node</th><th>位置 x, y</th><th>超载 surcharged (min)</th><th>冒溢 flooded (m³)</th><th>最高水头 max head (m)</th><th>井口 rim (m)</th></tr>"
+    );
+    for r in rows {
+        let g = |k: &str| r.get(k).and_then(Value::as_f64).unwrap_or(f64::NAN);
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{:.0}, {:.0}</td><td>{:.0}</td><td>{:.1}</td><td>{:.2}</td><td>{:.2}</td></tr>",
+            esc(r.get("id").and_then(Value::as_str).unwrap_or("")),
+            g("x"),
+            g("y"),
+            g("surcharged_min"),
+            g("flooded_m3"),
+            g("max_head_m"),
+            g("rim_m"),
+        );
+    }
+    let _ = writeln!(
+        h,
+        "</table><div class=note>The most affected of them, most flooding first; every node and link is in network/nodes.csv and network/links.csv.</div>"
+    );
 }
 
 /// A criterion's or card's verdict, "not yet" while it has nothing to judge.
@@ -987,11 +1053,25 @@ const HOTSPOT: [u8; 4] = [230, 30, 30, 255];
 const SHELTER: [u8; 4] = [30, 150, 60, 255];
 const DEPOT: [u8; 4] = [20, 20, 20, 255];
 const ASSEMBLY: [u8; 4] = [140, 80, 20, 255];
+const SURCHARGED: [u8; 4] = [255, 150, 0, 255];
+const FLOODING: [u8; 4] = [200, 0, 200, 255];
 
 fn max_depth_map(s: &Scenario, r: &RunRecord<'_>) -> Map {
     let mut c = Canvas::terrain(s, 0.15);
     if let Some(w) = r.water {
         paint_depth(&mut c, &w.0.outputs().max_depth);
+    }
+    let dd = r.water.and_then(|w| w.0.drainage());
+    if let Some(dd) = dd {
+        let net = dd.network();
+        for (i, n) in net.nodes.iter().enumerate() {
+            let Some(p) = n.xy else { continue };
+            if dd.peaks.returned_m3[i] >= crate::report::network::FLOODING_MIN_M3 {
+                c.dot(p, 3.5, FLOODING, None);
+            } else if dd.was_surcharged(i) {
+                c.dot(p, 2.5, SURCHARGED, None);
+            }
+        }
     }
     places(
         &mut c,
@@ -1005,6 +1085,10 @@ fn max_depth_map(s: &Scenario, r: &RunRecord<'_>) -> Map {
         .collect();
     items.push(("积水点 hotspot".into(), HOTSPOT));
     items.push(("安置点 shelter".into(), SHELTER));
+    if dd.is_some() {
+        items.push(("超载井 surcharged manhole".into(), SURCHARGED));
+        items.push(("冒溢井 flooding manhole".into(), FLOODING));
+    }
     (
         "max_depth.png",
         "最大水深与积水点 Maximum depth and hotspots",

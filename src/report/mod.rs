@@ -5,6 +5,7 @@
 pub mod font;
 pub mod html;
 pub mod maps;
+pub mod network;
 pub mod summary;
 pub mod table;
 pub mod terrain;

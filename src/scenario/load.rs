@@ -48,6 +48,8 @@ pub struct Scenario {
     pub roads: Vec<Road>,
     /// Buildings.
     pub buildings: Vec<Building>,
+    /// The drainage network (`drainage.network`), if any.
+    pub network: Option<crate::world::sewer::Network>,
     /// Start of the drill as local date-time.
     pub start: chrono::NaiveDateTime,
     /// The checks it was validated with (used again for live orders and injects).
@@ -683,6 +685,7 @@ impl Validator {
         self.check_injects(&f, &ctx, spec.as_ref());
         self.check_rubric(&f, &ctx);
         self.check_outputs(&f, &ctx, spec.as_ref());
+        let network = self.check_drainage(&f, &layers.0, spec.as_ref());
         // One root cause, then a count of what it made uncheckable.
         for (layer, n) in ctx.skipped.take() {
             let why = ctx.broken.get(layer).cloned().unwrap_or_default();
@@ -708,6 +711,7 @@ impl Validator {
             zones,
             roads,
             buildings,
+            network,
             start: start?,
             checks: self.checks?,
             file: f,
@@ -2419,6 +2423,123 @@ impl Validator {
             "a score",
             "",
         );
+    }
+
+    /// The drainage network: it reads, lies on the DEM, its coefficients are physical
+    /// and its stations name pump-station places and pumps of the file.
+    fn check_drainage(
+        &mut self,
+        f: &ScenarioFile,
+        places: &[Place],
+        spec: Option<&GridSpec>,
+    ) -> Option<crate::world::sewer::Network> {
+        use crate::world::sewer::network::LinkKind;
+        let d = f.drainage.as_ref()?;
+        let c = &d.coupling;
+        self.range(
+            c.weir_coefficient,
+            "drainage.coupling.weir_coefficient",
+            0.01,
+            2.0,
+            "a weir coefficient (laboratory tests give 0.1–0.4)",
+            "",
+        );
+        self.range(
+            c.orifice_coefficient,
+            "drainage.coupling.orifice_coefficient",
+            0.01,
+            3.0,
+            "an orifice coefficient (laboratory tests give 0.35–2.0)",
+            "",
+        );
+        self.range(
+            c.inlet_area_m2,
+            "drainage.coupling.inlet_area_m2",
+            0.001,
+            100.0,
+            "an inlet opening",
+            "m²",
+        );
+        self.range(
+            c.inlet_perimeter_m,
+            "drainage.coupling.inlet_perimeter_m",
+            0.01,
+            100.0,
+            "an inlet crest length",
+            "m",
+        );
+        self.range(
+            c.storage_area_m2,
+            "drainage.coupling.storage_area_m2",
+            0.001,
+            1000.0,
+            "a storage node's intake opening",
+            "m²",
+        );
+        self.range(
+            c.storage_perimeter_m,
+            "drainage.coupling.storage_perimeter_m",
+            0.01,
+            1000.0,
+            "a storage node's intake crest length",
+            "m",
+        );
+        let path = self.base_dir.join(&d.network);
+        let net = match crate::world::sewer::read_inp(&path) {
+            Ok(n) => n,
+            Err(e) => {
+                self.err(
+                    "drainage.network",
+                    format!("the network file cannot be read: {e}"),
+                );
+                return None;
+            }
+        };
+        if let Some(spec) = spec {
+            let on = net
+                .nodes
+                .iter()
+                .filter(|n| n.xy.is_some_and(|(x, y)| spec.cell_at(x, y).is_some()))
+                .count();
+            if on == 0 {
+                let (x0, y0, x1, y1) = spec.extent();
+                self.err(
+                    "drainage.network",
+                    format!(
+                        "{}: none of its {} nodes lies on the DEM (x {x0:.0}–{x1:.0}, y \
+                         {y0:.0}–{y1:.0}); give [COORDINATES] in the district's map coordinates",
+                        path.display(),
+                        net.nodes.len()
+                    ),
+                );
+            }
+        }
+        for (k, st) in d.stations.iter().enumerate() {
+            let field = format!("drainage.stations[{k}]");
+            match places.iter().find(|p| p.id == st.place) {
+                Some(p) if p.kind == PlaceKind::PumpStation => {}
+                Some(p) => self.err(
+                    &format!("{field}.place"),
+                    format!(
+                        "place \"{}\" is a {:?}, expected a pump_station",
+                        p.id, p.kind
+                    ),
+                ),
+                None => self.err(
+                    &format!("{field}.place"),
+                    format!("no place \"{}\" in district.places", st.place),
+                ),
+            }
+            for (j, id) in st.pumps.iter().enumerate() {
+                let ok = net
+                    .link_index(id)
+                    .is_some_and(|l| matches!(net.links[l].kind, LinkKind::Pump(_)));
+                self.require(ok, &format!("{field}.pumps[{j}]"), || {
+                    format!("no pump \"{id}\" in {}", path.display())
+                });
+            }
+        }
+        Some(net)
     }
 
     fn check_outputs(&mut self, f: &ScenarioFile, r: &Refs, spec: Option<&GridSpec>) {

@@ -30,6 +30,10 @@ pub struct ScenarioFile {
     /// Numerical settings of the surface-flow solver.
     #[serde(default)]
     pub hydro: HydroSettings,
+    /// The pipe network under the streets (dual drainage); without it the land
+    /// classes' `drainage_mm_h` stands for the drains.
+    #[serde(default)]
+    pub drainage: Option<Drainage>,
     /// Domain boundaries (closed unless listed).
     #[serde(default)]
     pub boundaries: Vec<Boundary>,
@@ -292,6 +296,38 @@ pub enum RainSource {
 
 fn default_chicago_step() -> Duration {
     Duration(300.0)
+}
+
+/// The drainage network coupled to the surface.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Drainage {
+    /// The network: an EPA SWMM 5 `.inp` file, node coordinates in the district's
+    /// map coordinates (relative to the scenario file). Its subcatchments are not used:
+    /// the rain falls on the 2D surface and enters through the inlets.
+    pub network: String,
+    /// Exchange coefficients and the default opening of an inlet or manhole
+    /// (defaults: weir 0.25, orifice 0.6, 0.28 m², 1.88 m).
+    #[serde(default)]
+    pub coupling: crate::world::sewer::CouplingParams,
+    /// Pump stations: a `pump_station` place and the pumps (link ids) it runs. A pump
+    /// not listed belongs to the nearest pump station within 300 m of its wet well.
+    #[serde(default)]
+    pub stations: Vec<StationPumps>,
+    /// Keep the land classes' `drainage_mm_h` as well as the network (default: the
+    /// network replaces it).
+    #[serde(default)]
+    pub class_drainage: bool,
+}
+
+/// The pumps of one pump station.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StationPumps {
+    /// Place id (kind `pump_station`).
+    pub place: String,
+    /// Pump link ids in the network file.
+    pub pumps: Vec<String>,
 }
 
 /// Surface-flow solver settings.

@@ -130,10 +130,14 @@ pub struct HotspotFacts {
     pub max_depth: f64,
     /// Depth after the rain stopped, sampled: `(t, depth)`.
     pub after_rain: Vec<(f64, f64)>,
-    /// Drainage rate of the hotspot's land class, mm/h (a rate per cell: the district
-    /// has no pipe network yet).
+    /// Drainage rate of the hotspot's land class, mm/h (a rate per cell; 0 where the
+    /// pipe network replaces it).
     #[serde(default)]
     pub drainage_mm_h: f64,
+    /// The pump station whose pumps lift this hotspot's water (a wet well within
+    /// 300 m), when the district has a pipe network.
+    #[serde(default)]
+    pub station: Option<String>,
 }
 
 /// A pump station or robot failure.
@@ -730,6 +734,9 @@ fn response(f: &Facts, below: f64, within: f64) -> Part {
                 "deadline": clock(deadline), "depth_at_deadline_m": depth_at_deadline.map(mm), "pass": pass,
                 "drainage_mm_h": h.drainage_mm_h,
             });
+            if let Some(ps) = &h.station {
+                e["pump_station"] = json!(ps);
+            }
             if !pass {
                 // How long the district's own drainage would need for what is left.
                 let d = depth_at_deadline.unwrap_or(h.max_depth);
@@ -753,10 +760,32 @@ fn response(f: &Facts, below: f64, within: f64) -> Part {
                         " (deepest left: {} ({}) {d:.2} m, which the district's drainage of {} mm/h — a rate per cell, no pipe network is modelled — would take {x:.0} h to remove: only pumping clears it in time)",
                         h.name, h.id, h.drainage_mm_h
                     ),
-                    None => format!(
-                        " (deepest left: {} ({}) {d:.2} m, with no drainage there: only pumping clears it)",
-                        h.name, h.id
-                    ),
+                    None => match &h.station {
+                        Some(ps) => {
+                            let fail = f.failures.iter().find(|x| &x.unit == ps);
+                            let why = match fail {
+                                Some(x) => match x.restored {
+                                    Some(r) => format!(
+                                        "its pump station {ps} failed at {} and was back only at {}",
+                                        clock(x.t),
+                                        clock(r)
+                                    ),
+                                    None => format!(
+                                        "its pump station {ps} failed at {} and was never restored",
+                                        clock(x.t)
+                                    ),
+                                },
+                                None => format!(
+                                    "its pump station {ps} ran but could not empty it in time"
+                                ),
+                            };
+                            format!(" (deepest left: {} ({}) {d:.2} m: {why})", h.name, h.id)
+                        }
+                        None => format!(
+                            " (deepest left: {} ({}) {d:.2} m, with no drainage there: only pumping clears it)",
+                            h.name, h.id
+                        ),
+                    },
                 };
             }
             text.push(t);

@@ -38,6 +38,89 @@ pub fn station_cells(s: &Scenario, place: &crate::world::Place) -> Vec<usize> {
         .collect()
 }
 
+/// The network pumps (link indices) a pump station runs: those listed for it in
+/// `drainage.stations`, else every pump not listed for another station whose wet well
+/// (inlet node) lies within 300 m of it and nearer to it than to any other station.
+pub fn station_pumps(s: &Scenario, place: &crate::world::Place) -> Vec<usize> {
+    use crate::hydro::drainage::network::LinkKind;
+    let (Some(d), Some(net)) = (&s.file.drainage, &s.network) else {
+        return Vec::new();
+    };
+    if let Some(st) = d.stations.iter().find(|st| st.place == place.id) {
+        return st
+            .pumps
+            .iter()
+            .filter_map(|id| net.link_index(id))
+            .collect();
+    }
+    let listed: std::collections::BTreeSet<usize> = d
+        .stations
+        .iter()
+        .flat_map(|st| st.pumps.iter().filter_map(|id| net.link_index(id)))
+        .collect();
+    let stations: Vec<&crate::world::Place> = s
+        .places
+        .iter()
+        .filter(|p| p.kind == crate::world::PlaceKind::PumpStation)
+        .collect();
+    (0..net.links.len())
+        .filter(|l| !listed.contains(l) && matches!(net.links[*l].kind, LinkKind::Pump(_)))
+        .filter(|&l| {
+            let Some((x, y)) = net.nodes[net.links[l].from].xy else {
+                return false;
+            };
+            let dist = |p: &crate::world::Place| (p.at.0 - x).hypot(p.at.1 - y);
+            let nearest = stations
+                .iter()
+                .min_by(|a, b| dist(a).total_cmp(&dist(b)).then(a.id.cmp(&b.id)));
+            nearest.is_some_and(|n| n.id == place.id && dist(n) <= 300.0)
+        })
+        .collect()
+}
+
+/// The scenario's pipe network coupled to its surface: each junction or storage node
+/// on an open cell (else on the lowest open cell next to it) exchanges with that cell;
+/// outfalls on the grid discharge into their cell.
+pub fn dual_drainage(s: &Scenario) -> Option<crate::hydro::drainage::DualDrainage> {
+    let (Some(d), Some(net)) = (&s.file.drainage, &s.network) else {
+        return None;
+    };
+    let spec = s.dem.spec;
+    let classes = &s.file.district.land_classes;
+    let open = |r: usize, c: usize| -> bool {
+        let i = spec.idx(r, c);
+        let code = s.landuse.data[i];
+        !s.outside.data[i] && !classes.iter().any(|k| k.code == code && k.blocked)
+    };
+    let cell_of = |x: f64, y: f64| -> Option<usize> {
+        let (r, c) = spec.cell_at(x, y)?;
+        if open(r, c) {
+            return Some(spec.idx(r, c));
+        }
+        let mut best: Option<(f64, usize)> = None;
+        for dr in -1i64..=1 {
+            for dc in -1i64..=1 {
+                let (rr, cc) = (r as i64 + dr, c as i64 + dc);
+                if rr < 0 || cc < 0 || rr >= spec.nrows as i64 || cc >= spec.ncols as i64 {
+                    continue;
+                }
+                let (rr, cc) = (rr as usize, cc as usize);
+                if open(rr, cc) {
+                    let i = spec.idx(rr, cc);
+                    let z = s.dem.data[i];
+                    if best.is_none_or(|(bz, _)| z < bz) {
+                        best = Some((z, i));
+                    }
+                }
+            }
+        }
+        best.map(|(_, i)| i)
+    };
+    let mut dd = crate::hydro::drainage::DualDrainage::new(net, d.coupling, cell_of, |_| None);
+    dd.sample_every = s.file.outputs.series_interval.secs();
+    Some(dd)
+}
+
 /// Read a series file: CSV (`time,value` with a header) when its first data line has
 /// a comma, else the `value time` layout.
 pub fn read_series_file(path: &Path) -> Result<Series, SetupError> {
@@ -179,7 +262,11 @@ pub fn build_model(scenario: &Scenario) -> Result<HydroModel, SetupError> {
                 }),
             },
             impervious_fraction: c.impervious,
-            drainage_mm_h: c.drainage_mm_h,
+            // A pipe network replaces the per-class drainage (unless asked to keep it).
+            drainage_mm_h: match &f.drainage {
+                Some(d) if !d.class_drainage => 0.0,
+                _ => c.drainage_mm_h,
+            },
         })
         .collect();
     let mut rain = RainField::none();
@@ -249,6 +336,9 @@ pub fn build_model(scenario: &Scenario) -> Result<HydroModel, SetupError> {
                 id: p.id.clone(),
             })?;
         b = b.probe(&p.id, x, y);
+    }
+    if let Some(dd) = dual_drainage(scenario) {
+        b = b.drainage(dd);
     }
     Ok(b.build()?)
 }

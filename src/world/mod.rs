@@ -1,10 +1,11 @@
 //! The static district: rasters (DEM, land use) and vector layers (roads, buildings,
-//! zones, places).
+//! zones, places) and the storm sewer network read from an EPA SWMM `.inp` file.
 
 pub mod asc;
 pub mod grid;
 pub mod roads;
 pub mod routing;
+pub mod sewer;
 pub mod vector;
 
 pub use asc::{AscGrid, RasterError, read_asc, read_asc_header, write_asc};

@@ -6,19 +6,20 @@
 //! rail embankment with underpasses, low streets, a river near the east edge between
 //! levees with pump stations, and farmland beyond. It writes `dem.asc`,
 //! `landuse.asc`, `roads.geojson`, `buildings.geojson`, `zones.geojson`,
-//! `places.geojson` and a `README.md` into `--out`.
+//! `places.geojson`, the storm sewers as `network.inp` (EPA SWMM 5) and a `README.md` into `--out`.
 //!
 //! Determinism: everything random comes from `ChaCha8Rng::seed_from_u64(seed)`, one
 //! stream per purpose (relief, plan, buildings, zones, population, places), so the same
 //! seed always writes byte-identical files. No hash-map iteration affects the output.
 //!
 //! Pipeline: relief → plan → rasters → buildings → zones → population → roads →
-//! places → self-checks → files. A failed self-check is a bug in the generator and
+//! places → self-checks → sewer network → files. A failed self-check is a bug in the generator and
 //! stops before anything is written. Errors are printed and the exit code is 2.
 
 mod buildings;
 mod frame;
 mod names;
+mod network;
 mod output;
 mod places;
 mod plan;
@@ -110,6 +111,8 @@ pub struct Stats {
     pub z_range: (f64, f64),
     /// Land-use codes present, with cell counts.
     pub landuse: Vec<(u8, usize)>,
+    /// The sewer network's counts.
+    pub network: network::NetStats,
 }
 
 fn main() -> ExitCode {
@@ -181,6 +184,14 @@ fn run(args: &Args) -> Result<(), GenError> {
     );
 
     check(&frame, &relief, &rasters, &blds, &road_features, &places)?;
+    let (network_inp, net_stats) = network::make_network(&network::Inputs {
+        frame: &frame,
+        relief: &relief,
+        plan: &plan,
+        rasters: &rasters,
+        roads: &road_features,
+        places: &places,
+    });
 
     let mut counts = [0usize; 256];
     for &c in &rasters.landuse {
@@ -202,6 +213,7 @@ fn run(args: &Args) -> Result<(), GenError> {
             .filter(|&c| counts[c as usize] > 0)
             .map(|c| (c, counts[c as usize]))
             .collect(),
+        network: net_stats.clone(),
     };
     warn_if_unusual(&frame, &stats, &zones, &places);
 
@@ -223,12 +235,13 @@ fn run(args: &Args) -> Result<(), GenError> {
     output::write_file(out, "buildings.geojson", &output::buildings_geojson(&blds))?;
     output::write_file(out, "zones.geojson", &output::zones_geojson(&zones))?;
     output::write_file(out, "places.geojson", &output::places_geojson(&places))?;
+    output::write_file(out, "network.inp", &network_inp)?;
     let command = readme::command(args.seed, args.size, args.cell, out);
     let text = readme::readme(&frame, &relief, &plan, &zones, &places, &stats, &command);
     output::write_file(out, "README.md", &text)?;
 
     println!(
-        "gen-district: wrote {} ({}×{} cells of {} m): {} roads, {} buildings, {} households, {} residents, {} zones, {} places",
+        "gen-district: wrote {} ({}×{} cells of {} m): {} roads, {} buildings, {} households, {} residents, {} zones, {} places, {} manholes, {} pipes",
         out.display(),
         frame.n,
         frame.n,
@@ -238,7 +251,9 @@ fn run(args: &Args) -> Result<(), GenError> {
         stats.households,
         stats.residents,
         zones.len(),
-        places.len()
+        places.len(),
+        net_stats.manholes,
+        net_stats.conduits
     );
     Ok(())
 }
@@ -363,7 +378,7 @@ fn warn_if_unusual(frame: &Frame, stats: &Stats, zones: &[zones::Zone], places: 
     for (kind, lo, hi) in [
         ("shelter", 3, 5),
         ("depot", 2, 3),
-        ("pump_station", 2, 3),
+        ("pump_station", 3, 6),
         ("post", 3, 5),
         ("gauge", 1, 1),
     ] {

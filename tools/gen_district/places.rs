@@ -250,11 +250,14 @@ pub fn make_places(inp: &Inputs, rng: &mut ChaCha8Rng) -> Vec<Place> {
             .map_or(f64::NAN, |(r, c)| rasters.dem[frame.idx(r, c)])
     };
     let mut hotspots: Vec<Place> = Vec::new();
+    // Each underpass's lowest point, its name and where its pumps discharge.
+    let mut underpass_sumps: Vec<([f64; 2], Name, [f64; 2])> = Vec::new();
     for up in &plan.underpasses {
-        let Some(p) = lowest(frame.cells_in_rect(underpass_rect(plan, frame.cell, up.u, up.half)))
-        else {
+        let rect = underpass_rect(plan, frame.cell, up.u, up.half);
+        let Some(p) = lowest(frame.cells_in_rect(rect)) else {
             continue;
         };
+        underpass_sumps.push((p, up.name.clone(), [up.u, rect.v1 + UNDERPASS_DISCHARGE_M]));
         hotspots.push(Place {
             id: format!("H{:02}", hotspots.len() + 1),
             kind: "hotspot",
@@ -449,8 +452,37 @@ pub fn make_places(inp: &Inputs, rng: &mut ChaCha8Rng) -> Vec<Place> {
         });
     }
     out.extend(assembly);
+
+    // Underpass pump stations (下立交泵站): beside each underpass's lowest point, lifting
+    // its sump to the street sewer north of the rail line. Last of all and without the
+    // rng, so every other place keeps its position and id.
+    let n_river = out.iter().filter(|p| p.kind == "pump_station").count();
+    for (k, (sump, name, outfall)) in underpass_sumps.into_iter().enumerate() {
+        let Some(p) = kerb_cell(frame, &rasters.landuse, sump, 40.0, &no_avoid) else {
+            continue;
+        };
+        out.push(Place {
+            id: format!("PS{:02}", n_river + k + 1),
+            kind: "pump_station",
+            name: Name {
+                cn: format!("{}下立交泵站", name.cn),
+                en: format!("{} underpass pump station", name.en),
+            },
+            zone: zone_id(p),
+            p,
+            extra: Extra::Pump {
+                capacity_m3_h: UNDERPASS_PUMPS_M3_H,
+                outfall,
+            },
+        });
+    }
     out
 }
+
+/// An underpass pump station's capacity, m³/h (two pumps of 0.5 m³/s).
+pub const UNDERPASS_PUMPS_M3_H: u32 = 3600;
+/// Its discharge point: on the street, this far north of the underpass's end, m.
+const UNDERPASS_DISCHARGE_M: f64 = 40.0;
 
 /// Assembly points per district.
 const N_ASSEMBLY: usize = 2;

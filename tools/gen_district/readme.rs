@@ -141,7 +141,15 @@ pub fn readme(
          and by kind: `shelter` (in schools) `capacity` (persons); `pump_station` `capacity_m3_h`, `outfall_x`, \
          `outfall_y`; `hotspot` `ground_m` (DEM at the point, the lowest cell of the underpass or low street); \
          `depot`, `post` (staging points near hotspots on higher ground), `gauge` (river level) nothing more. \
-         All places except hotspots and the gauge sit on a dry cell beside a road; hotspots sit on the road.\n"
+         All places except hotspots and the gauge sit on a dry cell beside a road; hotspots sit on the road.\n\
+         - `network.inp` — the storm sewers as an EPA SWMM 5 input file (CMS, dynamic wave; opens in SWMM and \
+         in `floodrill network run`). Manholes `J0001`… on every street except footpaths, at crossings and at \
+         most 75 m apart, rim at the DEM; pipes follow the streets to gravity outfalls `OF01`… through the \
+         western levee (flap-gated, into the river) or, in each underpass, to its wet well; sized for \
+         0.8 × 45 mm/h with 1 m cover and at least 0.1 % fall. Each pump station has a wet well `PSnn_WW` \
+         (storage) and two pumps `PSnn_P1`, `PSnn_P2` (TYPE3 curves, on/off depths): the river stations \
+         lift the swale sump into the river (`PSnn_OUT`), the underpass stations (下立交泵站) lift their \
+         underpass into the street sewer north of the rail line.\n"
     );
 
     let _ = writeln!(s, "## This district\n");
@@ -157,6 +165,17 @@ pub fn readme(
         zones.len(),
         stats.z_range.0,
         stats.z_range.1
+    );
+    let _ = writeln!(
+        s,
+        "Sewer network: {} manholes, {} links ({:.1} km of pipe, largest {:.1} m), {} outfalls, {} wet wells, {} pumps.\n",
+        stats.network.manholes,
+        stats.network.conduits,
+        stats.network.length_km,
+        stats.network.largest_m,
+        stats.network.outfalls,
+        stats.network.wet_wells,
+        stats.network.pumps
     );
     let _ = writeln!(s, "| zone | name | name_en |\n|---|---|---|");
     for z in zones {

@@ -36,7 +36,7 @@ const DRY_M: f64 = 1e-5;
 const TABLE_N: usize = 200;
 
 /// Running totals of the network's water, m³.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Continuity {
     /// Water in the network at the start.
     pub initial_storage: f64,
@@ -50,18 +50,136 @@ pub struct Continuity {
     pub flooding: f64,
     /// Water in the network (ponds included) now.
     pub storage: f64,
+    /// Water the coupled surface gave to the network (inlets, outfall backflow).
+    pub exchange_in: f64,
+    /// Water the network gave to the coupled surface (lids lifted, coupled outfalls).
+    pub exchange_out: f64,
 }
 
 impl Continuity {
     /// Relative continuity error: (in − out − change) ÷ in, as a fraction.
     pub fn error(&self) -> f64 {
-        let inflow = self.initial_storage + self.inflow;
+        let inflow = self.initial_storage + self.inflow + self.exchange_in;
         if inflow <= 0.0 {
             return 0.0;
         }
-        (inflow - self.outflow - self.flooding_lost - self.storage) / inflow
+        (inflow - self.outflow - self.flooding_lost - self.exchange_out - self.storage) / inflow
     }
 }
+
+/// Depth difference below which an exchange flow is linear in it (keeps the flow's
+/// sensitivity finite where the square-root laws have an infinite slope), m.
+const EXCHANGE_LINEAR_M: f64 = 0.005;
+
+/// The exchange of one coupled node with the surface cell above it over one step
+/// (dual drainage): the cell's state is the input, `q` the result.
+///
+/// By the node's head `H`, the surface's water level `h_s` and its bed (the crest of
+/// the opening) `z`, with `d = h_s − z`:
+/// - `H ≤ z`: free inflow, the smaller of the weir `C_w·P·d·√(2g·d)` and the orifice
+///   `C_o·A·√(2g·d)`;
+/// - `z < H < h_s`: submerged, the free flow × `√((h_s − H)/d)` (the submerged weir
+///   `C_w·P·d·√(2g·(h_s − H))`, the orifice `C_o·A·√(2g·(h_s − H))`);
+/// - `H > h_s`: the lid lifts, `−C_o·A·√(2g·(H − h_s))` back onto the surface.
+///
+/// The inflow is never more than the water on the cell (`avail` over the step), and
+/// with a `surface_area` neither direction moves more than brings the surface level to
+/// the node's head within the step (`|h_s − H|·A_s/Δt`): the surface side is explicit,
+/// and this keeps it from overshooting (a jet out of a lifted lid cannot pile the cell
+/// above the head that drives it, nor an inlet draw the cell below the pipe's head).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Exchange {
+    /// Surface water level over the node, m.
+    pub level: f64,
+    /// Surface bed over the node (crest of the opening), m.
+    pub ground: f64,
+    /// Surface water that may enter over the step, m³.
+    pub avail: f64,
+    /// Opening area (orifice), m².
+    pub area: f64,
+    /// Opening perimeter (weir crest length), m.
+    pub perimeter: f64,
+    /// Weir coefficient.
+    pub cw: f64,
+    /// Orifice coefficient.
+    pub co: f64,
+    /// Surface area whose level the exchange moves, m² (0: no limit).
+    pub surface_area: f64,
+    /// Result: flow into the network over the step, m³/s (negative: onto the surface).
+    pub q: f64,
+}
+
+impl Exchange {
+    /// Flow into the network at node head `head` over a step `dt`, and its sensitivity
+    /// `−dq/dH` (≥ 0).
+    pub fn flow(&self, head: f64, dt: f64) -> (f64, f64) {
+        let s2g = (2.0 * G).sqrt();
+        let lin = EXCHANGE_LINEAR_M;
+        // √δ and its slope, linear below `lin`.
+        let root = |delta: f64| -> (f64, f64) {
+            if delta >= lin {
+                let r = delta.sqrt();
+                (r, 0.5 / r)
+            } else {
+                let r = lin.sqrt();
+                (r * delta / lin, r / lin)
+            }
+        };
+        let k_eq = self.surface_area / dt;
+        if head > self.level {
+            let (r, dr) = root(head - self.level);
+            let k = self.co * self.area * s2g;
+            let cap = k_eq * (head - self.level);
+            if self.surface_area > 0.0 && k * r > cap {
+                return (-cap, k_eq);
+            }
+            return (-k * r, k * dr);
+        }
+        let d = self.level - self.ground;
+        if d <= 0.0 {
+            return (0.0, 0.0);
+        }
+        let free = (self.cw * self.perimeter * d * s2g * d.sqrt())
+            .min(self.co * self.area * s2g * d.sqrt());
+        let (q, dq) = if head <= self.ground {
+            (free, 0.0)
+        } else {
+            let (r, dr) = root(self.level - head);
+            let f = free / d.sqrt();
+            (f * r, f * dr)
+        };
+        let (q, dq) = if self.surface_area > 0.0 && head > self.ground {
+            let eq = k_eq * (self.level - head);
+            if q > eq { (eq, k_eq) } else { (q, dq) }
+        } else {
+            (q, dq)
+        };
+        let cap = self.avail.max(0.0) / dt;
+        if q > cap { (cap, 0.0) } else { (q, dq) }
+    }
+}
+
+/// Full-bore Manning capacity of each conduit at its invert slope (at least 0.01 %),
+/// all barrels, m³/s; 0 for other links.
+pub fn full_flows(net: &Network) -> Vec<f64> {
+    net.links
+        .iter()
+        .map(|l| match &l.kind {
+            LinkKind::Conduit(c) => {
+                let z1 = net.nodes[l.from].invert_m + l.from_offset_m;
+                let z2 = net.nodes[l.to].invert_m + l.to_offset_m;
+                let s = ((z1 - z2).abs() / c.length_m.max(0.1)).max(1e-4);
+                let g = c.xsect.geom(c.xsect.full_depth());
+                let n = c.roughness.max(1e-4);
+                c.barrels.max(1) as f64 * g.area * g.radius.powf(2.0 / 3.0) * s.sqrt() / n
+            }
+            _ => 0.0,
+        })
+        .collect()
+}
+
+/// Networks with at least this many links solve their links' momentum in parallel.
+const PARALLEL_LINKS: usize = 512;
 
 /// Storage against depth of one node: `area[k]` and `volume[k]` at depth `k·dy`.
 #[derive(Debug, Clone)]
@@ -131,6 +249,27 @@ impl Table {
     }
 }
 
+/// The evolving state of a [`Router`] (what a snapshot saves).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RouterState {
+    depth: Vec<f64>,
+    volume: Vec<f64>,
+    flow: Vec<f64>,
+    overflow: Vec<f64>,
+    a_mid: Vec<f64>,
+    pump_on: Vec<bool>,
+    setting: Vec<f64>,
+    #[serde(default)]
+    failed: Vec<bool>,
+    outfall_flow: Vec<f64>,
+    captured: Vec<f64>,
+    returned: Vec<f64>,
+    t: f64,
+    totals: Continuity,
+    steps: u64,
+    unconverged: u64,
+}
+
 /// A dynamic-wave router over a network.
 #[derive(Debug, Clone)]
 pub struct Router {
@@ -151,10 +290,22 @@ pub struct Router {
     pump_on: Vec<bool>,
     /// Rule settings per link (1: open / on).
     setting: Vec<f64>,
+    /// Links out of service (a failed pump): no flow whatever the rules say.
+    failed: Vec<bool>,
     /// Lateral inflow of the step under way, m³/s (an ideal pump passes it on).
     lateral: Vec<f64>,
     /// Links joined to each node: (link, this is its `from` end).
     adj: Vec<Vec<(usize, bool)>>,
+    /// Exchange slot of each node coupled to a surface cell (dual drainage).
+    coupled: Vec<Option<usize>>,
+    /// Stage set from outside at a coupled outfall (the river cell's level), m.
+    outfall_stage: Vec<Option<f64>>,
+    /// Flow out of each outfall over the last step, m³/s (negative: backflow).
+    pub outfall_flow: Vec<f64>,
+    /// Water each coupled node took from the surface, m³ (cumulative).
+    pub captured: Vec<f64>,
+    /// Water each coupled node returned to the surface, m³ (cumulative).
+    pub returned: Vec<f64>,
     /// Time, s.
     pub t: f64,
     /// Water accounting.
@@ -163,6 +314,10 @@ pub struct Router {
     pub steps: u64,
     /// Steps that reached `max_trials` without converging.
     pub unconverged: u64,
+    /// Head iterations over all steps (a diagnostic, not saved).
+    pub trials: u64,
+    /// Full-bore capacity per barrel of each conduit (0 for other links), m³/s.
+    q_full: Vec<f64>,
 }
 
 impl Router {
@@ -213,8 +368,14 @@ impl Router {
             a_mid: vec![0.0; net.links.len()],
             pump_on,
             setting: vec![1.0; net.links.len()],
+            failed: vec![false; net.links.len()],
             lateral: vec![0.0; n],
             adj,
+            coupled: vec![None; n],
+            outfall_stage: vec![None; n],
+            outfall_flow: vec![0.0; n],
+            captured: vec![0.0; n],
+            returned: vec![0.0; n],
             t: 0.0,
             totals: Continuity {
                 initial_storage: initial,
@@ -223,6 +384,15 @@ impl Router {
             },
             steps: 0,
             unconverged: 0,
+            trials: 0,
+            q_full: full_flows(net)
+                .into_iter()
+                .zip(&net.links)
+                .map(|(q, l)| match &l.kind {
+                    LinkKind::Conduit(c) => q / c.barrels.max(1) as f64,
+                    _ => 0.0,
+                })
+                .collect(),
             net: net.clone(),
         };
         for l in 0..r.net.links.len() {
@@ -261,9 +431,20 @@ impl Router {
             if a <= 1e-6 {
                 continue;
             }
-            let v = (self.flow[l] / c.barrels.max(1) as f64 / a).abs();
+            // As SWMM: links with little flow (≤ 5 % of full-bore) do not govern the
+            // step, nor closed conduits flowing full (pressurised: no free surface
+            // wave; the head iteration carries them).
+            let q = self.flow[l].abs() / c.barrels.max(1) as f64;
+            if q <= 0.05 * self.q_full[l] {
+                continue;
+            }
+            let afull = c.xsect.full_area();
+            if c.xsect.is_closed() && a >= 0.99 * afull {
+                continue;
+            }
+            let v = q / a;
             let yfull = c.xsect.full_depth();
-            let g = c.xsect.geom((a / c.xsect.full_area().max(1e-12)) * yfull);
+            let g = c.xsect.geom((a / afull.max(1e-12)) * yfull);
             let depth = if g.width > 0.0 { a / g.width } else { yfull };
             let celerity = (G * depth).sqrt();
             dt = dt.min(cr * c.length_m / (v + celerity).max(1e-6));
@@ -360,47 +541,203 @@ impl Router {
         }
     }
 
+    /// Couple nodes to surface cells: node `nodes[k]` exchanges through slot `k` of the
+    /// `ex` argument of [`Router::step_with`]. A coupled junction or storage node keeps
+    /// its water above the rim in a pressure slot of the minimum surface area instead of
+    /// losing it, and its water returns to the surface through the exchange; a coupled
+    /// outfall takes its stage from [`Router::set_outfall_stage`] and its backflow is
+    /// limited to its slot's `avail`.
+    pub fn couple(&mut self, nodes: &[usize]) {
+        let min_area = if self.net.options.min_surfarea_m2 > 0.0 {
+            self.net.options.min_surfarea_m2
+        } else {
+            MIN_SURFAREA_M2
+        };
+        for (k, &i) in nodes.iter().enumerate() {
+            if i >= self.coupled.len() {
+                continue;
+            }
+            self.coupled[i] = Some(k);
+            if let Some(tb) = &mut self.tables[i]
+                && tb.pond <= 0.0
+            {
+                tb.pond = min_area;
+            }
+        }
+    }
+
+    /// Whether node `i` is coupled to the surface.
+    pub fn is_coupled(&self, i: usize) -> bool {
+        self.coupled.get(i).is_some_and(|c| c.is_some())
+    }
+
+    /// The stage at a coupled outfall (None: its own boundary), m.
+    pub fn set_outfall_stage(&mut self, i: usize, stage: Option<f64>) {
+        if let Some(s) = self.outfall_stage.get_mut(i) {
+            *s = stage;
+        }
+    }
+
+    /// The evolving state (what a snapshot saves).
+    pub fn state(&self) -> RouterState {
+        RouterState {
+            depth: self.depth.clone(),
+            volume: self.volume.clone(),
+            flow: self.flow.clone(),
+            overflow: self.overflow.clone(),
+            a_mid: self.a_mid.clone(),
+            pump_on: self.pump_on.clone(),
+            setting: self.setting.clone(),
+            failed: self.failed.clone(),
+            outfall_flow: self.outfall_flow.clone(),
+            captured: self.captured.clone(),
+            returned: self.returned.clone(),
+            t: self.t,
+            totals: self.totals,
+            steps: self.steps,
+            unconverged: self.unconverged,
+        }
+    }
+
+    /// Put a saved state back (the router must route the same network).
+    pub fn restore(&mut self, st: &RouterState) -> Result<(), String> {
+        let n = self.net.nodes.len();
+        let nl = self.net.links.len();
+        let ok = [
+            st.depth.len(),
+            st.volume.len(),
+            st.overflow.len(),
+            st.outfall_flow.len(),
+            st.captured.len(),
+            st.returned.len(),
+        ]
+        .iter()
+        .all(|&k| k == n)
+            && [
+                st.flow.len(),
+                st.a_mid.len(),
+                st.pump_on.len(),
+                st.setting.len(),
+            ]
+            .iter()
+            .all(|&k| k == nl);
+        if !ok {
+            return Err(format!(
+                "the saved drainage state is for another network (this one has {n} nodes and \
+                 {nl} links, the state {} and {})",
+                st.depth.len(),
+                st.flow.len()
+            ));
+        }
+        self.depth.clone_from(&st.depth);
+        self.volume.clone_from(&st.volume);
+        self.flow.clone_from(&st.flow);
+        self.overflow.clone_from(&st.overflow);
+        self.a_mid.clone_from(&st.a_mid);
+        self.pump_on.clone_from(&st.pump_on);
+        self.setting.clone_from(&st.setting);
+        if st.failed.len() == nl {
+            self.failed.clone_from(&st.failed);
+        }
+        self.outfall_flow.clone_from(&st.outfall_flow);
+        self.captured.clone_from(&st.captured);
+        self.returned.clone_from(&st.returned);
+        self.t = st.t;
+        self.totals = st.totals;
+        self.steps = st.steps;
+        self.unconverged = st.unconverged;
+        Ok(())
+    }
+
     /// Advance by `dt` seconds with `lateral[i]` m³/s flowing into node `i`.
     pub fn step(&mut self, dt: f64, lateral: &[f64]) {
+        self.step_with(dt, lateral, &mut []);
+    }
+
+    /// Advance by `dt` seconds with `lateral[i]` m³/s flowing into node `i` and the
+    /// coupled nodes exchanging with the surface through `ex` (by slot, see
+    /// [`Router::couple`]); each slot's `q` is set to the flow it carried.
+    pub fn step_with(&mut self, dt: f64, lateral: &[f64], ex: &mut [Exchange]) {
         let n = self.net.nodes.len();
         let nl = self.net.links.len();
         self.update_pumps();
         self.apply_rules(lateral);
         self.lateral.clear();
         self.lateral.extend_from_slice(lateral);
+        self.lateral.resize(n, 0.0);
         let old_q = self.flow.clone();
         let old_v = self.volume.clone();
         let mut y = self.depth.clone();
         let mut q = old_q.clone();
         let mut dqdh = vec![0.0; nl];
         let mut amid = self.a_mid.clone();
+        let mut solved: Vec<(f64, f64, f64)> = Vec::with_capacity(nl);
+        let mut y_next: Vec<f64> = Vec::with_capacity(n);
         let max_trials = self.net.options.max_trials.max(1);
         let tol = self.net.options.head_tolerance_m.max(1e-6);
         let mut converged = false;
+        let nex = ex.len();
+        let coupled_slots = std::mem::take(&mut self.coupled);
+        let slot = |i: usize| coupled_slots[i].filter(|&k| k < nex);
         for trial in 0..max_trials {
             self.set_outfalls(&mut y, &q);
-            for l in 0..nl {
-                let (qn, d, am) = self.link_flow(l, &y, old_q[l], dt);
+            // Each link's momentum from the heads alone: independent, so a large network
+            // solves them in parallel (same bits on any thread count).
+            if nl >= PARALLEL_LINKS {
+                use rayon::prelude::*;
+                let this = &*self;
+                (0..nl)
+                    .into_par_iter()
+                    .with_min_len(64)
+                    .map(|l| this.link_flow(l, &y, old_q[l], dt))
+                    .collect_into_vec(&mut solved);
+            } else {
+                solved.clear();
+                solved.extend((0..nl).map(|l| self.link_flow(l, &y, old_q[l], dt)));
+            }
+            for (l, &(qn, d, am)) in solved.iter().enumerate() {
                 q[l] = if trial == 0 { qn } else { 0.5 * (qn + q[l]) };
                 dqdh[l] = d;
                 amid[l] = am;
             }
-            let mut change: f64 = 0.0;
-            for i in 0..n {
-                let Some(tb) = &self.tables[i] else { continue };
-                let net_in = lateral.get(i).copied().unwrap_or(0.0) + self.net_flow(i, &q);
+            // Each node's new head from the flows alone (Jacobi): independent too.
+            let node_head = |i: usize| -> f64 {
+                let Some(tb) = &self.tables[i] else {
+                    return y[i];
+                };
+                let mut net_in = self.lateral[i] + self.net_flow(i, &q);
+                let mut sum_d: f64 = self.adj[i].iter().map(|&(l, _)| dqdh[l]).sum();
+                if let Some(k) = slot(i) {
+                    let (qx, dx) = ex[k].flow(self.net.nodes[i].invert_m + y[i], dt);
+                    net_in += qx;
+                    sum_d += dx;
+                }
                 let target = old_v[i] + dt * net_in;
-                let sum_d: f64 = self.adj[i].iter().map(|&(l, _)| dqdh[l]).sum();
                 let v_now = tb.volume_at(y[i]);
-                let ynew = if tb.pond <= 0.0 && target >= tb.full_volume() {
+                if tb.pond <= 0.0 && target >= tb.full_volume() {
                     tb.top()
                 } else {
                     let a = tb.area_at(y[i]) + dt * sum_d;
                     (y[i] + (target - v_now) / a.max(1e-9)).max(0.0)
-                };
-                change = change.max((ynew - y[i]).abs());
-                y[i] = ynew;
+                }
+            };
+            if n >= PARALLEL_LINKS {
+                use rayon::prelude::*;
+                (0..n)
+                    .into_par_iter()
+                    .with_min_len(64)
+                    .map(node_head)
+                    .collect_into_vec(&mut y_next);
+            } else {
+                y_next.clear();
+                y_next.extend((0..n).map(node_head));
             }
+            let change = y
+                .iter()
+                .zip(&y_next)
+                .fold(0.0f64, |m, (a, b)| m.max((b - a).abs()));
+            std::mem::swap(&mut y, &mut y_next);
+            self.trials += 1;
             if change <= tol {
                 converged = true;
                 break;
@@ -411,24 +748,44 @@ impl Router {
             self.unconverged += 1;
         }
         self.set_outfalls(&mut y, &q);
-        // Flows settled: no node gives more than it holds.
+        // The exchange at the settled heads: part of each coupled node's lateral.
+        let mut lat = std::mem::take(&mut self.lateral);
+        for i in 0..n {
+            if let Some(k) = slot(i) {
+                let x = if self.tables[i].is_some() {
+                    ex[k].flow(self.net.nodes[i].invert_m + y[i], dt).0
+                } else {
+                    0.0
+                };
+                ex[k].q = x;
+                lat[i] += x;
+            }
+        }
+        // Flows settled: no node gives more than it holds; a coupled outfall gives
+        // back no more than its cell holds.
         for _ in 0..3 {
             let mut limited = false;
             for (i, &v_old) in old_v.iter().enumerate() {
-                if self.tables[i].is_none() {
-                    continue;
-                }
-                let mut gain = v_old + dt * lateral.get(i).copied().unwrap_or(0.0).max(0.0);
+                let mut gain = match (&self.tables[i], slot(i)) {
+                    (Some(_), _) => v_old + dt * lat[i].max(0.0),
+                    (None, Some(k)) => ex[k].avail.max(0.0),
+                    (None, None) => continue,
+                };
+                let outfall = self.tables[i].is_none();
                 let mut out = 0.0;
                 for &(l, from) in &self.adj[i] {
                     let qi = if from { -q[l] } else { q[l] };
                     if qi >= 0.0 {
-                        gain += dt * qi;
+                        if !outfall {
+                            gain += dt * qi;
+                        }
                     } else {
                         out -= dt * qi;
                     }
                 }
-                gain += dt * lateral.get(i).copied().unwrap_or(0.0).min(0.0);
+                if !outfall {
+                    gain += dt * lat[i].min(0.0);
+                }
                 if out > gain.max(0.0) + 1e-12 {
                     let f = gain.max(0.0) / out;
                     for &(l, from) in &self.adj[i] {
@@ -447,24 +804,48 @@ impl Router {
         // Advance the volumes by exactly dt × net inflow.
         for i in 0..n {
             self.overflow[i] = 0.0;
-            let lat = lateral.get(i).copied().unwrap_or(0.0);
+            let coupled = slot(i);
             match &self.tables[i] {
                 None => {
-                    // Outfall: what the links bring leaves the network.
-                    let inflow = self.net_flow(i, &q) + lat;
-                    self.totals.outflow += dt * inflow;
-                    self.totals.inflow += dt * lat;
+                    // Outfall: what the links bring leaves the network (to the coupled
+                    // cell, or out of the model).
+                    let out = self.net_flow(i, &q);
+                    self.outfall_flow[i] = out;
+                    if let Some(k) = coupled {
+                        ex[k].q = -out;
+                        if out >= 0.0 {
+                            self.totals.exchange_out += dt * out;
+                        } else {
+                            self.totals.exchange_in -= dt * out;
+                        }
+                    } else {
+                        self.totals.outflow += dt * (out + lat[i]);
+                        self.totals.inflow += dt * lat[i];
+                    }
                 }
                 Some(tb) => {
-                    self.totals.inflow += dt * lat;
-                    let mut v = old_v[i] + dt * (lat + self.net_flow(i, &q));
+                    let mut v = old_v[i] + dt * (lat[i] + self.net_flow(i, &q));
+                    if let Some(k) = coupled {
+                        let x = ex[k].q;
+                        self.totals.inflow += dt * (lat[i] - x);
+                        if x >= 0.0 {
+                            self.totals.exchange_in += dt * x;
+                            self.captured[i] += dt * x;
+                        } else {
+                            self.totals.exchange_out -= dt * x;
+                            self.returned[i] -= dt * x;
+                            self.overflow[i] = -x;
+                        }
+                    } else {
+                        self.totals.inflow += dt * lat[i];
+                    }
                     if v < 0.0 {
                         // Round-off of the limiter: kept in the books as lost.
                         self.totals.flooding_lost += v;
                         v = 0.0;
                     }
                     let full = tb.full_volume();
-                    if v > full {
+                    if v > full && coupled.is_none() {
                         let risen = v - old_v[i].max(full);
                         if risen > 0.0 {
                             self.totals.flooding += risen;
@@ -480,6 +861,8 @@ impl Router {
                 }
             }
         }
+        self.lateral = lat;
+        self.coupled = coupled_slots;
         self.depth = y;
         self.flow = q;
         // The mid areas the momentum equation used: its local inertia term compares
@@ -536,6 +919,19 @@ impl Router {
         }
     }
 
+    /// Put a link out of service (a pump that failed: no flow, whatever its controls
+    /// say) or back.
+    pub fn set_failed(&mut self, link: usize, failed: bool) {
+        if let Some(f) = self.failed.get_mut(link) {
+            *f = failed;
+        }
+    }
+
+    /// Whether a link is out of service.
+    pub fn is_failed(&self, link: usize) -> bool {
+        self.failed.get(link).copied().unwrap_or(false)
+    }
+
     /// Outfall depths from the flow that reaches them.
     fn set_outfalls(&self, y: &mut [f64], q: &[f64]) {
         for (i, node) in self.net.nodes.iter().enumerate() {
@@ -578,7 +974,10 @@ impl Router {
                 };
                 d = f64::max(d, z_end + ye);
             }
-            if let Some(s) = stage {
+            if let Some(s) = self.outfall_stage[i] {
+                // A river cell's level: it backs up the outfall once above the free depth.
+                d = d.max(s - node.invert_m);
+            } else if let Some(s) = stage {
                 d = (s - node.invert_m).max(0.0);
             }
             y[i] = d;
@@ -595,6 +994,9 @@ impl Router {
         let h1 = n1.invert_m + y[link.from];
         let h2 = n2.invert_m + y[link.to];
         let setting = self.setting[l];
+        if self.failed[l] {
+            return (0.0, 0.0, 0.0);
+        }
         let (q, d) = match &link.kind {
             LinkKind::Conduit(c) => return self.conduit_flow(l, c, h1, h2, q0, dt),
             LinkKind::Pump(p) => {

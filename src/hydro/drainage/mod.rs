@@ -12,14 +12,18 @@
 //! | `runoff` | [`Runoff`]: subcatchments (nonlinear reservoir, Horton) |
 //! | `netrun` | [`netrun::run`]: the network-only mode and its CSV outputs |
 
+pub mod coupling;
 pub mod dynwave;
-pub mod inp;
 pub mod netrun;
-pub mod network;
 pub mod runoff;
 pub mod xsect;
 
-pub use dynwave::{Continuity, Router};
+pub use crate::world::sewer::{inp, network};
+pub use coupling::{
+    CoupledOutfall, CouplingParams, DualDrainage, DualState, Inlet, NetPeaks, link_capacities,
+    node_crowns,
+};
+pub use dynwave::{Continuity, Exchange, Router};
 pub use inp::{InpError, parse_inp, read_inp};
-pub use network::Network;
+pub use network::{LinkKind, Network, NodeKind};
 pub use runoff::Runoff;

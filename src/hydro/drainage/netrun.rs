@@ -174,83 +174,92 @@ impl NetResult {
     /// Write `node_depth.csv`, `node_flooding.csv`, `link_flow.csv`, `outfall_inflow.csv`,
     /// `pump_flow.csv` and `system.csv` into `dir`.
     pub fn write_csv(&self, net: &Network, dir: &Path) -> std::io::Result<()> {
-        std::fs::create_dir_all(dir)?;
-        let s = &self.series;
-        let nodes: Vec<usize> = (0..net.nodes.len()).collect();
-        let write = |name: &str,
-                     header: Vec<String>,
-                     rows: &dyn Fn(usize) -> Vec<f64>|
-         -> std::io::Result<()> {
-            let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join(name))?);
-            writeln!(f, "time_s,{}", header.join(","))?;
-            for (k, t) in s.t.iter().enumerate() {
-                let vals: Vec<String> = rows(k).iter().map(|v| format!("{v:.6}")).collect();
-                writeln!(f, "{t},{}", vals.join(","))?;
-            }
-            f.flush()
-        };
-        write(
-            "node_depth.csv",
-            nodes
-                .iter()
-                .map(|&i| format!("{}_depth_m", net.nodes[i].id))
-                .collect(),
-            &|k| s.depth[k].clone(),
-        )?;
-        write(
-            "node_flooding.csv",
-            nodes
-                .iter()
-                .map(|&i| format!("{}_flooding_cms", net.nodes[i].id))
-                .collect(),
-            &|k| s.flooding[k].clone(),
-        )?;
-        write(
-            "link_flow.csv",
-            net.links
-                .iter()
-                .map(|l| format!("{}_flow_cms", l.id))
-                .collect(),
-            &|k| s.flow[k].clone(),
-        )?;
-        let outfalls: Vec<usize> = (0..net.nodes.len())
-            .filter(|&i| matches!(net.nodes[i].kind, NodeKind::Outfall { .. }))
-            .collect();
-        write(
-            "outfall_inflow.csv",
+        write_series_csv(net, &self.series, dir)
+    }
+}
+
+/// Write a network's series as `node_depth.csv`, `node_flooding.csv`, `link_flow.csv`,
+/// `outfall_inflow.csv`, `pump_flow.csv` and (when it has rain and runoff) `system.csv`
+/// into `dir`: `time_s` then one column per node or link.
+pub fn write_series_csv(net: &Network, s: &NetSeries, dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let nodes: Vec<usize> = (0..net.nodes.len()).collect();
+    let write = |name: &str,
+                 header: Vec<String>,
+                 rows: &dyn Fn(usize) -> Vec<f64>|
+     -> std::io::Result<()> {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join(name))?);
+        writeln!(f, "time_s,{}", header.join(","))?;
+        for (k, t) in s.t.iter().enumerate() {
+            let vals: Vec<String> = rows(k).iter().map(|v| format!("{v:.6}")).collect();
+            writeln!(f, "{t},{}", vals.join(","))?;
+        }
+        f.flush()
+    };
+    write(
+        "node_depth.csv",
+        nodes
+            .iter()
+            .map(|&i| format!("{}_depth_m", net.nodes[i].id))
+            .collect(),
+        &|k| s.depth[k].clone(),
+    )?;
+    write(
+        "node_flooding.csv",
+        nodes
+            .iter()
+            .map(|&i| format!("{}_flooding_cms", net.nodes[i].id))
+            .collect(),
+        &|k| s.flooding[k].clone(),
+    )?;
+    write(
+        "link_flow.csv",
+        net.links
+            .iter()
+            .map(|l| format!("{}_flow_cms", l.id))
+            .collect(),
+        &|k| s.flow[k].clone(),
+    )?;
+    let outfalls: Vec<usize> = (0..net.nodes.len())
+        .filter(|&i| matches!(net.nodes[i].kind, NodeKind::Outfall { .. }))
+        .collect();
+    write(
+        "outfall_inflow.csv",
+        outfalls
+            .iter()
+            .map(|&i| format!("{}_inflow_cms", net.nodes[i].id))
+            .collect(),
+        &|k| {
             outfalls
                 .iter()
-                .map(|&i| format!("{}_inflow_cms", net.nodes[i].id))
-                .collect(),
-            &|k| {
-                outfalls
-                    .iter()
-                    .map(|&i| outfall_inflow(net, &s.flow[k], i))
-                    .collect()
-            },
-        )?;
-        let pumps: Vec<usize> = (0..net.links.len())
-            .filter(|&l| matches!(net.links[l].kind, LinkKind::Pump(_)))
-            .collect();
-        write(
-            "pump_flow.csv",
-            pumps
-                .iter()
-                .map(|&l| format!("{}_flow_cms", net.links[l].id))
-                .collect(),
-            &|k| pumps.iter().map(|&l| s.flow[k][l]).collect(),
-        )?;
-        write(
-            "system.csv",
-            vec![
-                "rainfall_mm_per_h".into(),
-                "runoff_cms".into(),
-                "flooding_cms".into(),
-            ],
-            &|k| vec![s.rain[k], s.runoff[k], s.flooding[k].iter().sum()],
-        )?;
-        Ok(())
+                .map(|&i| outfall_inflow(net, &s.flow[k], i))
+                .collect()
+        },
+    )?;
+    let pumps: Vec<usize> = (0..net.links.len())
+        .filter(|&l| matches!(net.links[l].kind, LinkKind::Pump(_)))
+        .collect();
+    write(
+        "pump_flow.csv",
+        pumps
+            .iter()
+            .map(|&l| format!("{}_flow_cms", net.links[l].id))
+            .collect(),
+        &|k| pumps.iter().map(|&l| s.flow[k][l]).collect(),
+    )?;
+    if s.rain.len() != s.t.len() || s.runoff.len() != s.t.len() {
+        return Ok(());
     }
+    write(
+        "system.csv",
+        vec![
+            "rainfall_mm_per_h".into(),
+            "runoff_cms".into(),
+            "flooding_cms".into(),
+        ],
+        &|k| vec![s.rain[k], s.runoff[k], s.flooding[k].iter().sum()],
+    )?;
+    Ok(())
 }
 
 /// Flow into outfall node `i` from its links, m³/s.
