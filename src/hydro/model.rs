@@ -323,11 +323,6 @@ pub struct Model<R: Real> {
     flow_samples: Vec<FlowSample>,
     /// The pipe network coupled to the surface (dual drainage), if any.
     drainage: Option<Box<DualDrainage>>,
-    /// Surface time not yet exchanged with the network, s (0 between `step_until` calls).
-    net_pending: f64,
-    /// The network's stable step after its last advance, s: the surface sub-steps are
-    /// gathered up to it before the network moves.
-    net_interval: f64,
 }
 
 /// The evolving state of a [`Model`]: what a snapshot saves and a restore puts back
@@ -605,8 +600,6 @@ impl<R: Real> ModelBuilder<R> {
             watchdog: Watchdog::default(),
             flow_samples: Vec::new(),
             drainage: None,
-            net_pending: 0.0,
-            net_interval: 0.0,
         };
         if let Some(d) = self.drainage {
             if let Some(&c) = d
@@ -1120,37 +1113,16 @@ impl<R: Real> Model<R> {
     /// Advance the coupled network over a committed surface sub-step of `dt` and put
     /// what it exchanged onto the surface cells.
     ///
-    /// The surface sub-steps are gathered until they span the network's own stable step
-    /// (or the call ends, see [`Model::flush_network`]); the network then advances over
-    /// all of them at once against the surface as it is. The exchange is bounded so it
-    /// never overshoots either side's level, so this is as stable as exchanging every
-    /// sub-step, and the network is not stepped more often than it needs.
+    /// Every committed surface sub-step: gathering several and exchanging once (tried)
+    /// left the surface and the pipes out of step long enough for the river and the
+    /// underpasses to ring, and half the network steps did not converge.
     fn exchange_with_network(&mut self, dt: f64) {
-        if self.drainage.is_none() {
-            return;
-        }
-        self.net_pending += dt;
-        if self.net_pending + 1e-9 >= self.net_interval {
-            self.flush_network();
-        }
-    }
-
-    /// Advance the network over the gathered surface time and apply the exchange.
-    fn flush_network(&mut self) {
-        let dt = std::mem::take(&mut self.net_pending);
         let Some(dd) = self.drainage.as_mut() else {
             return;
         };
-        if dt <= 0.0 {
-            return;
-        }
         let max_dt = dd.network().options.routing_step_s.clamp(0.05, 60.0);
         let (h, z) = (&self.h, &self.z_map);
         dd.step(dt, max_dt, self.area, |c| h[c].to_f64(), |c| z[c]);
-        self.net_interval = dd.router.stable_dt(max_dt);
-        if std::env::var_os("FR_DEBUG_NET").is_some() {
-            eprintln!("flush dt {dt:.3} next {:.3}", self.net_interval);
-        }
         for (k, c) in dd.slot_cells().enumerate() {
             let v = dd.deltas()[k];
             if v == 0.0 {
@@ -1228,11 +1200,6 @@ impl<R: Real> Model<R> {
         if self.hmax_dirty {
             self.refresh_hmax();
         }
-        // A function of the network's state only, so a restored model steps alike.
-        if let Some(dd) = &self.drainage {
-            let max_dt = dd.network().options.routing_step_s.clamp(0.05, 60.0);
-            self.net_interval = dd.router.stable_dt(max_dt);
-        }
         let t_start = self.t;
         let started = std::time::Instant::now();
         let budget = self
@@ -1280,7 +1247,6 @@ impl<R: Real> Model<R> {
             }
         }
         self.t = t_end.max(self.t);
-        self.flush_network();
         self.book_network();
         self.accumulate_outputs();
         let s = self.storage();

@@ -316,8 +316,6 @@ pub struct Router {
     pub unconverged: u64,
     /// Head iterations over all steps (a diagnostic, not saved).
     pub trials: u64,
-    /// Full-bore capacity per barrel of each conduit (0 for other links), m³/s.
-    q_full: Vec<f64>,
 }
 
 impl Router {
@@ -385,14 +383,6 @@ impl Router {
             steps: 0,
             unconverged: 0,
             trials: 0,
-            q_full: full_flows(net)
-                .into_iter()
-                .zip(&net.links)
-                .map(|(q, l)| match &l.kind {
-                    LinkKind::Conduit(c) => q / c.barrels.max(1) as f64,
-                    _ => 0.0,
-                })
-                .collect(),
             net: net.clone(),
         };
         for l in 0..r.net.links.len() {
@@ -431,20 +421,14 @@ impl Router {
             if a <= 1e-6 {
                 continue;
             }
-            // As SWMM: links with little flow (≤ 5 % of full-bore) do not govern the
-            // step, nor closed conduits flowing full (pressurised: no free surface
-            // wave; the head iteration carries them).
-            let q = self.flow[l].abs() / c.barrels.max(1) as f64;
-            if q <= 0.05 * self.q_full[l] {
-                continue;
-            }
-            let afull = c.xsect.full_area();
-            if c.xsect.is_closed() && a >= 0.99 * afull {
-                continue;
-            }
-            let v = q / a;
+            // Every conduit governs, full ones too (with the celerity of their full
+            // depth): SWMM leaves out pressurised and nearly empty conduits and adds a
+            // limit on the nodes' depth change instead; without that limit the longer
+            // steps do not converge under surcharge (tried: half the steps unconverged
+            // on the demo and a ringing river), so this stays the stricter rule.
+            let v = (self.flow[l] / c.barrels.max(1) as f64 / a).abs();
             let yfull = c.xsect.full_depth();
-            let g = c.xsect.geom((a / afull.max(1e-12)) * yfull);
+            let g = c.xsect.geom((a / c.xsect.full_area().max(1e-12)) * yfull);
             let depth = if g.width > 0.0 { a / g.width } else { yfull };
             let celerity = (G * depth).sqrt();
             dt = dt.min(cr * c.length_m / (v + celerity).max(1e-6));
