@@ -176,6 +176,8 @@ pub struct DrainageBenchResult {
     pub inlets: usize,
     /// Water the network took from the surface over the timed part, m³.
     pub captured_m3: f64,
+    /// Wall-clock time the coupled run spent in the network (routing and exchange), s.
+    pub network_wall_s: f64,
 }
 
 /// The benchmark's street sewers as an EPA SWMM `.inp`: manholes 40 m apart along the
@@ -299,14 +301,24 @@ pub fn drainage_bench(size: usize, threads: usize, sim_seconds: f64) -> Drainage
             .expect("benchmark model is valid");
         m.step_until(5.0).expect("warm-up");
         let t0 = m.time();
-        let (steps0, cap0, tr0) = m.drainage().map_or((0, 0.0, 0), |d| {
-            (d.router.steps, d.router.totals.exchange_in, d.router.trials)
+        let (steps0, cap0, tr0, w0) = m.drainage().map_or((0, 0.0, 0, 0.0), |d| {
+            (
+                d.router.steps,
+                d.router.totals.exchange_in,
+                d.router.trials,
+                d.wall_s,
+            )
         });
         let start = Instant::now();
         let s = m.step_until(t0 + sim_seconds).expect("benchmark run");
         let wall = start.elapsed().as_secs_f64();
-        let (steps1, cap1, tr1) = m.drainage().map_or((0, 0.0, 0), |d| {
-            (d.router.steps, d.router.totals.exchange_in, d.router.trials)
+        let (steps1, cap1, tr1, w1) = m.drainage().map_or((0, 0.0, 0, 0.0), |d| {
+            (
+                d.router.steps,
+                d.router.totals.exchange_in,
+                d.router.trials,
+                d.wall_s,
+            )
         });
         DrainageBenchResult {
             surface,
@@ -318,6 +330,7 @@ pub fn drainage_bench(size: usize, threads: usize, sim_seconds: f64) -> Drainage
             links: net.links.len(),
             inlets,
             captured_m3: cap1 - cap0,
+            network_wall_s: w1 - w0,
         }
     })
 }

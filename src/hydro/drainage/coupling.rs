@@ -140,6 +140,9 @@ pub struct DualDrainage {
     /// Sampling interval of [`DualDrainage::series`], s (0: no series).
     pub sample_every: f64,
     returned_rate: Vec<f64>,
+    /// Wall-clock seconds spent in [`DualDrainage::step`] so far (a measurement, not
+    /// part of the state).
+    pub wall_s: f64,
 }
 
 impl DualDrainage {
@@ -208,6 +211,7 @@ impl DualDrainage {
             series: NetSeries::default(),
             sample_every: 0.0,
             returned_rate: vec![0.0; net.nodes.len()],
+            wall_s: 0.0,
         }
     }
 
@@ -304,6 +308,7 @@ impl DualDrainage {
         depth: impl Fn(usize) -> f64,
         bed: impl Fn(usize) -> f64,
     ) {
+        let started = std::time::Instant::now();
         let ni = self.inlets.len();
         let cells: Vec<usize> = self.slot_cells().collect();
         // Water on each slot's cell at the start (shared among the slots of a cell).
@@ -354,6 +359,7 @@ impl DualDrainage {
             self.track(sub);
             t += sub;
         }
+        self.wall_s += started.elapsed().as_secs_f64();
     }
 
     /// The `.inp` file's external inflows at time `t`, into `self.lateral`.

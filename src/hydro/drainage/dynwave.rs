@@ -14,6 +14,10 @@
 //! Each step iterates (up to `max_trials`, under-relaxed) a Newton update of every
 //! node's depth against its continuity equation, with the links' flow sensitivities
 //! dq/dh on the diagonal: stable in surcharge where a plain explicit update would ring.
+//! After the first iteration a link whose two end nodes both moved by no more than the
+//! head tolerance keeps its flow, and a node all of whose links kept theirs keeps its
+//! head (SWMM's bypassed links): the later iterations cost only the unsettled part of
+//! the network.
 //! Once the flows are settled, every node's volume is advanced by exactly `dt` times
 //! its net inflow, after limiting any outflow to the water the node holds, and the depth
 //! is read back from the volume. Water is therefore conserved to round-off: the
@@ -181,47 +185,49 @@ pub fn full_flows(net: &Network) -> Vec<f64> {
 /// Networks with at least this many links solve their links' momentum in parallel.
 const PARALLEL_LINKS: usize = 512;
 
-/// Storage against depth of one node: `area[k]` and `volume[k]` at depth `k·dy`.
+/// Storage against depth of one node: `av[k]` = (area, volume) at depth `k·dy`, side by
+/// side so that one lookup touches one cache line.
 #[derive(Debug, Clone)]
 struct Table {
     dy: f64,
-    area: Vec<f64>,
-    volume: Vec<f64>,
+    av: Vec<[f64; 2]>,
     /// Area above the table's top (ponding), m² (0: overflow is lost).
     pond: f64,
 }
 
 impl Table {
     fn top(&self) -> f64 {
-        self.dy * (self.area.len() - 1) as f64
+        self.dy * (self.av.len() - 1) as f64
     }
     fn full_volume(&self) -> f64 {
-        *self.volume.last().unwrap_or(&0.0)
+        self.av.last().map_or(0.0, |e| e[1])
     }
     fn area_at(&self, y: f64) -> f64 {
         if y >= self.top() {
             return if self.pond > 0.0 {
                 self.pond
             } else {
-                *self.area.last().unwrap_or(&0.0)
+                self.av.last().map_or(0.0, |e| e[0])
             };
         }
-        let x = (y.max(0.0) / self.dy).min((self.area.len() - 1) as f64);
-        let k = (x as usize).min(self.area.len() - 2);
+        let x = (y.max(0.0) / self.dy).min((self.av.len() - 1) as f64);
+        let k = (x as usize).min(self.av.len() - 2);
         let f = x - k as f64;
-        self.area[k] + f * (self.area[k + 1] - self.area[k])
+        self.av[k][0] + f * (self.av[k + 1][0] - self.av[k][0])
     }
     fn volume_at(&self, y: f64) -> f64 {
         if y >= self.top() {
             return self.full_volume() + (y - self.top()) * self.pond;
         }
         let y = y.max(0.0);
-        let k = ((y / self.dy) as usize).min(self.area.len() - 2);
+        let k = ((y / self.dy) as usize).min(self.av.len() - 2);
         let h = y - k as f64 * self.dy;
-        let s = (self.area[k + 1] - self.area[k]) / self.dy;
-        self.volume[k] + self.area[k] * h + 0.5 * s * h * h
+        let s = (self.av[k + 1][0] - self.av[k][0]) / self.dy;
+        self.av[k][1] + self.av[k][0] * h + 0.5 * s * h * h
     }
-    fn depth_of(&self, v: f64) -> f64 {
+    /// The depth holding volume `v`; `near` is a depth close to it (the search for its
+    /// table interval starts there).
+    fn depth_of(&self, v: f64, near: f64) -> f64 {
         if v <= 0.0 {
             return 0.0;
         }
@@ -233,11 +239,18 @@ impl Table {
                 self.top()
             };
         }
-        let k = self.volume.partition_point(|&x| x <= v).saturating_sub(1);
-        let k = k.min(self.area.len() - 2);
-        let dv = v - self.volume[k];
-        let a = self.area[k];
-        let s = (self.area[k + 1] - self.area[k]) / self.dy;
+        // The last k with volume[k] <= v (volumes increase with k).
+        let last = self.av.len() - 2;
+        let mut k = ((near.max(0.0) / self.dy) as usize).min(last);
+        while k > 0 && self.av[k][1] > v {
+            k -= 1;
+        }
+        while k < last && self.av[k + 1][1] <= v {
+            k += 1;
+        }
+        let dv = v - self.av[k][1];
+        let a = self.av[k][0];
+        let s = (self.av[k + 1][0] - self.av[k][0]) / self.dy;
         let h = if s.abs() < 1e-12 {
             dv / a.max(1e-12)
         } else {
@@ -247,6 +260,51 @@ impl Table {
         };
         k as f64 * self.dy + h.clamp(0.0, self.dy)
     }
+}
+
+/// A conduit's figures that its momentum equation reads every iteration, packed
+/// together (the network's own records are large and scattered for a hot loop).
+#[derive(Debug, Clone)]
+struct Pipe {
+    from: usize,
+    to: usize,
+    /// Invert elevations of the upstream and downstream ends, m.
+    z1: f64,
+    z2: f64,
+    /// Length (at least 0.1 m), m.
+    len: f64,
+    /// Manning's n.
+    n: f64,
+    barrels: f64,
+    xsect: XSection,
+    entry: f64,
+    exit: f64,
+    avg: f64,
+    /// A flap gate on the conduit.
+    flap: bool,
+    /// A gated outfall at the downstream / upstream end.
+    gated_to: bool,
+    gated_from: bool,
+    /// Flow limit per barrel, m³/s (0: none).
+    max_flow: f64,
+}
+
+/// How the inertial terms are damped (`INERTIAL_DAMPING`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Damping {
+    Partial,
+    None,
+    Full,
+}
+
+/// When the flow of a free-surface conduit is limited to normal flow
+/// (`NORMAL_FLOW_LIMITED`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum NormalLimit {
+    None,
+    Slope,
+    Froude,
+    Both,
 }
 
 /// The evolving state of a [`Router`] (what a snapshot saves).
@@ -300,6 +358,17 @@ pub struct Router {
     coupled: Vec<Option<usize>>,
     /// Stage set from outside at a coupled outfall (the river cell's level), m.
     outfall_stage: Vec<Option<f64>>,
+    /// The outfall nodes.
+    outfalls: Vec<usize>,
+    /// Node invert elevations, m.
+    invert: Vec<f64>,
+    /// The conduits' packed figures (other links: none).
+    pipes: Vec<Option<Pipe>>,
+    damping: Damping,
+    normal_limit: NormalLimit,
+    /// Per link: the last flow its free-end depths were found for, and those depths
+    /// (critical, normal), m — they depend on the flow alone, which a settled link keeps.
+    free_end: Vec<(f64, f64, f64)>,
     /// Flow out of each outfall over the last step, m³/s (negative: backflow).
     pub outfall_flow: Vec<f64>,
     /// Water each coupled node took from the surface, m³ (cumulative).
@@ -371,6 +440,23 @@ impl Router {
             adj,
             coupled: vec![None; n],
             outfall_stage: vec![None; n],
+            outfalls: (0..n)
+                .filter(|&i| matches!(net.nodes[i].kind, NodeKind::Outfall { .. }))
+                .collect(),
+            free_end: vec![(f64::NAN, 0.0, 0.0); net.links.len()],
+            invert: net.nodes.iter().map(|nd| nd.invert_m).collect(),
+            pipes: net.links.iter().map(|l| pipe_of(net, l)).collect(),
+            damping: match net.options.inertial_damping.as_str() {
+                "NONE" => Damping::None,
+                "FULL" => Damping::Full,
+                _ => Damping::Partial,
+            },
+            normal_limit: match net.options.normal_flow_limited.as_str() {
+                "NONE" => NormalLimit::None,
+                "SLOPE" => NormalLimit::Slope,
+                "FROUDE" => NormalLimit::Froude,
+                _ => NormalLimit::Both,
+            },
             outfall_flow: vec![0.0; n],
             captured: vec![0.0; n],
             returned: vec![0.0; n],
@@ -655,40 +741,59 @@ impl Router {
         let mut q = old_q.clone();
         let mut dqdh = vec![0.0; nl];
         let mut amid = self.a_mid.clone();
-        let mut solved: Vec<(f64, f64, f64)> = Vec::with_capacity(nl);
+        let mut solved: Vec<Option<(f64, f64, f64)>> = Vec::with_capacity(nl);
         let mut y_next: Vec<f64> = Vec::with_capacity(n);
         let max_trials = self.net.options.max_trials.max(1);
         let tol = self.net.options.head_tolerance_m.max(1e-6);
         let mut converged = false;
         let nex = ex.len();
         let coupled_slots = std::mem::take(&mut self.coupled);
+        let mut free_end = std::mem::take(&mut self.free_end);
         let slot = |i: usize| coupled_slots[i].filter(|&k| k < nex);
+        // Nodes whose head moved by no more than the tolerance in the last trial; a link
+        // between two of them keeps its flow (SWMM's bypassed links), and a node whose
+        // links all kept theirs keeps its head.
+        let mut settled = vec![false; n];
+        let links = &self.net.links;
+        let bypassed = |l: usize, settled: &[bool]| settled[links[l].from] && settled[links[l].to];
+        let mut outfall_before = vec![0.0; self.outfalls.len()];
         for trial in 0..max_trials {
-            self.set_outfalls(&mut y, &q);
+            for (b, &i) in outfall_before.iter_mut().zip(&self.outfalls) {
+                *b = y[i];
+            }
+            self.set_outfalls(&mut y, &q, &mut free_end);
             // Each link's momentum from the heads alone: independent, so a large network
             // solves them in parallel (same bits on any thread count).
+            let solve = |l: usize| -> Option<(f64, f64, f64)> {
+                (trial == 0 || !bypassed(l, &settled)).then(|| self.link_flow(l, &y, old_q[l], dt))
+            };
             if nl >= PARALLEL_LINKS {
                 use rayon::prelude::*;
-                let this = &*self;
                 (0..nl)
                     .into_par_iter()
                     .with_min_len(64)
-                    .map(|l| this.link_flow(l, &y, old_q[l], dt))
+                    .map(solve)
                     .collect_into_vec(&mut solved);
             } else {
                 solved.clear();
-                solved.extend((0..nl).map(|l| self.link_flow(l, &y, old_q[l], dt)));
+                solved.extend((0..nl).map(solve));
             }
-            for (l, &(qn, d, am)) in solved.iter().enumerate() {
-                q[l] = if trial == 0 { qn } else { 0.5 * (qn + q[l]) };
-                dqdh[l] = d;
-                amid[l] = am;
+            for (l, s) in solved.iter().enumerate() {
+                if let &Some((qn, d, am)) = s {
+                    q[l] = if trial == 0 { qn } else { 0.5 * (qn + q[l]) };
+                    dqdh[l] = d;
+                    amid[l] = am;
+                }
             }
             // Each node's new head from the flows alone (Jacobi): independent too.
             let node_head = |i: usize| -> f64 {
                 let Some(tb) = &self.tables[i] else {
                     return y[i];
                 };
+                if trial > 0 && settled[i] && self.adj[i].iter().all(|&(l, _)| solved[l].is_none())
+                {
+                    return y[i];
+                }
                 let mut net_in = self.lateral[i] + self.net_flow(i, &q);
                 let mut sum_d: f64 = self.adj[i].iter().map(|&(l, _)| dqdh[l]).sum();
                 if let Some(k) = slot(i) {
@@ -716,10 +821,17 @@ impl Router {
                 y_next.clear();
                 y_next.extend((0..n).map(node_head));
             }
-            let change = y
-                .iter()
-                .zip(&y_next)
-                .fold(0.0f64, |m, (a, b)| m.max((b - a).abs()));
+            let mut change = 0.0f64;
+            for (i, (a, b)) in y.iter().zip(&y_next).enumerate() {
+                let d = (b - a).abs();
+                settled[i] = d <= tol;
+                change = change.max(d);
+            }
+            // An outfall's depth follows its links' flows (set_outfalls): settled when
+            // that moved it no more than the tolerance.
+            for (&b, &i) in outfall_before.iter().zip(&self.outfalls) {
+                settled[i] = trial > 0 && (y[i] - b).abs() <= tol;
+            }
             std::mem::swap(&mut y, &mut y_next);
             self.trials += 1;
             if change <= tol {
@@ -731,7 +843,7 @@ impl Router {
         if !converged {
             self.unconverged += 1;
         }
-        self.set_outfalls(&mut y, &q);
+        self.set_outfalls(&mut y, &q, &mut free_end);
         // The exchange at the settled heads: part of each coupled node's lateral.
         let mut lat = std::mem::take(&mut self.lateral);
         for i in 0..n {
@@ -841,12 +953,13 @@ impl Router {
                         }
                     }
                     self.volume[i] = v;
-                    y[i] = tb.depth_of(v);
+                    y[i] = tb.depth_of(v, y[i]);
                 }
             }
         }
         self.lateral = lat;
         self.coupled = coupled_slots;
+        self.free_end = free_end;
         self.depth = y;
         self.flow = q;
         // The mid areas the momentum equation used: its local inertia term compares
@@ -917,8 +1030,10 @@ impl Router {
     }
 
     /// Outfall depths from the flow that reaches them.
-    fn set_outfalls(&self, y: &mut [f64], q: &[f64]) {
-        for (i, node) in self.net.nodes.iter().enumerate() {
+    /// `free_end`: the memo of [`Router::free_end`], taken out of `self` by the caller.
+    fn set_outfalls(&self, y: &mut [f64], q: &[f64], free_end: &mut [(f64, f64, f64)]) {
+        for &i in &self.outfalls {
+            let node = &self.net.nodes[i];
             let NodeKind::Outfall { boundary, .. } = &node.kind else {
                 continue;
             };
@@ -949,9 +1064,16 @@ impl Router {
                 } else {
                     link.to_offset_m
                 };
-                let yc = c.xsect.critical_depth(qq);
-                let s = conduit_slope(&self.net, l);
-                let yn = c.xsect.normal_depth(qq, s, c.roughness);
+                let memo = &mut free_end[l];
+                if memo.0.to_bits() != qq.to_bits() {
+                    let s = conduit_slope(&self.net, l);
+                    *memo = (
+                        qq,
+                        c.xsect.critical_depth(qq),
+                        c.xsect.normal_depth(qq, s, c.roughness),
+                    );
+                }
+                let (yc, yn) = (memo.1, memo.2);
                 let ye = match boundary {
                     OutfallBoundary::Normal => yn,
                     _ => yc.min(yn),
@@ -972,6 +1094,14 @@ impl Router {
     /// step and the step `dt`; also dq/dh (m²/s), the flow's sensitivity to the head at
     /// either end.
     fn link_flow(&self, l: usize, y: &[f64], q0: f64, dt: f64) -> (f64, f64, f64) {
+        if let Some(p) = &self.pipes[l] {
+            if self.failed[l] {
+                return (0.0, 0.0, 0.0);
+            }
+            let h1 = self.invert[p.from] + y[p.from];
+            let h2 = self.invert[p.to] + y[p.to];
+            return self.conduit_flow(l, p, h1, h2, q0, dt);
+        }
         let link = &self.net.links[l];
         let n1 = &self.net.nodes[link.from];
         let n2 = &self.net.nodes[link.to];
@@ -982,7 +1112,7 @@ impl Router {
             return (0.0, 0.0, 0.0);
         }
         let (q, d) = match &link.kind {
-            LinkKind::Conduit(c) => return self.conduit_flow(l, c, h1, h2, q0, dt),
+            LinkKind::Conduit(_) => return (0.0, 0.0, 0.0),
             LinkKind::Pump(p) => {
                 if !self.pump_on[l] || setting <= 0.0 {
                     return (0.0, 0.0, 0.0);
@@ -1118,19 +1248,16 @@ impl Router {
     fn conduit_flow(
         &self,
         l: usize,
-        c: &super::network::Conduit,
+        p: &Pipe,
         h1: f64,
         h2: f64,
         q0: f64,
         dt: f64,
     ) -> (f64, f64, f64) {
-        let link = &self.net.links[l];
-        let barrels = c.barrels.max(1) as f64;
-        let x = &c.xsect;
+        let barrels = p.barrels;
+        let x = &p.xsect;
         let yfull = x.full_depth();
-        let z1 = self.net.nodes[link.from].invert_m + link.from_offset_m;
-        let z2 = self.net.nodes[link.to].invert_m + link.to_offset_m;
-        let len = c.length_m.max(0.1);
+        let (z1, z2, len) = (p.z1, p.z2, p.len);
         let q_old = q0 / barrels;
         let mut y1 = (h1 - z1).clamp(0.0, yfull);
         let mut y2 = (h2 - z2).clamp(0.0, yfull);
@@ -1143,12 +1270,12 @@ impl Router {
         let qq = q_old.abs().max(1e-9);
         if h2 < z2 && h1 > z1 {
             let yc = x.critical_depth(qq);
-            let yn = x.normal_depth(qq, s0.abs(), c.roughness);
+            let yn = x.normal_depth(qq, s0.abs(), p.n);
             y2 = y2.max(yc.min(yn)).min(yfull);
         }
         if h1 < z1 && h2 > z2 {
             let yc = x.critical_depth(qq);
-            let yn = x.normal_depth(qq, s0.abs(), c.roughness);
+            let yn = x.normal_depth(qq, s0.abs(), p.n);
             y1 = y1.max(yc.min(yn)).min(yfull);
         }
         let g1 = x.geom(y1);
@@ -1185,71 +1312,92 @@ impl Router {
         };
         // The inertia terms: damped by the Froude number, and none in a full conduit
         // (PARTIAL, SWMM's default), always (NONE) or never (FULL).
-        let sigma = match self.net.options.inertial_damping.as_str() {
-            "NONE" => 1.0,
-            "FULL" => 0.0,
+        let sigma = match self.damping {
+            Damping::None => 1.0,
+            Damping::Full => 0.0,
             _ if full => 0.0,
-            _ => damping,
+            Damping::Partial => damping,
         };
         let a_wtd = g1.area + (gm.area - g1.area) * rho;
         let r_wtd = (g1.radius + (gm.radius - g1.radius) * rho).max(1e-6);
         let dq1 = dt * G * a_wtd * (hh2 - hh1) / len;
-        let dq2 = dt * G * c.roughness * c.roughness * v.abs() / r_wtd.powf(4.0 / 3.0);
+        let dq2 = dt * G * p.n * p.n * v.abs() / r_wtd.powf(4.0 / 3.0);
         let dq3 = 2.0 * v * (gm.area - self.a_mid[l]) * sigma;
         let dq4 = dt * v * v * (g2.area - g1.area) / len * sigma;
-        let losses = &c.losses;
-        let dq5 = if losses.entry + losses.exit + losses.avg > 0.0 {
+        let dq5 = if p.entry + p.exit + p.avg > 0.0 {
             let l1 = if g1.area > 0.0 {
-                losses.entry * v.abs() * gm.area / g1.area
+                p.entry * v.abs() * gm.area / g1.area
             } else {
                 0.0
             };
             let l2 = if g2.area > 0.0 {
-                losses.exit * v.abs() * gm.area / g2.area
+                p.exit * v.abs() * gm.area / g2.area
             } else {
                 0.0
             };
-            (l1 + l2 + losses.avg * v.abs()) / (2.0 * len) * dt
+            (l1 + l2 + p.avg * v.abs()) / (2.0 * len) * dt
         } else {
             0.0
         };
         let denom = 1.0 + dq2 + dq5;
         let mut q = (q_old - dq1 + dq3 + dq4) / denom;
         // Normal-flow limitation on a free-surface conduit flowing downhill.
-        let nfl = self.net.options.normal_flow_limited.as_str();
-        if q > 0.0 && s0 > 0.0 && y1 < yfull && nfl != "NONE" {
+        if q > 0.0 && s0 > 0.0 && y1 < yfull && self.normal_limit != NormalLimit::None {
             let slope_test = (hh1 - hh2) / len < s0;
             let froude_test = fr >= 1.0;
-            let apply = match nfl {
-                "SLOPE" => slope_test,
-                "FROUDE" => froude_test,
+            let apply = match self.normal_limit {
+                NormalLimit::Slope => slope_test,
+                NormalLimit::Froude => froude_test,
                 _ => slope_test || froude_test,
             };
             if apply {
-                let qn = g1.area * g1.radius.powf(2.0 / 3.0) * s0.sqrt() / c.roughness;
+                let qn = g1.area * g1.radius.powf(2.0 / 3.0) * s0.sqrt() / p.n;
                 q = q.min(qn);
             }
         }
-        if c.losses.flap_gate && q < 0.0 {
+        if p.flap && q < 0.0 {
             q = 0.0;
         }
         // Flap gates at an outfall stop backflow into the network.
-        for (node, into_network) in [(link.to, q < 0.0), (link.from, q > 0.0)] {
-            if into_network
-                && matches!(
-                    self.net.nodes[node].kind,
-                    NodeKind::Outfall { gated: true, .. }
-                )
-            {
-                q = 0.0;
-            }
+        if (p.gated_to && q < 0.0) || (p.gated_from && q > 0.0) {
+            q = 0.0;
         }
-        if c.max_flow > 0.0 {
-            q = q.clamp(-c.max_flow / barrels, c.max_flow / barrels);
+        if p.max_flow > 0.0 {
+            q = q.clamp(-p.max_flow / barrels, p.max_flow / barrels);
         }
         let dqdh = G * a_wtd * dt / len / denom;
         (q * barrels, dqdh * barrels, gm.area)
     }
+}
+
+/// The packed figures of a conduit (other links: none).
+fn pipe_of(net: &Network, link: &super::network::Link) -> Option<Pipe> {
+    let LinkKind::Conduit(c) = &link.kind else {
+        return None;
+    };
+    let gated = |i: usize| {
+        net.nodes
+            .get(i)
+            .is_some_and(|nd| matches!(nd.kind, NodeKind::Outfall { gated: true, .. }))
+    };
+    let invert = |i: usize| net.nodes.get(i).map_or(0.0, |nd| nd.invert_m);
+    Some(Pipe {
+        from: link.from,
+        to: link.to,
+        z1: invert(link.from) + link.from_offset_m,
+        z2: invert(link.to) + link.to_offset_m,
+        len: c.length_m.max(0.1),
+        n: c.roughness,
+        barrels: c.barrels.max(1) as f64,
+        xsect: c.xsect.clone(),
+        entry: c.losses.entry,
+        exit: c.losses.exit,
+        avg: c.losses.avg,
+        flap: c.losses.flap_gate,
+        gated_to: gated(link.to),
+        gated_from: gated(link.from),
+        max_flow: c.max_flow,
+    })
 }
 
 /// Flow and dq/dh of an algebraic link `f(h1, h2)` (numerical derivative).
@@ -1364,21 +1512,19 @@ fn node_table(net: &Network, i: usize, adj: &[(usize, bool)], min_area: f64) -> 
             a.max(min_area)
         })
         .collect();
-    let mut volume = vec![0.0; TABLE_N];
-    for k in 1..TABLE_N {
-        volume[k] = volume[k - 1] + 0.5 * (area[k - 1] + area[k]) * dy;
+    let mut av = vec![[0.0; 2]; TABLE_N];
+    for k in 0..TABLE_N {
+        av[k][0] = area[k];
+        if k > 0 {
+            av[k][1] = av[k - 1][1] + 0.5 * (area[k - 1] + area[k]) * dy;
+        }
     }
     let pond = if net.options.allow_ponding && node.ponded_area_m2 > 0.0 {
         node.ponded_area_m2
     } else {
         0.0
     };
-    Some(Table {
-        dy,
-        area,
-        volume,
-        pond,
-    })
+    Some(Table { dy, av, pond })
 }
 
 #[cfg(test)]

@@ -34,12 +34,14 @@ impl XSection {
                         radius: d / 4.0,
                     };
                 }
-                let th = 2.0 * (1.0 - 2.0 * y / d).clamp(-1.0, 1.0).acos();
-                (
-                    d * d / 8.0 * (th - th.sin()),
-                    d * (th / 2.0).sin(),
-                    d * th / 2.0,
-                )
+                // θ, the angle the water surface subtends at the centre; its sines
+                // follow from the relative depth r without more trigonometry:
+                // sin(θ/2) = 2√(r(1−r)), sin θ = 2 sin(θ/2)(1−2r).
+                let r = (y / d).clamp(0.0, 1.0);
+                let th = 2.0 * (1.0 - 2.0 * r).acos();
+                let half = 2.0 * (r * (1.0 - r)).sqrt();
+                let sin_th = 2.0 * half * (1.0 - 2.0 * r);
+                (d * d / 8.0 * (th - sin_th), d * half, d * th / 2.0)
             }
             Self::RectClosed { h, w } => {
                 if y >= h {
@@ -119,23 +121,56 @@ impl XSection {
     }
 }
 
-/// Root of an increasing function on [lo, hi] (or the end nearest it).
+/// Root of an increasing function on [lo, hi] (or the end nearest it), to 1e-7 m:
+/// regula falsi with the Illinois correction, falling back to bisection when a step
+/// would not shrink the bracket enough.
 fn bisect(f: impl Fn(f64) -> f64, mut lo: f64, mut hi: f64) -> f64 {
-    if f(lo) >= 0.0 {
+    let mut flo = f(lo);
+    if flo >= 0.0 {
         return lo;
     }
-    if f(hi) <= 0.0 {
+    let mut fhi = f(hi);
+    if fhi <= 0.0 {
         return hi;
     }
-    for _ in 0..60 {
-        let mid = 0.5 * (lo + hi);
-        if f(mid) < 0.0 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
+    let mut side = 0i8;
+    for _ in 0..100 {
         if hi - lo < 1e-7 {
             break;
+        }
+        let width = hi - lo;
+        let mut x = (lo * fhi - hi * flo) / (fhi - flo);
+        if !(x > lo && x < hi && x.is_finite()) {
+            x = 0.5 * (lo + hi);
+        }
+        let fx = f(x);
+        if fx < 0.0 {
+            lo = x;
+            flo = fx;
+            if side == -1 {
+                fhi *= 0.5;
+            }
+            side = -1;
+        } else {
+            hi = x;
+            fhi = fx;
+            if side == 1 {
+                flo *= 0.5;
+            }
+            side = 1;
+        }
+        if hi - lo > 0.5 * width {
+            // Slow progress: bisect once.
+            let m = 0.5 * (lo + hi);
+            let fm = f(m);
+            if fm < 0.0 {
+                lo = m;
+                flo = fm;
+            } else {
+                hi = m;
+                fhi = fm;
+            }
+            side = 0;
         }
     }
     0.5 * (lo + hi)
@@ -153,6 +188,22 @@ mod tests {
         assert!((g.width - 1.0).abs() < 1e-12);
         assert!((g.radius - 0.25).abs() < 1e-12);
         assert_eq!(x.geom(1.2).width, 0.0);
+    }
+
+    #[test]
+    fn the_circle_matches_its_trigonometric_form() {
+        let d = 0.8;
+        let x = XSection::Circular { d };
+        for k in 0..=400 {
+            let y = d * k as f64 / 400.0;
+            let th = 2.0 * (1.0 - 2.0 * y / d).acos();
+            let g = x.geom(y);
+            if k < 400 {
+                assert!((g.area - d * d / 8.0 * (th - th.sin())).abs() < 1e-12);
+                assert!((g.width - d * (th / 2.0).sin()).abs() < 1e-12);
+                assert!((g.radius * d * th / 2.0 - g.area).abs() < 1e-12);
+            }
+        }
     }
 
     #[test]
