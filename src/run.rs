@@ -36,6 +36,11 @@ pub struct RunOptions {
     pub hydraulics_only: bool,
     /// Stop the run (failed) when the water takes longer than this in one tick.
     pub max_tick_wall: Option<std::time::Duration>,
+    /// Write no replay.
+    pub no_replay: bool,
+    /// Interval of the replay's snapshots and full states, s (default: the
+    /// scenario's `outputs.snapshot_interval`).
+    pub snapshot_interval: Option<f64>,
 }
 
 /// A run that continues from a replay moment with other orders.
@@ -265,13 +270,16 @@ pub fn run(
         path: replay_path.clone(),
         source: std::io::Error::other(e.to_string()),
     };
-    let mut recorder = if opts.hydraulics_only {
+    let mut recorder = if opts.hydraulics_only || opts.no_replay {
         None
     } else {
-        Some(
+        let mut r =
             crate::replay::Recorder::start_for(&replay_path, &opts.out, &engine, parent.clone())
-                .map_err(replay_err)?,
-        )
+                .map_err(replay_err)?;
+        if let Some(every) = opts.snapshot_interval {
+            r.set_interval(every, engine.clock().dt);
+        }
+        Some(r)
     };
     let started = Instant::now();
     let mut status = RunStatus::Completed;
@@ -349,6 +357,12 @@ pub fn run(
     write_forces_outputs(&engine, dir, &mut figures)?;
     let judged = nothing_to_judge(&scenario).is_none() && !opts.hydraulics_only;
     let scorecard = crate::engine::scoring::scorecard(engine.world());
+    let findings = crate::report::actions::findings(&scorecard, &scenario);
+    let executive_summary = if judged {
+        crate::report::actions::executive_summary(&scorecard, &findings)
+    } else {
+        Vec::new()
+    };
     if judged {
         let mut v = serde_json::to_value(&scorecard).map_err(|e| RunError::Output {
             path: dir.join("scorecard.json"),
@@ -356,6 +370,11 @@ pub fn run(
         })?;
         if let Some(m) = v.as_object_mut() {
             m.insert("run_id".into(), serde_json::json!(run_id));
+            m.insert(
+                "executive_summary".into(),
+                serde_json::json!(executive_summary),
+            );
+            m.insert("improvement_plan".into(), serde_json::json!(findings));
         }
         write_json(&dir.join("scorecard.json"), &v)?;
     }
@@ -391,6 +410,7 @@ pub fn run(
         not_yet_simulated: not_yet_simulated(&scenario),
         scorecard: judged.then(|| scorecard.clone()),
         verdict,
+        executive_summary,
         notes,
         parent,
         files: Vec::new(),

@@ -5,7 +5,8 @@
 //! → 转移到位 up. Every run lasts 2 h past the inflow, and none ends with a household
 //! still moving.
 
-use std::path::Path;
+mod common;
+
 use std::sync::Arc;
 
 use floodrill::agents::HouseholdState;
@@ -33,27 +34,7 @@ const BASE: Plan = Plan {
 
 /// Mean score per criterion (warning, evacuation, forces, response) over the seeds.
 fn mean_scores(p: Plan) -> [f64; 4] {
-    let dir = tempfile::tempdir().unwrap();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sens");
-    for f in std::fs::read_dir(&src).unwrap() {
-        let f = f.unwrap().path();
-        std::fs::copy(&f, dir.path().join(f.file_name().unwrap())).unwrap();
-    }
-    let boats: Vec<String> = (1..=p.boats)
-        .map(|k| {
-            format!(
-                "(id: \"B{k}\", name: \"冲锋舟{k}\", kind: Boat, crew: 4, capacity: 8, \
-                 wading_limit_m: 3.0, speed_kmh: 8.0, depot: \"D01\")"
-            )
-        })
-        .collect();
-    let text = std::fs::read_to_string(src.join("sens.ron"))
-        .unwrap()
-        .replace("WARN_AT", p.warn_at)
-        .replace("TEAMS", &boats.join(", "))
-        .replace("CAPACITY", &p.capacity.to_string());
-    let path = dir.path().join("variant.ron");
-    std::fs::write(&path, text).unwrap();
+    let (_dir, path) = common::sens_variant(p.warn_at, p.boats, p.capacity);
     let scenario = Arc::new(floodrill::setup::load(&path).unwrap());
     let mut sum = [0.0; 4];
     for seed in SEEDS {

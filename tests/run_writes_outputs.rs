@@ -210,3 +210,50 @@ fn nodata_cells_lie_outside_the_district() {
             < 1e-9
     );
 }
+
+#[test]
+fn no_replay_writes_none_and_snapshot_interval_sets_the_states() {
+    let scen = common::mini_dir().join("mini.ron");
+    let none = tempfile::tempdir().unwrap();
+    let (code, out, err) = common::floodrill(&[
+        "run",
+        scen.to_str().unwrap(),
+        "--out",
+        none.path().to_str().unwrap(),
+        "--until",
+        "20m",
+        "--no-replay",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(none.path().join("summary.json").is_file());
+    assert!(!none.path().join("drill.replay").exists());
+    let every = tempfile::tempdir().unwrap();
+    let (code, out, err) = common::floodrill(&[
+        "run",
+        scen.to_str().unwrap(),
+        "--out",
+        every.path().to_str().unwrap(),
+        "--until",
+        "20m",
+        "--snapshot-interval",
+        "5m",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let text = std::fs::read_to_string(every.path().join("drill.replay")).unwrap();
+    let states = text.lines().filter(|l| l.starts_with("state ")).count();
+    // At 0, 5, 10, 15 and 20 min.
+    assert_eq!(states, 5, "full states in the replay");
+    let (code, _, err) = common::floodrill(&[
+        "run",
+        scen.to_str().unwrap(),
+        "--out",
+        every.path().to_str().unwrap(),
+        "--snapshot-interval",
+        "0s",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--snapshot-interval") && err.contains("above zero"),
+        "{err}"
+    );
+}

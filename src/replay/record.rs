@@ -93,6 +93,14 @@ impl Recorder {
         Ok(r)
     }
 
+    /// Take snapshots and full states every `every` seconds (at least one tick of
+    /// `tick` s) from now on, instead of the scenario's `outputs.snapshot_interval`.
+    pub fn set_interval(&mut self, every: f64, tick: f64) {
+        if every.is_finite() && every > 0.0 {
+            self.every = every.max(tick);
+        }
+    }
+
     fn record_applied(&mut self, engine: &Engine) -> Result<(), ReplayError> {
         let applied = &engine.world().resource::<Applied>().0;
         for c in &applied[self.applied_seen.min(applied.len())..] {

@@ -22,7 +22,6 @@ use super::maps::{Canvas, STATE_RGBA, TRACK_RGBA, hex, paint_depth};
 use super::terrain::{CLASS_LABELS, CLASS_RGBA};
 use super::{ReportError, RunRecord};
 use crate::agents::{HouseholdId, HouseholdState};
-use crate::scenario::schema::Metric;
 use crate::scenario::{Scenario, format_clock};
 use crate::scoring::Scorecard;
 use crate::world::PlaceKind;
@@ -61,8 +60,10 @@ pub fn write_report(
     drill(&mut h, s, summary, r);
     match card {
         Some(card) => {
+            let fs = super::actions::findings(card, s);
+            executive_summary(&mut h, card, &fs);
             scorecard(&mut h, card);
-            improvement_plan(&mut h, card);
+            improvement_plan(&mut h, &fs);
         }
         None => {
             let _ = writeln!(
@@ -129,7 +130,7 @@ th{{background:#e8eef4}} .pass{{color:#17803d;font-weight:bold}} .fail{{color:#c
 figure img{{width:100%;image-rendering:pixelated}} figcaption{{font-weight:bold;margin-bottom:4px}} .legend span{{display:inline-block;margin:2px 8px 2px 0;font-size:12px}}
 .legend i{{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle;border:1px solid #888}}
 .note{{color:#6a7480;font-size:12px}} details{{margin:4px 0}} summary{{cursor:pointer}} footer{{margin-top:30px;color:#6a7480;font-size:12px}}
-.origin-plan{{color:#2c5d8f}} .origin-trainer{{color:#b3541e;font-weight:bold}} .origin-trainee{{color:#6b3fa0}}
+.exec p{{font-size:15px;margin:4px 0}} .origin-plan{{color:#2c5d8f}} .origin-trainer{{color:#b3541e;font-weight:bold}} .origin-trainee{{color:#6b3fa0}}
 </style></head><body>
 "#,
         meta,
@@ -500,7 +501,7 @@ fn scorecard(h: &mut String, card: &Scorecard) {
     for c in &card.criteria {
         let _ = writeln!(
             h,
-            "<div class=\"crit{}\"><div><b>{}</b></div><div class=score>{}</div><div>{} · weight {:.0} · pass at {:.0}</div><div class=note>{}</div></div>",
+            "<div class=\"crit{}\"><div><b>{}</b></div><div class=score>{}</div><div>{} · weight {:.0} · pass at {:.0}</div><div class=note>{}</div><div class=note>{}</div></div>",
             if c.pass || c.not_yet { "" } else { " failbox" },
             esc(&c.name),
             if c.not_yet {
@@ -511,6 +512,11 @@ fn scorecard(h: &mut String, card: &Scorecard) {
             verdict_of(c.pass, c.not_yet),
             c.weight,
             c.pass_score,
+            if c.not_yet {
+                String::new()
+            } else {
+                format!("评级 rating {}", esc(super::actions::Rating::of(c).label()))
+            },
             esc(&c.summary)
         );
     }
@@ -534,170 +540,53 @@ fn scorecard(h: &mut String, card: &Scorecard) {
     }
 }
 
-fn minutes(v: Option<&Value>) -> Option<f64> {
-    v.and_then(Value::as_f64)
+fn executive_summary(h: &mut String, card: &Scorecard, fs: &[super::actions::Finding]) {
+    let _ = writeln!(h, "<h2>执行摘要 Executive summary</h2><div class=exec>");
+    for line in super::actions::executive_summary(card, fs) {
+        let _ = writeln!(h, "<p>{}</p>", esc(&line));
+    }
+    let _ = writeln!(h, "</div>");
 }
 
-fn improvement_plan(h: &mut String, card: &Scorecard) {
+/// The improvement plan: each finding with its issue, root cause, corrective action,
+/// capability element, owner and due date, most costly first.
+fn improvement_plan(h: &mut String, fs: &[super::actions::Finding]) {
     let _ = writeln!(h, "<h2>改进计划 Improvement plan</h2>");
-    let failed: Vec<_> = card
-        .criteria
-        .iter()
-        .filter(|c| !c.pass && !c.not_yet)
-        .collect();
-    if failed.is_empty() {
+    if fs.is_empty() {
         let _ = writeln!(
             h,
-            "<p>Every criterion passed. Keep the plan; try it against a harder storm.</p>"
+            "<p>每项指标均已通过。Every criterion passed. Keep the plan; try it against a harder storm.</p>"
         );
         return;
     }
     let _ = writeln!(
         h,
-        "<table><tr><th>criterion</th><th>what the evidence shows</th><th>what to change</th></tr>"
+        "<table class=plan><tr><th>#</th><th>指标 criterion</th><th>问题 issue</th><th>原因 root cause</th><th>整改措施 corrective action</th><th>能力要素 capability element</th><th>责任 owner</th><th>期限 due</th></tr>"
     );
-    for c in failed {
-        let ev = &c.evidence;
-        let bad: Vec<&Value> = ev
-            .iter()
-            .filter(|e| e.get("pass").and_then(Value::as_bool) == Some(false))
-            .collect();
-        let (shows, change) = match c.metric {
-            Metric::WarningLead { .. } => {
-                let leads: Vec<f64> = bad
-                    .iter()
-                    .filter_map(|e| minutes(e.get("lead_min")))
-                    .collect();
-                let never = bad
-                    .iter()
-                    .filter(|e| e.get("warned").is_none_or(Value::is_null))
-                    .count();
-                let zones: Vec<String> = bad
-                    .iter()
-                    .filter_map(|e| e.get("zone").and_then(Value::as_str).map(String::from))
-                    .collect();
-                let worst = leads.iter().copied().fold(f64::INFINITY, f64::min);
-                (
-                    format!(
-                        "{} zone(s) warned late or not at all ({}); {} never warned; worst lead {}. Warning precision {}, recall {}; sensor rules precision {}, recall {}.",
-                        zones.len(),
-                        zones.join(", "),
-                        never,
-                        if worst.is_finite() { format!("{worst:.0} min") } else { "–".into() },
-                        cell(c.measures.get("warning_precision").unwrap_or(&Value::Null)),
-                        cell(c.measures.get("warning_recall").unwrap_or(&Value::Null)),
-                        cell(c.measures.get("sensor_rule_precision").unwrap_or(&Value::Null)),
-                        cell(c.measures.get("sensor_rule_recall").unwrap_or(&Value::Null)),
-                    ),
-                    "Warn on the forecast or on rain-gauge thresholds rather than on water already at the underpasses, so every zone has the full lead time; confirm by door-to-door visits (网格员) where acknowledgement is slow.".to_string(),
-                )
-            }
-            Metric::Evacuation { .. } => {
-                let caught = c
-                    .measures
-                    .get("caught_persons")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0);
-                let share = c
-                    .measures
-                    .get("share")
-                    .and_then(Value::as_f64)
-                    .unwrap_or(0.0);
-                let over = c
-                    .measures
-                    .get("shelters_over_capacity")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0);
-                let mut worst: Vec<(&str, u64)> = ev
-                    .iter()
-                    .filter_map(|e| {
-                        Some((e.get("zone")?.as_str()?, e.get("caught_persons")?.as_u64()?))
-                    })
-                    .collect();
-                worst.sort_by_key(|w| std::cmp::Reverse(w.1));
-                let top: Vec<String> = worst
-                    .iter()
-                    .take(3)
-                    .filter(|w| w.1 > 0)
-                    .map(|w| format!("{} ({})", w.0, w.1))
-                    .collect();
-                (
-                    format!(
-                        "{:.0} % of at-risk residents safe (sheltered, or staying in upstairs as told) before the water reached them; {caught} persons caught in water (most in {}); {over} shelter(s) over capacity.",
-                        share * 100.0,
-                        if top.is_empty() { "–".into() } else { top.join(", ") }
-                    ),
-                    "Move the transfer earlier (应转早转) for the zones listed, where the streets flood before people can leave; where they cannot leave in time, tell them to shelter in place upstairs instead of walking into the water; check shelter capacity against the zones assigned.".to_string(),
-                )
-            }
-            Metric::Forces { .. } => {
-                let posts_bad: Vec<String> = bad
-                    .iter()
-                    .filter(|e| e.get("post").is_some())
-                    .map(|e| {
-                        format!(
-                            "{} → {}",
-                            e["unit"].as_str().unwrap_or("?"),
-                            e["post"].as_str().unwrap_or("?")
-                        )
-                    })
-                    .collect();
-                let n_req = c
-                    .measures
-                    .get("requests")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0);
-                let ok_req = c
-                    .measures
-                    .get("requests_in_time")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0);
-                let med = c
-                    .measures
-                    .get("median_response_min")
-                    .and_then(Value::as_f64);
-                (
-                    format!(
-                        "{ok_req} of {n_req} rescue requests reached within the target (median response {}); posts not manned in time: {}.",
-                        med.map_or("–".into(), |m| format!("{m:.0} min")),
-                        if posts_bad.is_empty() { "none".into() } else { posts_bad.join(", ") }
-                    ),
-                    "Pre-position boat teams where the water traps people (see the outcome map), request reinforcements when the backlog of waiting requests grows, and start pre-positioning earlier for posts that were late.".to_string(),
-                )
-            }
-            Metric::Response { .. } => {
-                let hs: Vec<String> = bad
-                    .iter()
-                    .filter(|e| e.get("hotspot").is_some())
-                    .map(|e| {
-                        format!(
-                            "{} ({} m at the deadline)",
-                            e["hotspot"].as_str().unwrap_or("?"),
-                            cell(e.get("depth_at_deadline_m").unwrap_or(&Value::Null))
-                        )
-                    })
-                    .collect();
-                let open = ev.iter().filter(|e| e.get("open_at_end").is_some()).count();
-                (
-                    format!(
-                        "Hotspots still ponded: {}; {open} rescue request(s) open at the end.",
-                        if hs.is_empty() { "none".into() } else { hs.join(", ") }
-                    ),
-                    "Send more pumping capacity (drainage trucks of ~1,500 m³/h rather than robots alone) to the hotspots that stayed flooded, and close rescue requests before standing the teams down.".to_string(),
-                )
-            }
-        };
+    for (k, x) in fs.iter().enumerate() {
         let _ = writeln!(
             h,
-            "<tr><td><b>{}</b><br>{:.1} / 100</td><td>{}</td><td>{}</td></tr>",
-            esc(&c.name),
-            c.score,
-            esc(&shows),
-            esc(&change)
+            "<tr><td>{}</td><td><b>{}</b><br><span class=note>−{:.1} points</span></td><td>{}</td><td>{}</td><td><b>{}</b></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            k + 1,
+            esc(&x.criterion_name),
+            x.points_lost,
+            esc(&x.issue),
+            esc(&x.cause),
+            esc(&x.action),
+            esc(x.element.label()),
+            esc(&x.owner),
+            esc(&x.due)
         );
     }
     let _ = writeln!(h, "</table>");
+    let _ = writeln!(
+        h,
+        "{WHAT_IF_MARK}<p class=note>反事实推演 Counterfactuals: <code>floodrill review DIR --what-if</code> branches this drill's replay with the orders of the top actions and writes their measured effect here.</p>"
+    );
 }
+
+/// Where `floodrill review --what-if` puts its measured counterfactuals in `report.html`.
+pub const WHAT_IF_MARK: &str = "<!-- floodrill:what-if -->";
 
 fn timeline(h: &mut String, r: &RunRecord<'_>) {
     let _ = writeln!(

@@ -2,6 +2,7 @@
 //! HTML report. The report reads plain data ([`RunRecord`]: the finished run's
 //! resources), never the engine's `World`; the runner builds the record and writes.
 
+pub mod actions;
 pub mod font;
 pub mod html;
 pub mod maps;

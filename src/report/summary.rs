@@ -63,6 +63,10 @@ pub struct RunSummary {
     pub scorecard: Option<crate::scoring::Scorecard>,
     /// Why there is no scorecard, if there is none.
     pub verdict: Option<String>,
+    /// The executive summary of the after-action report (the score, the costliest
+    /// failure and its cause, the change that would help most).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub executive_summary: Vec<String>,
     /// Things the trainer should know about this run (a `--until` moved to a tick
     /// boundary, an earlier killed run found in the folder, …).
     pub notes: Vec<String>,

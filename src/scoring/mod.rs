@@ -555,20 +555,29 @@ fn evacuation(f: &Facts, target: f64, must_leave: &[String]) -> Part {
         ev.push(e);
     }
     // Where people were caught: the places of the (true) rescue requests.
-    let mut at: std::collections::BTreeMap<&str, (u64, u64)> = Default::default();
+    // (requests, persons, first and last request), by place.
+    type Caught = (u64, u64, f64, f64);
+    let mut at: std::collections::BTreeMap<&str, Caught> = Default::default();
     for r in f
         .requests
         .iter()
         .filter(|r| !r.false_report && !r.place.is_empty())
     {
-        let e = at.entry(r.place.as_str()).or_default();
+        let e = at
+            .entry(r.place.as_str())
+            .or_insert((0, 0, f64::INFINITY, f64::NEG_INFINITY));
         e.0 += 1;
         e.1 += r.persons as u64;
+        e.2 = e.2.min(r.t);
+        e.3 = e.3.max(r.t);
     }
-    let mut at: Vec<(&str, (u64, u64))> = at.into_iter().collect();
+    let mut at: Vec<(&str, Caught)> = at.into_iter().collect();
     at.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(a.0.cmp(b.0)));
-    for (place, (n, p)) in &at {
-        ev.push(json!({ "caught_at": place, "requests": n, "persons": p }));
+    for (place, (n, p, first, last)) in &at {
+        ev.push(json!({
+            "caught_at": place, "requests": n, "persons": p,
+            "first": clock(*first), "first_s": first, "last": clock(*last),
+        }));
     }
     let over: Vec<&ShelterFacts> = f.shelters.iter().filter(|s| s.peak > s.capacity).collect();
     for s in &over {
@@ -596,7 +605,7 @@ fn evacuation(f: &Facts, target: f64, must_leave: &[String]) -> Part {
     m.insert("shelters_over_capacity".into(), json!(over.len()));
     let most = at
         .first()
-        .map(|(place, (_, p))| format!(" (most at {place}: {p})"))
+        .map(|(place, (_, p, _, _))| format!(" (most at {place}: {p})"))
         .unwrap_or_default();
     let wrong = if stayed_wrongly > 0 {
         format!("; {stayed_wrongly} stayed in where the rubric says everyone must leave")
@@ -666,6 +675,7 @@ fn forces(f: &Facts, posts_by: f64, within: f64) -> Part {
             "request": r.id, "raised": clock(r.t), "persons": r.persons,
             "false_report": r.false_report, "reached": r.reached.map(clock),
             "by": r.unit, "response_min": resp.map(|x| (x / 6.0).round() / 10.0), "pass": pass,
+            "at": (!r.place.is_empty()).then_some(&r.place),
         }));
     }
     times.sort_by(f64::total_cmp);
@@ -736,6 +746,12 @@ fn response(f: &Facts, below: f64, within: f64) -> Part {
             });
             if let Some(ps) = &h.station {
                 e["pump_station"] = json!(ps);
+                if let Some(x) = f.failures.iter().find(|x| &x.unit == ps) {
+                    e["station_failed"] = json!(match x.restored {
+                        Some(r) => format!("failed at {}, back at {}", clock(x.t), clock(r)),
+                        None => format!("failed at {}, never restored", clock(x.t)),
+                    });
+                }
             }
             if !pass {
                 // How long the district's own drainage would need for what is left.

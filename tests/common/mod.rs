@@ -62,3 +62,31 @@ pub fn run_mini_with_orders(
     let (code, o, e) = floodrill(&args);
     (dir, out, code, o, e)
 }
+
+/// The sens district (`tests/data/sens`) in a fresh temp dir with its plan levers filled
+/// in: the warning's time, the number of boats and the shelter's places. Returns the dir
+/// (keep it alive) and the scenario file.
+pub fn sens_variant(warn_at: &str, boats: usize, capacity: u32) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sens");
+    for f in std::fs::read_dir(&src).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, dir.path().join(f.file_name().unwrap())).unwrap();
+    }
+    let teams: Vec<String> = (1..=boats)
+        .map(|k| {
+            format!(
+                "(id: \"B{k}\", name: \"冲锋舟{k}\", kind: Boat, crew: 4, capacity: 8, \
+                 wading_limit_m: 3.0, speed_kmh: 8.0, depot: \"D01\")"
+            )
+        })
+        .collect();
+    let text = std::fs::read_to_string(src.join("sens.ron"))
+        .unwrap()
+        .replace("WARN_AT", warn_at)
+        .replace("TEAMS", &teams.join(", "))
+        .replace("CAPACITY", &capacity.to_string());
+    let path = dir.path().join("variant.ron");
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
