@@ -131,7 +131,9 @@ figure img{{width:100%;image-rendering:pixelated}} figcaption{{font-weight:bold;
 .legend i{{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle;border:1px solid #888}}
 .note{{color:#6a7480;font-size:12px}} details{{margin:4px 0}} summary{{cursor:pointer}} footer{{margin-top:30px;color:#6a7480;font-size:12px}}
 .exec p{{font-size:15px;margin:4px 0}} .origin-plan{{color:#2c5d8f}} .origin-trainer{{color:#b3541e;font-weight:bold}} .origin-trainee{{color:#6b3fa0}}
-</style></head><body>
+</style><script>
+document.addEventListener('click',function(e){{var th=e.target.closest('table.sortable th');if(!th)return;var tr=th.parentNode,tb=tr.parentNode,i=[].indexOf.call(tr.children,th),rows=[].slice.call(tb.querySelectorAll('tr')).slice(1),up=th.dataset.up!=='1';th.dataset.up=up?'1':'0';var key=function(r){{var t=r.children[i]?r.children[i].textContent.trim():'';var n=parseFloat(t);return isNaN(n)||!/^[-0-9.]/.test(t)?t:n;}};rows.sort(function(a,b){{var x=key(a),y=key(b);var c=(typeof x==='number'&&typeof y==='number')?x-y:String(x).localeCompare(String(y));return up?c:-c;}});rows.forEach(function(r){{tb.appendChild(r);}});}});
+</script></head><body>
 "#,
         meta,
         esc(title),
@@ -439,53 +441,103 @@ fn cell(v: &Value) -> String {
     }
 }
 
-/// Most evidence rows per criterion in the report (all are in `scorecard.json`).
-const EVIDENCE_MAX: usize = 40;
+/// Most rows of one evidence table in the report (`scorecard.json` has them all).
+const EVIDENCE_MAX: usize = 2000;
 
-/// Evidence items as a table (columns = union of keys, in first-seen order), failing
-/// items first, at most [`EVIDENCE_MAX`] rows.
+/// What an evidence row is about: its first identity field.
+fn evidence_kind(v: &Value) -> &'static str {
+    const KINDS: [&str; 9] = [
+        "caught_at",
+        "shelter",
+        "post",
+        "request",
+        "hotspot",
+        "zone",
+        "failed",
+        "unit",
+        "open_at_end",
+    ];
+    KINDS
+        .iter()
+        .find(|k| v.get(**k).is_some())
+        .copied()
+        .unwrap_or("other")
+}
+
+/// The evidence of a criterion as one table per kind of row (zones, hotspots, requests,
+/// places where people were caught, shelters…), each with its own columns and its count,
+/// failing rows first, sortable by clicking a column's header; collapsed when all of a
+/// table's rows passed.
 fn evidence_table(all: &[Value]) -> String {
     let failing = |v: &Value| v.get("pass").and_then(Value::as_bool) != Some(true);
-    let mut items: Vec<&Value> = all.iter().filter(|v| failing(v)).collect();
-    items.extend(all.iter().filter(|v| !failing(v)));
-    let more = items.len().saturating_sub(EVIDENCE_MAX);
-    items.truncate(EVIDENCE_MAX);
-    let mut cols: Vec<String> = Vec::new();
-    for it in &items {
-        if let Some(m) = it.as_object() {
-            for k in m.keys() {
-                if !k.ends_with("_s") && !cols.contains(k) {
-                    cols.push(k.clone());
+    let mut kinds: Vec<&'static str> = Vec::new();
+    for v in all {
+        let k = evidence_kind(v);
+        if !kinds.contains(&k) {
+            kinds.push(k);
+        }
+    }
+    let mut t = String::new();
+    for kind in kinds {
+        let rows: Vec<&Value> = all.iter().filter(|v| evidence_kind(v) == kind).collect();
+        let mut items: Vec<&Value> = rows.iter().copied().filter(|v| failing(v)).collect();
+        let n_failing = items.len();
+        items.extend(rows.iter().copied().filter(|v| !failing(v)));
+        let more = items.len().saturating_sub(EVIDENCE_MAX);
+        items.truncate(EVIDENCE_MAX);
+        let mut cols: Vec<String> = Vec::new();
+        for it in &items {
+            if let Some(m) = it.as_object() {
+                for k in m.keys() {
+                    if !k.ends_with("_s") && !cols.contains(k) {
+                        cols.push(k.clone());
+                    }
                 }
             }
         }
-    }
-    // Identity first, verdict last.
-    cols.sort_by_key(|k| match k.as_str() {
-        "zone" | "hotspot" | "request" | "unit" | "failed" | "shelter" => 0,
-        "pass" => 2,
-        _ => 1,
-    });
-    let mut t = String::from("<table><tr>");
-    for c in &cols {
-        let _ = write!(t, "<th>{}</th>", esc(c));
-    }
-    t.push_str("</tr>");
-    for it in &items {
-        t.push_str("<tr>");
+        // Identity first, verdict last.
+        cols.sort_by_key(|k| {
+            if k == kind {
+                0
+            } else if k == "pass" {
+                2
+            } else {
+                1
+            }
+        });
+        let _ = write!(
+            t,
+            "<details{}><summary>{} — {} rows{}</summary><table class=sortable><tr>",
+            if n_failing > 0 { " open" } else { "" },
+            esc(kind),
+            rows.len(),
+            if n_failing > 0 {
+                format!(", {n_failing} failing")
+            } else {
+                String::new()
+            }
+        );
         for c in &cols {
-            let v = it.get(c).unwrap_or(&Value::Null);
-            let text = match (c.as_str(), v) {
-                ("pass", Value::Bool(b)) => verdict(*b).to_string(),
-                _ => cell(v),
-            };
-            let _ = write!(t, "<td>{text}</td>");
+            let _ = write!(t, "<th>{}</th>", esc(c));
         }
         t.push_str("</tr>");
-    }
-    t.push_str("</table>");
-    if more > 0 {
-        let _ = write!(t, "<p class=note>… {more} more items in scorecard.json</p>");
+        for it in &items {
+            t.push_str("<tr>");
+            for c in &cols {
+                let v = it.get(c).unwrap_or(&Value::Null);
+                let text = match (c.as_str(), v) {
+                    ("pass", Value::Bool(b)) => verdict(*b).to_string(),
+                    _ => cell(v),
+                };
+                let _ = write!(t, "<td>{text}</td>");
+            }
+            t.push_str("</tr>");
+        }
+        t.push_str("</table>");
+        if more > 0 {
+            let _ = write!(t, "<p class=note>… {more} more rows in scorecard.json</p>");
+        }
+        t.push_str("</details>");
     }
     t
 }
