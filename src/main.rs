@@ -77,11 +77,15 @@ enum Command {
         /// verified afterwards, but saves the disk and the time of its full states.
         #[arg(long, conflicts_with = "snapshot_interval")]
         no_replay: bool,
-        /// Interval of the replay's snapshots and full states, e.g. "2m" (default: the
-        /// scenario's `outputs.snapshot_interval`): longer makes a smaller file, and a
-        /// seek re-simulates up to one interval.
+        /// Interval of the replay's snapshots and views, e.g. "2m" (default: the
+        /// scenario's `outputs.snapshot_interval`): what a review can scrub to.
         #[arg(long, value_parser = interval_arg)]
         snapshot_interval: Option<f64>,
+        /// Interval of the replay's keyframes (exact states), e.g. "30m" (default: the
+        /// scenario's `outputs.keyframe_interval`, 2 h): longer makes a smaller file,
+        /// and a branch or an exact seek re-simulates up to one interval.
+        #[arg(long, value_parser = interval_arg, conflicts_with = "no_replay")]
+        keyframe_interval: Option<f64>,
         /// Command stream: timed orders and injects, one per line ("45m Dispatch(unit:
         /// \"T01\", to: Place(\"H01\"))", "1h inject LeveeBreach(...)"); checked
         /// against the scenario before the run starts.
@@ -101,11 +105,17 @@ enum Command {
         /// snapshot digest.
         #[arg(long)]
         verify: bool,
-        /// Open the drill at this moment ("3h20m"): restore the nearest full state
-        /// before it, re-simulate to it and show the state there (units, households,
-        /// water, the scorecard so far) and how long the seek took.
+        /// Open the drill at this moment ("3h20m") and show the state there (units,
+        /// households, water, the scorecard so far) and how long the seek took: the
+        /// recorded view at or before it (the water to the millimetre, everything else
+        /// exact), or with --exact the exact state (the keyframe before it,
+        /// re-simulated to the moment).
         #[arg(long, value_parser = duration_arg, conflicts_with = "verify")]
         at: Option<f64>,
+        /// With --at: the exact state at the moment (re-simulates up to one keyframe
+        /// interval).
+        #[arg(long, requires = "at")]
+        exact: bool,
         /// Threads for the re-simulation (results are the same on any count).
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
         threads: Option<u16>,
@@ -280,6 +290,10 @@ enum BenchWhat {
         /// The moment to open (default: the end).
         #[arg(long, value_parser = duration_arg)]
         at: Option<f64>,
+        /// Time the exact seek (keyframe, then re-simulation to the moment) instead of
+        /// the view a review scrubs to.
+        #[arg(long)]
+        exact: bool,
         /// Kernel threads (default: all cores).
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
         threads: Option<u16>,
@@ -384,14 +398,15 @@ fn replay(file: &std::path::Path, verify: bool, threads: Option<usize>) -> ExitC
     match floodrill::replay::verify(file, threads) {
         Ok(v) => {
             println!(
-                "verified: {} snapshot digests{} match a re-simulation to {}",
+                "verified: {} snapshot digests{} match a re-simulation to {}, and its {} keyframes and views decode to the re-simulated states",
                 v.snapshots,
                 if v.end_checked {
                     " and the final one"
                 } else {
                     ""
                 },
-                format_clock(v.t)
+                format_clock(v.t),
+                v.states
             );
             ExitCode::SUCCESS
         }
@@ -407,9 +422,14 @@ fn replay(file: &std::path::Path, verify: bool, threads: Option<usize>) -> ExitC
 }
 
 /// Open a replay at a moment and show the drill there.
-fn seek(file: &std::path::Path, t: f64, threads: Option<usize>) -> ExitCode {
+fn seek(file: &std::path::Path, t: f64, exact: bool, threads: Option<usize>) -> ExitCode {
     let started = std::time::Instant::now();
-    let (engine, r, sk) = match floodrill::replay::open_at(file, t, threads) {
+    let opened = if exact {
+        floodrill::replay::open_at(file, t, threads)
+    } else {
+        floodrill::replay::open_view_at(file, t, threads)
+    };
+    let (engine, r, sk) = match opened {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");
@@ -426,10 +446,17 @@ fn seek(file: &std::path::Path, t: f64, threads: Option<usize>) -> ExitCode {
     )
     .map(|f| f.meta.name)
     .unwrap_or_default();
-    if sk.t < t - 1e-9 {
+    let end = r.end.as_ref().map_or(sk.t, |e| e.t);
+    if sk.t < t - 1e-9 && sk.t >= end - 1e-9 {
         println!(
             "note: the replay ends at {}; showing that moment",
             format_clock(sk.t)
+        );
+    } else if sk.t < t - 1e-9 {
+        println!(
+            "note: showing the view recorded at {} (views every snapshot interval; --exact re-simulates to {})",
+            format_clock(sk.t),
+            format_clock(t)
         );
     }
     println!(
@@ -439,17 +466,26 @@ fn seek(file: &std::path::Path, t: f64, threads: Option<usize>) -> ExitCode {
         engine.clock().tick,
         &engine.digest()[..16]
     );
-    println!(
-        "seek took {wall:.2} s: read {:.2} s, restored the state at {} in {:.2} s, re-simulated {} in {:.2} s",
-        sk.read_s,
-        sk.from_state.map_or(
-            "0:00:00 (no full state before it)".to_string(),
-            format_clock
-        ),
-        sk.restore_s,
-        format_clock(sk.resimulated_s),
-        sk.simulate_s
-    );
+    if !exact {
+        println!(
+            "seek took {wall:.2} s: read {:.2} s, restored the view at {} in {:.2} s (the water to the millimetre; --exact for the exact state)",
+            sk.read_s,
+            format_clock(sk.t),
+            sk.restore_s
+        );
+    } else {
+        println!(
+            "seek took {wall:.2} s: read {:.2} s, restored the state at {} in {:.2} s, re-simulated {} in {:.2} s",
+            sk.read_s,
+            sk.from_state.map_or(
+                "0:00:00 (no full state before it)".to_string(),
+                format_clock
+            ),
+            sk.restore_s,
+            format_clock(sk.resimulated_s),
+            sk.simulate_s
+        );
+    }
     let snap = floodrill::replay::snapshot(&engine);
     let mut rows = Vec::new();
     for (k, v) in &snap.metrics {
@@ -567,6 +603,7 @@ fn compare(
 fn bench_seek(
     file: &std::path::Path,
     at: Option<f64>,
+    exact: bool,
     threads: Option<usize>,
     repeat: u32,
 ) -> ExitCode {
@@ -574,7 +611,12 @@ fn bench_seek(
     let mut times = Vec::new();
     for k in 0..repeat {
         let started = std::time::Instant::now();
-        match floodrill::replay::open_at(file, t, threads) {
+        let opened = if exact {
+            floodrill::replay::open_at(file, t, threads)
+        } else {
+            floodrill::replay::open_view_at(file, t, threads)
+        };
+        match opened {
             Ok((_, _, sk)) => {
                 let wall = started.elapsed().as_secs_f64();
                 println!(
@@ -733,6 +775,7 @@ fn review_what_if(dir: &std::path::Path, top: usize, threads: Option<usize>) -> 
             max_tick_wall: None,
             no_replay: true,
             snapshot_interval: None,
+            keyframe_interval: None,
         });
         if code != ExitCode::SUCCESS {
             eprintln!("error: what-if {} did not run to its end", k + 1);
@@ -912,9 +955,10 @@ fn main() -> ExitCode {
             file,
             verify,
             at,
+            exact,
             threads,
         } => match at {
-            Some(t) => seek(&file, t, threads.map(usize::from)),
+            Some(t) => seek(&file, t, exact, threads.map(usize::from)),
             None => replay(&file, verify, threads.map(usize::from)),
         },
         Command::Compare { a, b, out, threads } => compare(&a, &b, &out, threads.map(usize::from)),
@@ -929,10 +973,11 @@ fn main() -> ExitCode {
                 BenchWhat::Seek {
                     file,
                     at,
+                    exact,
                     threads,
                     repeat,
                 },
-        } => bench_seek(&file, at, threads.map(usize::from), repeat),
+        } => bench_seek(&file, at, exact, threads.map(usize::from), repeat),
         Command::Run {
             scenario,
             from,
@@ -947,6 +992,7 @@ fn main() -> ExitCode {
             max_tick_wall,
             no_replay,
             snapshot_interval,
+            keyframe_interval,
         } => {
             warn_threads(threads);
             run(RunArgs {
@@ -962,6 +1008,7 @@ fn main() -> ExitCode {
                 max_tick_wall,
                 no_replay,
                 snapshot_interval,
+                keyframe_interval,
             })
         }
         Command::Gui {
@@ -1066,6 +1113,7 @@ struct RunArgs {
     max_tick_wall: Option<f64>,
     no_replay: bool,
     snapshot_interval: Option<f64>,
+    keyframe_interval: Option<f64>,
 }
 
 fn run(a: RunArgs) -> ExitCode {
@@ -1082,6 +1130,7 @@ fn run(a: RunArgs) -> ExitCode {
         max_tick_wall,
         no_replay,
         snapshot_interval,
+        keyframe_interval,
     } = a;
     let scenario = match (&path, &branch) {
         (Some(p), _) => match load_or_report(p) {
@@ -1127,6 +1176,7 @@ fn run(a: RunArgs) -> ExitCode {
         max_tick_wall: max_tick_wall.map(std::time::Duration::from_secs_f64),
         no_replay,
         snapshot_interval,
+        keyframe_interval,
     };
     let bar = if quiet {
         ProgressBar::hidden()

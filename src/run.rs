@@ -38,9 +38,12 @@ pub struct RunOptions {
     pub max_tick_wall: Option<std::time::Duration>,
     /// Write no replay.
     pub no_replay: bool,
-    /// Interval of the replay's snapshots and full states, s (default: the
-    /// scenario's `outputs.snapshot_interval`).
+    /// Interval of the replay's snapshots and views, s (default: the scenario's
+    /// `outputs.snapshot_interval`).
     pub snapshot_interval: Option<f64>,
+    /// Interval of the replay's keyframes, s (default: the scenario's
+    /// `outputs.keyframe_interval`).
+    pub keyframe_interval: Option<f64>,
 }
 
 /// A run that continues from a replay moment with other orders.
@@ -278,6 +281,9 @@ pub fn run(
                 .map_err(replay_err)?;
         if let Some(every) = opts.snapshot_interval {
             r.set_interval(every, engine.clock().dt);
+        }
+        if let Some(every) = opts.keyframe_interval {
+            r.set_keyframe_interval(every);
         }
         Some(r)
     };

@@ -142,12 +142,9 @@ fn seeking_restores_the_nearest_state_and_matches_a_straight_run() {
     let (d, out, code, o, e) = common::run_mini_with_orders(ORDERS, &["--quiet"]);
     assert_eq!(code, 0, "{o}{e}");
     let file = out.join("drill.replay");
-    for (t, from) in [
-        (1500.0, 1200.0),
-        (2400.0, 2400.0),
-        (3600.0, 3600.0),
-        (100.0, 0.0),
-    ] {
+    // Keyframes (exact states) at the start and the end (every 2 h by default), views
+    // every 10 min between: an exact seek starts from a keyframe.
+    for (t, from) in [(1500.0, 0.0), (2400.0, 0.0), (3600.0, 3600.0), (100.0, 0.0)] {
         let (engine, _, sk) = floodrill::replay::open_at(&file, t, Some(1)).unwrap();
         assert_eq!(engine.clock().t, t);
         assert_eq!(sk.from_state, Some(from), "seek to {t}");
@@ -187,11 +184,17 @@ fn seeking_restores_the_nearest_state_and_matches_a_straight_run() {
             }
         }
     }
-    let (code, o, e) = run(&["replay", s(&file), "--at", "25m"]);
+    let (code, o, e) = run(&["replay", s(&file), "--at", "25m", "--exact"]);
     assert_eq!(code, 0, "{o}{e}");
     assert!(o.contains("at 0:25:00"), "{o}");
-    assert!(o.contains("restored the state at 0:20:00"), "{o}");
-    assert!(o.contains("re-simulated 0:05:00"), "{o}");
+    assert!(o.contains("restored the state at 0:00:00"), "{o}");
+    assert!(o.contains("re-simulated 0:25:00"), "{o}");
+    assert!(o.contains("units"), "{o}");
+    // Without --exact: the view recorded at 0:20:00, nothing re-simulated.
+    let (code, o, e) = run(&["replay", s(&file), "--at", "25m"]);
+    assert_eq!(code, 0, "{o}{e}");
+    assert!(o.contains("at 0:20:00"), "{o}");
+    assert!(o.contains("restored the view at 0:20:00"), "{o}");
     assert!(o.contains("units"), "{o}");
     // Past the end: the end is shown, with a note.
     let (code, o, e) = run(&["replay", s(&file), "--at", "5h"]);
@@ -238,13 +241,10 @@ fn seeking_restores_the_nearest_state_and_matches_a_straight_run() {
         engine.digest(),
         straight_digest(1500.0, orders.to_str().unwrap())
     );
-    // A full state altered and resealed: the restore refuses it, naming its line.
+    // A keyframe altered and resealed (the last: the exact state at the end, patched
+    // against the one at the start): the restore refuses it, naming its line.
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
-    let k = lines.iter().position(|l| l.starts_with("state ")).unwrap() + 2;
-    let k = k + lines[k..]
-        .iter()
-        .position(|l| l.starts_with("state "))
-        .unwrap();
+    let k = lines.iter().rposition(|l| l.starts_with("state ")).unwrap();
     let mut rec: serde_json::Value =
         serde_json::from_str(lines[k].splitn(3, ' ').nth(2).unwrap()).unwrap();
     let data = rec["data"].as_str().unwrap().to_string();
@@ -261,7 +261,7 @@ fn seeking_restores_the_nearest_state_and_matches_a_straight_run() {
     let bad = d.path().join("bad.replay");
     std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
     let t = rec["t"].as_f64().unwrap();
-    match floodrill::replay::open_at(&bad, t + 60.0, Some(1)) {
+    match floodrill::replay::open_at(&bad, t, Some(1)) {
         Ok(_) => panic!("a damaged state was restored"),
         Err(e) => {
             let e = e.to_string();

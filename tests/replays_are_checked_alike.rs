@@ -267,11 +267,29 @@ fn seek_and_branch_refuse_the_damaged_records_that_replay_and_verify_refuse() {
     all_refuse(&damaged, d.path(), &format!("damaged.replay:{}: ", k + 1));
     // A state record removed (each remaining line checks out): the end record's index
     // no longer describes the file.
-    let k = pick("state", false);
+    let k = pick("state", true);
     let mut l = lines.clone();
     l.remove(k);
     write_lines(&damaged, &l);
     all_refuse(&damaged, d.path(), "index");
+    // A view removed: the view after it is patched against a record no longer there,
+    // named on its line.
+    let views: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("state ") && l.contains("\"view\":true"))
+        .map(|(k, _)| k)
+        .collect();
+    assert!(views.len() >= 2, "{} views", views.len());
+    let mut l = lines.clone();
+    l.remove(views[0]);
+    write_lines(&damaged, &l);
+    all_refuse(
+        &damaged,
+        d.path(),
+        &format!("damaged.replay:{}: the view at", views[1]),
+    );
+    all_refuse(&damaged, d.path(), "is patched against a record at");
 }
 
 #[test]
@@ -355,7 +373,14 @@ fn a_replay_opens_after_its_project_folder_moves() {
         o.contains("verified: 7 snapshot digests and the final one"),
         "{o}"
     );
+    // Looking: the view recorded at or before the moment; exactly: re-simulated to it.
     let (code, o, e) = common::floodrill(&["replay", s(&file), "--at", "25m"]);
+    assert_eq!(code, 0, "{o}{e}");
+    assert!(
+        o.contains("at 0:20:00") && o.contains("showing the view recorded at 0:20:00"),
+        "{o}"
+    );
+    let (code, o, e) = common::floodrill(&["replay", s(&file), "--at", "25m", "--exact"]);
     assert_eq!(code, 0, "{o}{e}");
     assert!(o.contains("at 0:25:00"), "{o}");
     let b = moved.join("b");

@@ -264,7 +264,59 @@ pub struct FullState {
     pub scheme: DigestScheme,
     /// Parts: name and MessagePack bytes.
     pub parts: Vec<(String, crate::codec::Bytes)>,
+    /// A view of the state ([`view_of`]) rather than the state itself: it restores for
+    /// looking at, not for running on.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub view: bool,
 }
+
+/// A view of a full state, for scrubbing a replay: the water's depths and discharges
+/// to the millimetre (see [`crate::hydro::ModelState::view`]), every other part exact.
+/// `prev` is the view this one follows in a replay (its maxima are carried on). The
+/// view's digest is the exact state's: a restored view is not checked against it.
+pub fn view_of(st: &FullState, prev: Option<&FullState>) -> Result<FullState, StateError> {
+    if st.view {
+        return Ok(st.clone());
+    }
+    let water = |f: &FullState| -> Result<Option<crate::hydro::ModelState>, StateError> {
+        f.parts
+            .iter()
+            .find(|(n, _)| n == "water")
+            .map(|(_, b)| rmp_serde::from_slice(&b.0).map_err(StateError::decode))
+            .transpose()
+    };
+    let before = match prev {
+        Some(p) => water(p)?,
+        None => None,
+    };
+    let mut parts = Vec::with_capacity(st.parts.len());
+    for (name, b) in &st.parts {
+        if name == "water" {
+            let m: crate::hydro::ModelState =
+                rmp_serde::from_slice(&b.0).map_err(StateError::decode)?;
+            let v = m.view(before.as_ref());
+            parts.push((
+                name.clone(),
+                crate::codec::Bytes(rmp_serde::to_vec_named(&v).map_err(StateError::encode)?),
+            ));
+        } else {
+            parts.push((name.clone(), b.clone()));
+        }
+    }
+    Ok(FullState {
+        t: st.t,
+        tick: st.tick,
+        digest: st.digest.clone(),
+        scheme: st.scheme,
+        parts,
+        view: true,
+    })
+}
+
+/// Set when the world holds a view of a state ([`view_of`]) rather than a state: the
+/// time of the view. A tick refuses to run on a view.
+#[derive(Resource, Debug, Default, Clone, Copy)]
+pub struct RestoredView(pub Option<f64>);
 
 /// Options of a run that are not in the scenario.
 #[derive(Debug, Clone, Default)]
@@ -434,6 +486,10 @@ pub fn restore_world(world: &mut World, st: &FullState) -> Result<(), StateError
             source: Box::new(e),
         })?;
     }
+    world.insert_resource(RestoredView(st.view.then_some(st.t)));
+    if st.view {
+        return Ok(());
+    }
     let d = digest_by(world, st.scheme);
     if d != st.digest {
         return Err(StateError::Digest {
@@ -459,6 +515,13 @@ pub struct TickFailure {
 
 /// Run one tick of the simulation in the engine's thread pool and move the clock on.
 pub fn run_tick(world: &mut World) -> Result<(), TickFailure> {
+    if let Some(t) = world.get_resource::<RestoredView>().and_then(|v| v.0) {
+        return Err(TickFailure {
+            time: crate::scenario::format_clock(t),
+            reason: "the drill holds a view of the replay (the water to the millimetre), not its exact state: seek exactly to run on from here".into(),
+            interrupted: false,
+        });
+    }
     let pool = world.resource::<SimThreads>().0.clone();
     pool.install(|| world.run_schedule(SimTick));
     if let Some(t) = world
@@ -642,7 +705,13 @@ impl Engine {
             digest,
             scheme: DigestScheme::Saved,
             parts,
+            view: false,
         })
+    }
+
+    /// The parts of the full state that are input, not state (see [`InputParts`]).
+    pub fn input_parts(&self) -> Vec<&'static str> {
+        self.app.world().resource::<InputParts>().0.clone()
     }
 
     /// Restore a full state saved by an engine built from the same scenario and seed

@@ -19,8 +19,8 @@
 //! - [`capture::CapturePlugin`] — the CI screenshot (`--screenshot`) and the frame limit
 //!   (`--exit-after-frames`).
 //! - [`review::ReviewPlugin`] (with `--replay FILE`) — a review window whose time
-//!   slider seeks in a recorded drill: restore the nearest full state, re-simulate to
-//!   the moment, show it.
+//!   slider seeks in a recorded drill: restore the recorded view at or before the
+//!   moment and show it; playing on restores the exact state first.
 //! - [`fonts`] — a bundled CJK font registered as egui's fallback, so Chinese names render.
 //!
 //! Later panels (sensors, orders) are further plugins reading the same

@@ -1,9 +1,11 @@
 //! Replay review (`gui --replay FILE`): the console opens a recorded drill and a
 //! review window scrubs it. Moving the time slider (or a jump button) seeks: the
-//! nearest full state at or before the moment is restored and the drill re-simulated
-//! to it, so the map, units, households and live scorecard show that moment. From
-//! there the drill can also be played on with the usual speed controls; it runs with
-//! the recorded orders and injects, exactly as recorded.
+//! recorded view at or before the moment (every snapshot interval: the water to the
+//! millimetre, units, households, log and scorecard exact) is restored, so the map,
+//! units, households and live scorecard show that moment at once. Playing on from
+//! there first restores the exact state (the keyframe before the moment, re-simulated
+//! to it); the drill then runs with the recorded orders and injects, exactly as
+//! recorded.
 //!
 //! Seeking is the replay's own [`crate::engine::restore_world`] and
 //! [`crate::engine::run_tick`]: the console still never computes anything a headless
@@ -109,7 +111,24 @@ enum SeekError {
     Tick(#[from] crate::engine::TickFailure),
 }
 
-/// Restore the nearest full state and re-simulate to the moment asked for.
+/// Restore the recorded view at or before the moment asked for (see
+/// [`crate::replay::Replay::load_view`]).
+fn seek_view(world: &mut World, t: f64) -> Result<String, SeekError> {
+    let started = Instant::now();
+    let st = {
+        let review = world.resource::<Review>();
+        let k = review.replay.view_before(t).ok_or(SeekError::NoState(t))?;
+        review.replay.load_view(k)?
+    };
+    crate::engine::restore_world(world, &st)?;
+    Ok(format!(
+        "{} in {:.2} s (recorded view: the water to the millimetre; ▶ restores the exact state first)",
+        format_clock(st.t),
+        started.elapsed().as_secs_f64(),
+    ))
+}
+
+/// Restore the nearest exact state and re-simulate to the moment asked for.
 fn seek(world: &mut World, t: f64) -> Result<String, SeekError> {
     let started = Instant::now();
     let st = {
@@ -133,10 +152,28 @@ fn seek(world: &mut World, t: f64) -> Result<String, SeekError> {
 }
 
 fn apply_seek(world: &mut World) {
+    // Playing on from a view: the exact state first.
+    let view_at = world
+        .get_resource::<crate::engine::RestoredView>()
+        .and_then(|v| v.0);
+    if let Some(t) = view_at
+        && !world.resource::<SimDriver>().paused
+    {
+        let outcome = seek(world, t);
+        let failed = outcome.is_err();
+        let text = outcome.unwrap_or_else(|e| format!("exact seek failed: {e}"));
+        world.resource_mut::<Review>().last = Some(text);
+        if failed {
+            let mut driver = world.resource_mut::<SimDriver>();
+            driver.paused = true;
+            driver.failure = Some("the replay could not be restored".into());
+        }
+        return;
+    }
     let Some(t) = world.resource_mut::<Review>().pending.take() else {
         return;
     };
-    let outcome = seek(world, t);
+    let outcome = seek_view(world, t);
     let failed = outcome.is_err();
     let text = outcome.unwrap_or_else(|e| format!("seek failed: {e}"));
     world.resource_mut::<Review>().last = Some(text);
@@ -165,8 +202,9 @@ fn review_window(
                 .map_or(String::new(), |n| n.to_string_lossy().into_owned());
             ui.label(
                 RichText::new(format!(
-                    "{name} · {} full states · 0:00:00 – {}",
-                    review.replay.states.len(),
+                    "{name} · {} views, {} keyframes · 0:00:00 – {}",
+                    review.replay.states.iter().filter(|s| s.view).count(),
+                    review.replay.states.iter().filter(|s| !s.view).count(),
                     format_clock(review.end)
                 ))
                 .monospace(),

@@ -305,6 +305,19 @@ pub struct LossState {
     drain_off: Vec<bool>,
 }
 
+impl LossState {
+    /// The totals rounded to `step` m, for a view of the state (see
+    /// `ModelState::view`): a total that did not move by a step keeps its bytes.
+    pub fn view(&self, step: f64) -> LossState {
+        let round = |v: &[f64]| v.iter().map(|x| (x / step).round() * step).collect();
+        LossState {
+            f_cum: round(&self.f_cum),
+            p_cum: round(&self.p_cum),
+            drain_off: self.drain_off.clone(),
+        }
+    }
+}
+
 /// Loss state: the class of every cell and per-cell cumulative state.
 #[derive(Debug, Clone)]
 pub struct Losses {

@@ -353,6 +353,62 @@ pub struct ModelState {
     drainage: Option<super::drainage::DualState>,
 }
 
+/// Resolution of the depths in a view of the water ([`ModelState::view`]), m.
+pub const VIEW_DEPTH_STEP_M: f64 = 1e-3;
+/// Resolution of the unit discharges in a view of the water, m²/s.
+pub const VIEW_Q_STEP_M2_S: f64 = 1e-3;
+
+/// Values as little-endian `i32` multiples of `step`, byte-shuffled (a view's arrays).
+fn quantize(v: &[u8], width: usize, step: f64) -> crate::codec::Bytes {
+    let raw = crate::codec::unshuffle(v, width);
+    let mut out = Vec::with_capacity(raw.len() / width * 4);
+    for c in raw.chunks_exact(width) {
+        let x = if width == 4 {
+            f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64
+        } else {
+            f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
+        };
+        let q = if x.is_finite() {
+            (x / step).round().clamp(i32::MIN as f64, i32::MAX as f64) as i32
+        } else {
+            0
+        };
+        out.extend_from_slice(&q.to_le_bytes());
+    }
+    crate::codec::Bytes(crate::codec::shuffle(&out, 4))
+}
+
+impl ModelState {
+    /// A view of this state for scrubbing a replay: depths to [`VIEW_DEPTH_STEP_M`],
+    /// unit discharges to [`VIEW_Q_STEP_M2_S`] and the losses' totals to 0.1 mm;
+    /// everything else as saved. The maxima are those of `prev` (the view this one
+    /// follows in a replay, back to its keyframe), so they stay the same bytes from
+    /// frame to frame; a restored view raises them by its own depths and speeds. A view
+    /// restores onto a model (see [`Model::restore_state`]) but is not the exact state:
+    /// a drill cannot go on from it.
+    pub fn view(&self, prev: Option<&ModelState>) -> ModelState {
+        if self.is_view() {
+            return self.clone();
+        }
+        let w = self.real_bytes as usize;
+        let mut v = self.clone();
+        v.real_bytes = 0;
+        v.h = quantize(&self.h.0, w, VIEW_DEPTH_STEP_M);
+        v.qx = quantize(&self.qx.0, w, VIEW_Q_STEP_M2_S);
+        v.qy = quantize(&self.qy.0, w, VIEW_Q_STEP_M2_S);
+        v.losses = self.losses.as_ref().map(|l| l.view(1e-4));
+        if let Some(p) = prev {
+            v.outputs = p.outputs.clone();
+        }
+        v
+    }
+
+    /// Whether this is a view ([`ModelState::view`]) rather than the exact state.
+    pub fn is_view(&self) -> bool {
+        self.real_bytes == 0
+    }
+}
+
 /// The cumulative volumes through every boundary at one moment (the end of a
 /// `step_until` call): the boundary hydrographs are differences of these.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1003,6 +1059,9 @@ impl<R: Real> Model<R> {
     /// what does not fit (grid size, precision, boundaries, probes).
     pub fn restore_state(&mut self, st: &ModelState) -> Result<(), HydroError> {
         let bad = |what: String| HydroError::Setup(format!("the saved water state {what}"));
+        if st.is_view() {
+            return self.restore_view(st);
+        }
         if st.real_bytes as usize != std::mem::size_of::<R>() {
             return Err(bad(format!(
                 "has {}-byte values, this model {}-byte",
@@ -1084,6 +1143,49 @@ impl<R: Real> Model<R> {
         self.health.clone_from(&st.health);
         self.flow_samples.clone_from(&st.flow_samples);
         self.hmax_dirty = true;
+        Ok(())
+    }
+
+    /// Put back a view of a state ([`ModelState::view`]): the depths and discharges to
+    /// the view's resolution, the maxima raised by them.
+    fn restore_view(&mut self, st: &ModelState) -> Result<(), HydroError> {
+        let bad = |what: String| HydroError::Setup(format!("the saved water view {what}"));
+        let values = |b: &crate::codec::Bytes, n: usize, step: f64, name: &str| {
+            if b.0.len() != n * 4 {
+                return Err(bad(format!(
+                    "has {} values of {name}, this grid needs {n}",
+                    b.0.len() / 4
+                )));
+            }
+            Ok(crate::codec::unshuffle(&b.0, 4)
+                .chunks_exact(4)
+                .map(|c| R::from_f64(i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64 * step))
+                .collect::<Vec<R>>())
+        };
+        let h = values(&st.h, self.h.len(), VIEW_DEPTH_STEP_M, "depth")?;
+        let qx = values(&st.qx, self.qx.len(), VIEW_Q_STEP_M2_S, "qx")?;
+        let qy = values(&st.qy, self.qy.len(), VIEW_Q_STEP_M2_S, "qy")?;
+        let mut exact = st.clone();
+        exact.real_bytes = std::mem::size_of::<R>() as u8;
+        let bytes = |v: &[R]| {
+            let mut b = Vec::with_capacity(std::mem::size_of_val(v));
+            for x in v {
+                x.extend_le(&mut b);
+            }
+            crate::codec::Bytes(crate::codec::shuffle(&b, std::mem::size_of::<R>()))
+        };
+        exact.h = bytes(&h);
+        exact.qx = bytes(&qx);
+        exact.qy = bytes(&qy);
+        self.restore_state(&exact)?;
+        let flows = self.flow_samples.len();
+        let probes: Vec<usize> = self.probes.iter().map(|p| p.samples.len()).collect();
+        self.accumulate_outputs();
+        // Only the maxima: the samples were restored as recorded.
+        self.flow_samples.truncate(flows);
+        for (p, n) in self.probes.iter_mut().zip(probes) {
+            p.samples.truncate(n);
+        }
         Ok(())
     }
 

@@ -393,7 +393,7 @@ pub fn compare(
 }
 
 /// Restore both drills at `t0` and step them in lockstep until their states differ
-/// (at most to `t1`). None when either file has no full state at `t0`.
+/// (at most to `t1`). None when either file has no exact state at or before `t0`.
 fn first_divergent_tick(
     a: &Path,
     b: &Path,
@@ -403,7 +403,8 @@ fn first_divergent_tick(
 ) -> Result<Option<(u64, f64)>, ReplayError> {
     let (mut ea, ra, sa) = open_at(a, t0, threads)?;
     let (mut eb, _, sb) = open_at(b, t0, threads)?;
-    if sa.from_state != Some(t0) || sb.from_state != Some(t0) || ra.states.is_empty() {
+    // Both exactly at t0 (each from its keyframe before it, re-simulated).
+    if (sa.t - t0).abs() > 1e-9 || (sb.t - t0).abs() > 1e-9 || ra.states.is_empty() {
         return Ok(None);
     }
     while ea.clock().t < t1 - 1e-9 && !ea.finished() && !eb.finished() {

@@ -9,15 +9,73 @@ use crate::engine::exercise::Applied;
 use crate::engine::{Engine, EngineOptions, RunSeed};
 use crate::scenario::format_clock;
 
+/// What the next state record of a replay is patched against.
+#[derive(Default)]
+struct Chain {
+    /// The last keyframe: its time and MessagePack.
+    key: Option<(f64, Vec<u8>)>,
+    /// Keyframes patched since the last one of its own.
+    keys_patched: usize,
+    /// The last record as a view: its time, the view and its MessagePack.
+    view: Option<(f64, crate::engine::FullState, Vec<u8>)>,
+}
+
+/// Encode the next state record: a keyframe (the exact state, patched against the
+/// keyframe before it up to [`super::KEY_CHAIN`] in a row) or a view (patched against
+/// the record before it).
+fn encode_next(
+    mut chain: Chain,
+    st: crate::engine::FullState,
+    key: bool,
+) -> Result<(super::StateRecord, Chain), StateError> {
+    let pack =
+        |v: &crate::engine::FullState| rmp_serde::to_vec_named(v).map_err(StateError::encode);
+    if key {
+        let raw = pack(&st)?;
+        let own = chain.keys_patched + 1 >= super::KEY_CHAIN;
+        let base = match &chain.key {
+            Some((t, r)) if !own => Some((*t, r.as_slice())),
+            _ => None,
+        };
+        let rec = super::encode_raw(&st, &raw, base)?;
+        chain.keys_patched = if rec.base.is_some() {
+            chain.keys_patched + 1
+        } else {
+            0
+        };
+        let v = crate::engine::view_of(&st, None)?;
+        let vraw = pack(&v)?;
+        chain.view = Some((st.t, v, vraw));
+        chain.key = Some((st.t, raw));
+        Ok((rec, chain))
+    } else {
+        let prev = chain.view.take();
+        let v = crate::engine::view_of(&st, prev.as_ref().map(|p| &p.1))?;
+        let vraw = pack(&v)?;
+        let rec = super::encode_raw(&v, &vraw, prev.as_ref().map(|p| (p.0, p.2.as_slice())))?;
+        chain.view = Some((v.t, v, vraw));
+        Ok((rec, chain))
+    }
+}
+
+/// A state record being encoded beside the simulation.
+type Encoding = std::thread::JoinHandle<Result<(super::StateRecord, Chain), StateError>>;
+
 /// The replay of a run being written, driven tick by tick by the runner.
 pub struct Recorder {
     writer: Writer,
     every: f64,
+    /// Interval of the keyframes, s.
+    key_every: f64,
+    /// Time of the last keyframe.
+    last_key: f64,
     applied_seen: usize,
     last_state: f64,
-    /// A full state being encoded beside the simulation; written before the next
+    /// What the next record is patched against (taken while a record is encoded).
+    chain: Option<Chain>,
+    /// A state record being encoded beside the simulation; written before the next
     /// snapshot (or at the end).
-    encoding: Option<std::thread::JoinHandle<Result<super::StateRecord, StateError>>>,
+    encoding: Option<Encoding>,
     /// Encode beside the simulation: only when the kernels leave a core free (a
     /// thread more than cores stalls their fork-join steps and costs more than it saves).
     beside: bool,
@@ -74,11 +132,15 @@ impl Recorder {
             .snapshot_interval
             .secs()
             .max(s.file.meta.tick.secs());
+        let key_every = s.file.outputs.keyframe_interval.secs().max(every);
         let mut r = Self {
             writer: Writer::create(path, &header)?,
             every,
+            key_every,
+            last_key: f64::NAN,
             applied_seen: 0,
             last_state: f64::NAN,
+            chain: Some(Chain::default()),
             encoding: None,
             beside: std::thread::available_parallelism().map_or(1, |n| n.get())
                 > engine
@@ -89,15 +151,24 @@ impl Recorder {
         };
         r.record_applied(engine)?;
         r.writer.snapshot(&snapshot(engine))?;
-        r.state(engine)?;
+        r.state(engine, true)?;
         Ok(r)
     }
 
-    /// Take snapshots and full states every `every` seconds (at least one tick of
-    /// `tick` s) from now on, instead of the scenario's `outputs.snapshot_interval`.
+    /// Take snapshots and views every `every` seconds (at least one tick of `tick` s)
+    /// from now on, instead of the scenario's `outputs.snapshot_interval`.
     pub fn set_interval(&mut self, every: f64, tick: f64) {
         if every.is_finite() && every > 0.0 {
             self.every = every.max(tick);
+            self.key_every = self.key_every.max(self.every);
+        }
+    }
+
+    /// Write keyframes every `every` seconds (at least one snapshot interval) from
+    /// now on, instead of the scenario's `outputs.keyframe_interval`.
+    pub fn set_keyframe_interval(&mut self, every: f64) {
+        if every.is_finite() && every > 0.0 {
+            self.key_every = every.max(self.every);
         }
     }
 
@@ -113,31 +184,48 @@ impl Recorder {
         Ok(())
     }
 
-    /// Save the full state now and encode it: on a thread of its own when a core is
-    /// free, so the drill runs on while it is compressed (written by
-    /// [`Self::write_encoded`]), else at once.
-    fn state(&mut self, engine: &Engine) -> Result<(), ReplayError> {
+    /// Save the full state now and encode it as a keyframe or a view: on a thread of
+    /// its own when a core is free, so the drill runs on while it is compressed
+    /// (written by [`Self::write_encoded`]), else at once.
+    fn state(&mut self, engine: &Engine, key: bool) -> Result<(), ReplayError> {
         self.write_encoded()?;
         let st = engine.save_state().map_err(|e| self.io(&e))?;
         self.last_state = st.t;
+        if key {
+            self.last_key = st.t;
+        }
+        let chain = self.chain.take().unwrap_or_default();
         if self.beside {
-            self.encoding = Some(std::thread::spawn(move || super::encode_state(&st)));
+            self.encoding = Some(std::thread::spawn(move || encode_next(chain, st, key)));
             Ok(())
         } else {
-            self.writer.state(&st)
+            let (rec, chain) = encode_next(chain, st, key).map_err(|e| self.io(&e))?;
+            self.chain = Some(chain);
+            self.writer.state_record(&rec)
         }
     }
 
     /// Write the state being encoded, if any (waits for it).
     fn write_encoded(&mut self) -> Result<(), ReplayError> {
         if let Some(h) = self.encoding.take() {
-            let rec = h
+            let (rec, chain) = h
                 .join()
                 .map_err(|_| self.io(&"the state encoder stopped"))?
                 .map_err(|e| self.io(&e))?;
+            self.chain = Some(chain);
             self.writer.state_record(&rec)?;
         }
         Ok(())
+    }
+
+    /// Whether the state now is due as a keyframe: a keyframe interval has passed
+    /// since the last, or the drill is at its end.
+    fn key_due(&self, engine: &Engine) -> bool {
+        let c = engine.clock();
+        c.finished()
+            || self.last_key.is_nan()
+            || (c.t / self.key_every + 1e-9).floor()
+                > (self.last_key / self.key_every + 1e-9).floor()
     }
 
     fn io(&self, e: &dyn std::fmt::Display) -> ReplayError {
@@ -157,16 +245,17 @@ impl Recorder {
         if now > before {
             self.write_encoded()?;
             self.writer.snapshot(&snapshot(engine))?;
-            self.state(engine)?;
+            let key = self.key_due(engine);
+            self.state(engine, key)?;
         }
         Ok(())
     }
 
-    /// Close the file with the full state at the end (if not just written) and the end
-    /// record.
+    /// Close the file with the exact state at the end (if not just written) and the
+    /// end record.
     pub fn finish(mut self, engine: &Engine, status: &str) -> Result<(), ReplayError> {
         if self.last_state != engine.clock().t {
-            self.state(engine)?;
+            self.state(engine, true)?;
         }
         self.write_encoded()?;
         self.writer
@@ -216,6 +305,9 @@ pub fn snapshot(engine: &Engine) -> Snapshot {
 pub struct Verified {
     /// Snapshots checked.
     pub snapshots: usize,
+    /// State records (keyframes and views) decoded and checked against the
+    /// re-simulated state.
+    pub states: usize,
     /// The end record's digest was checked too (a closed file).
     pub end_checked: bool,
     /// Sim time re-simulated, s.
@@ -235,6 +327,55 @@ pub fn verify(path: &Path, threads: Option<usize>) -> Result<Verified, ReplayErr
         path: p.clone(),
         message: what,
     };
+    // Every state record is decoded in order (each view against the one before it)
+    // and must be the re-simulated state at its time, or its view.
+    let mut next_state = 0;
+    let mut prev_view: Option<crate::engine::FullState> = None;
+    let mut states_checked = 0;
+    let mut check_states = |engine: &Engine, upto: f64| -> Result<(), ReplayError> {
+        while next_state < r.states.len() && r.states[next_state].t <= upto + 1e-9 {
+            let k = next_state;
+            next_state += 1;
+            let rs = &r.states[k];
+            if engine.clock().t != rs.t {
+                continue;
+            }
+            let st = r.load_view_or_state(k)?;
+            let now = engine.save_state().map_err(|e| diverged(e.to_string()))?;
+            let what = if rs.view { "view" } else { "full state" };
+            // The commands still to come are input: a run given orders live had fewer
+            // of them in hand than the re-simulation.
+            let inputs = engine.input_parts();
+            let state_parts = |f: &crate::engine::FullState| -> Vec<(String, crate::codec::Bytes)> {
+                f.parts
+                    .iter()
+                    .filter(|(n, _)| !inputs.contains(&n.as_str()))
+                    .cloned()
+                    .collect()
+            };
+            let same = if rs.view {
+                let v = crate::engine::view_of(&now, prev_view.as_ref())
+                    .map_err(|e| diverged(e.to_string()))?;
+                let same = state_parts(&v) == state_parts(&st) && v.digest == st.digest;
+                prev_view = Some(v);
+                same
+            } else {
+                prev_view =
+                    Some(crate::engine::view_of(&now, None).map_err(|e| diverged(e.to_string()))?);
+                state_parts(&now) == state_parts(&st) && now.digest == st.digest
+            };
+            if !same {
+                return Err(diverged(format!(
+                    "the {what} at {} (line {}) is not the re-simulated state there",
+                    format_clock(rs.t),
+                    rs.line
+                )));
+            }
+            states_checked += 1;
+        }
+        Ok(())
+    };
+    check_states(&engine, 0.0)?;
     for (line, s) in &r.snapshots {
         engine.run_until(s.t).map_err(|e| {
             diverged(format!(
@@ -253,6 +394,7 @@ pub fn verify(path: &Path, threads: Option<usize>) -> Result<Verified, ReplayErr
                 format_clock(engine.clock().t)
             )));
         }
+        check_states(&engine, s.t)?;
     }
     let mut end_checked = false;
     if let Some(end) = &r.end {
@@ -270,9 +412,11 @@ pub fn verify(path: &Path, threads: Option<usize>) -> Result<Verified, ReplayErr
             )));
         }
         end_checked = true;
+        check_states(&engine, end.t)?;
     }
     Ok(Verified {
         snapshots: r.snapshots.len(),
+        states: states_checked,
         end_checked,
         t: engine.clock().t,
     })
@@ -462,6 +606,49 @@ pub struct Seek {
     pub restore_s: f64,
     /// Re-simulating.
     pub simulate_s: f64,
+}
+
+/// Open a replay for looking at sim time `t` (clamped to what the file holds): the
+/// latest record at or before `t` — a view (the water to the millimetre, everything
+/// else exact) or a keyframe's view — restored without re-simulating. The engine
+/// cannot run on from it (see [`crate::engine::RestoredView`]); [`open_at`] gives the
+/// exact state.
+pub fn open_view_at(
+    path: &Path,
+    t: f64,
+    threads: Option<usize>,
+) -> Result<(Engine, Replay, Seek), ReplayError> {
+    let started = std::time::Instant::now();
+    let r = match super::read_indexed(path)? {
+        Some(r) if !r.states.is_empty() => r,
+        _ => read(path)?,
+    };
+    let read_s = started.elapsed().as_secs_f64();
+    let Some(k) = r.view_before(t.max(0.0)) else {
+        // Nothing recorded to look at (format 1): the exact way.
+        return open_at(path, t, threads);
+    };
+    let mut engine = fresh_engine(&r, threads)?;
+    let t0 = std::time::Instant::now();
+    let st = r.load_view(k)?;
+    engine
+        .restore_state(&st)
+        .map_err(|e| ReplayError::Diverged {
+            path: path.display().to_string(),
+            message: format!("line {}: {e}", r.states[k].line),
+        })?;
+    Ok((
+        engine,
+        r,
+        Seek {
+            t: st.t,
+            from_state: Some(st.t),
+            resimulated_s: 0.0,
+            read_s,
+            restore_s: t0.elapsed().as_secs_f64(),
+            simulate_s: 0.0,
+        },
+    ))
 }
 
 /// Open a replay at sim time `t` (clamped to what the file holds): restore the latest

@@ -2575,6 +2575,13 @@ impl Validator {
             limits::DURATION_MAX_S,
             "an interval",
         );
+        self.span(
+            o.keyframe_interval,
+            "outputs.keyframe_interval",
+            1.0,
+            limits::DURATION_MAX_S,
+            "an interval",
+        );
     }
 }
 

@@ -1139,9 +1139,15 @@ pub struct Outputs {
     /// Interval of the water-balance and probe series.
     #[serde(default = "default_interval")]
     pub series_interval: Duration,
-    /// Interval of replay snapshots.
+    /// Interval of replay snapshots (a digest to check and a view of the drill to
+    /// scrub to).
     #[serde(default = "default_snapshot_interval")]
     pub snapshot_interval: Duration,
+    /// Interval of the replay's keyframes: the exact states a branch or an exact seek
+    /// starts from (re-simulating up to one interval; default 2 h). Longer makes a
+    /// smaller file.
+    #[serde(default = "default_keyframe_interval")]
+    pub keyframe_interval: Duration,
 }
 
 impl Default for Outputs {
@@ -1152,8 +1158,13 @@ impl Default for Outputs {
             probes: Vec::new(),
             series_interval: default_interval(),
             snapshot_interval: default_snapshot_interval(),
+            keyframe_interval: default_keyframe_interval(),
         }
     }
+}
+
+fn default_keyframe_interval() -> Duration {
+    Duration(7200.0)
 }
 
 fn default_snapshot_interval() -> Duration {
