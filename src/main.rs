@@ -120,6 +120,21 @@ enum Command {
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
         threads: Option<u16>,
     },
+    /// Print a finished run's after-action report (DIR/report.html) with headless
+    /// Chromium, every evidence table opened: a PDF for the files, a PNG for slides.
+    Report {
+        /// A finished run's output folder (with report.html).
+        dir: PathBuf,
+        /// Write DIR/report.pdf.
+        #[arg(long, required_unless_present = "screenshot")]
+        pdf: bool,
+        /// Write a PNG of the page's first --height pixels, 1280 px wide.
+        #[arg(long)]
+        screenshot: Option<PathBuf>,
+        /// Height of the screenshot, pixels.
+        #[arg(long, default_value_t = 4000, value_parser = clap::value_parser!(u32).range(200..=30000))]
+        height: u32,
+    },
     /// Measure the improvement plan's top actions: branch the drill's replay (DIR/drill.replay)
     /// at the moment each action was due, with the orders that carry it out, run on to
     /// the end, and write each criterion's score beside the drill's into
@@ -419,6 +434,33 @@ fn replay(file: &std::path::Path, verify: bool, threads: Option<usize>) -> ExitC
             ExitCode::from(2)
         }
     }
+}
+
+/// `floodrill report DIR --pdf / --screenshot FILE`.
+fn print_report(
+    dir: &std::path::Path,
+    pdf: bool,
+    screenshot: Option<&std::path::Path>,
+    height: u32,
+) -> ExitCode {
+    use floodrill::report::print::{Output, print};
+    let mut jobs = Vec::new();
+    if pdf {
+        jobs.push((dir.join("report.pdf"), Output::Pdf));
+    }
+    if let Some(p) = screenshot {
+        jobs.push((p.to_path_buf(), Output::Screenshot { height }));
+    }
+    for (out, what) in jobs {
+        match print(dir, &out, what) {
+            Ok(()) => println!("wrote {}", out.display()),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 /// Open a replay at a moment and show the drill there.
@@ -863,6 +905,8 @@ fn review_what_if(dir: &std::path::Path, top: usize, threads: Option<usize>) -> 
             }
             None => html.replace("</body>", &format!("{sec}</body>")),
         };
+        // The counterfactuals' text may use characters the page's font lacked.
+        let new = floodrill::report::font::embed_font(&new);
         let tmp = dir.join("report.html.part");
         if std::fs::write(&tmp, new)
             .and_then(|_| std::fs::rename(&tmp, &report))
@@ -961,6 +1005,12 @@ fn main() -> ExitCode {
             Some(t) => seek(&file, t, exact, threads.map(usize::from)),
             None => replay(&file, verify, threads.map(usize::from)),
         },
+        Command::Report {
+            dir,
+            pdf,
+            screenshot,
+            height,
+        } => print_report(&dir, pdf, screenshot.as_deref(), height),
         Command::Compare { a, b, out, threads } => compare(&a, &b, &out, threads.map(usize::from)),
         Command::Review {
             dir,

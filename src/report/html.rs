@@ -48,8 +48,11 @@ pub fn write_report(
     let maps_dir = dir.join("maps");
     std::fs::create_dir_all(&maps_dir).map_err(ReportError::io(&maps_dir))?;
     let mut maps = Vec::new();
-    for (file, title, legend, canvas) in [max_depth_map(s, r), outcomes_map(s, r), tracks_map(s, r)]
+    for (file, title, items, mut canvas) in
+        [max_depth_map(s, r), outcomes_map(s, r), tracks_map(s, r)]
     {
+        canvas.furnish(title, &items);
+        let legend = legend(&items);
         let path = maps_dir.join(file);
         let png = canvas.png().map_err(ReportError::png(&path))?;
         std::fs::write(&path, &png).map_err(ReportError::io(&path))?;
@@ -96,7 +99,7 @@ pub fn write_report(
     );
     let path = dir.join("report.html");
     let tmp = dir.join("report.html.part");
-    std::fs::write(&tmp, h).map_err(ReportError::io(&tmp))?;
+    std::fs::write(&tmp, super::font::embed_font(&h)).map_err(ReportError::io(&tmp))?;
     std::fs::rename(&tmp, &path).map_err(ReportError::io(&path))?;
     Ok(path)
 }
@@ -137,7 +140,7 @@ document.addEventListener('click',function(e){{var th=e.target.closest('table.so
 "#,
         meta,
         esc(title),
-        font = super::font::font_face_css(),
+        font = format_args!("{}{}", super::font::FONT_START, super::font::FONT_END),
         family = super::font::FAMILY,
     );
 }
@@ -261,7 +264,7 @@ pub fn comparison_html(
         "</div><footer>floodrill {}</footer></body></html>",
         esc(crate::ENGINE_VERSION)
     );
-    h
+    super::font::embed_font(&h)
 }
 
 fn fig(label: &str, value: String) -> String {
@@ -980,13 +983,49 @@ fn legend(items: &[(String, [u8; 4])]) -> String {
         .collect()
 }
 
-type Map = (&'static str, &'static str, String, Canvas);
+type Map = (&'static str, &'static str, Vec<(String, [u8; 4])>, Canvas);
 
+/// The places of these kinds as dots with their ids and names beside them.
 fn places(c: &mut Canvas, s: &Scenario, kinds: &[(PlaceKind, [u8; 4])]) {
+    let u = (c.width.min(c.height) as f64 / 1200.0).max(0.75);
     for p in &s.places {
         if let Some((_, col)) = kinds.iter().find(|k| k.0 == p.kind) {
-            c.dot(p.at, 5.0, *col, Some([255, 255, 255, 255]));
+            c.dot(p.at, 5.5 * u, *col, Some([255, 255, 255, 255]));
         }
+    }
+    for p in &s.places {
+        if kinds.iter().any(|k| k.0 == p.kind) {
+            c.label(p.at, &format!("{} {}", p.id, p.name));
+        }
+    }
+}
+
+/// Each zone's id and name at the middle of its largest polygon.
+fn zone_labels(c: &mut Canvas, s: &Scenario) {
+    for z in &s.zones {
+        let Some(poly) = z.polygons.iter().max_by_key(|p| p.len()) else {
+            continue;
+        };
+        if poly.is_empty() {
+            continue;
+        }
+        let n = poly.len() as f64;
+        let m = (
+            poly.iter().map(|p| p.0).sum::<f64>() / n,
+            poly.iter().map(|p| p.1).sum::<f64>() / n,
+        );
+        let (x, y) = c.pixel(m);
+        let u = (c.width.min(c.height) as f64 / 1200.0).max(0.75);
+        let text = format!("{} {}", z.id, z.name);
+        let w = Canvas::text_width(&text, (17.0 * u) as f32);
+        c.text(
+            x - w / 2.0,
+            y,
+            &text,
+            (17.0 * u) as f32,
+            [70, 40, 110, 255],
+            Some([255, 255, 255, 200]),
+        );
     }
 }
 
@@ -1033,7 +1072,7 @@ fn max_depth_map(s: &Scenario, r: &RunRecord<'_>) -> Map {
     (
         "max_depth.png",
         "最大水深与积水点 Maximum depth and hotspots",
-        legend(&items),
+        items,
         c,
     )
 }
@@ -1042,16 +1081,30 @@ fn outcomes_map(s: &Scenario, r: &RunRecord<'_>) -> Map {
     let mut c = Canvas::terrain(s, 0.55);
     if let Some(p) = r.people {
         let hh = &p.households;
-        // Worse outcomes drawn last, so they show where households share a node.
-        // Dots about a third of a cell across, at least 2 px.
-        let r = (c.scale as f64 / c.stride as f64 * 0.35).clamp(2.0, 8.0);
+        // One dot per household: those sharing a home node spread on a sunflower
+        // spiral around it, worse outcomes nearest the node and drawn last.
+        let r = (c.scale as f64 / c.stride as f64 * 0.3).clamp(1.6, 6.0);
         let mut idx: Vec<u32> = (0..hh.len() as u32).collect();
-        idx.sort_by_key(|&i| (hh.state(HouseholdId(i)).outcome_rank(), i));
+        idx.sort_by_key(|&i| {
+            (
+                std::cmp::Reverse(hh.state(HouseholdId(i)).outcome_rank()),
+                i,
+            )
+        });
+        let mut at_node = std::collections::HashMap::<u32, u32>::new();
+        let mut dots = Vec::with_capacity(idx.len());
+        let step_m = 2.2 * r * c.m_per_px();
         for i in idx {
             let id = HouseholdId(i);
             let Some(n) = hh.home_node(id) else { continue };
-            let st = hh.state(id);
-            c.dot(p.graph.pos(n), r, STATE_RGBA[st as usize], None);
+            let k = at_node.entry(n.0).or_insert(0);
+            let (rad, ang) = (step_m * (*k as f64).sqrt(), *k as f64 * 2.399_963);
+            *k += 1;
+            let (x, y) = p.graph.pos(n);
+            dots.push(((x + rad * ang.cos(), y + rad * ang.sin()), hh.state(id)));
+        }
+        for (pt, st) in dots.into_iter().rev() {
+            c.dot(pt, r, STATE_RGBA[st as usize], None);
         }
     }
     places(
@@ -1070,10 +1123,11 @@ fn outcomes_map(s: &Scenario, r: &RunRecord<'_>) -> Map {
             ("临时避险点 assembly point".to_string(), ASSEMBLY),
         ])
         .collect();
+    zone_labels(&mut c, s);
     (
         "outcomes.png",
-        "住户结局 Household outcomes (at home, by final state)",
-        legend(&items),
+        "住户结局 Household outcomes (one dot per household, at home, by final state)",
+        items,
         c,
     )
 }
@@ -1100,13 +1154,34 @@ fn tracks_map(s: &Scenario, r: &RunRecord<'_>) -> Map {
             for w in track.windows(2) {
                 c.line((w[0].1, w[0].2), (w[1].1, w[1].2), 2.5, col);
             }
+            // Where the unit was at each full hour.
+            let mut hour = 1.0;
+            for w in track.windows(2) {
+                while w[1].0 >= hour * 3600.0 {
+                    if w[0].0 <= hour * 3600.0 {
+                        let f = if w[1].0 > w[0].0 {
+                            (hour * 3600.0 - w[0].0) / (w[1].0 - w[0].0)
+                        } else {
+                            0.0
+                        };
+                        let pt = (
+                            w[0].1 + (w[1].1 - w[0].1) * f,
+                            w[0].2 + (w[1].2 - w[0].2) * f,
+                        );
+                        c.dot(pt, 3.0, col, Some([255, 255, 255, 255]));
+                        c.label(pt, &format!("{}h", hour as u32));
+                    }
+                    hour += 1.0;
+                }
+            }
             if let Some(last) = track.last() {
                 c.dot(
                     (last.1, last.2),
-                    if robot { 4.0 } else { 3.5 },
+                    if robot { 5.0 } else { 4.5 },
                     col,
                     Some([255, 255, 255, 255]),
                 );
+                c.label((last.1, last.2), &id);
             }
             items.push((format!("{id} {name}"), col));
         }
@@ -1129,8 +1204,8 @@ fn tracks_map(s: &Scenario, r: &RunRecord<'_>) -> Map {
     items.push(("积水点 hotspot".into(), HOTSPOT));
     (
         "tracks.png",
-        "队伍与机器人轨迹 Team and robot tracks (water > 0.15 m shaded)",
-        legend(&items),
+        "队伍与机器人轨迹 Team and robot tracks, hours marked (water > 0.15 m shaded)",
+        items,
         c,
     )
 }

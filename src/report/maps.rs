@@ -5,15 +5,16 @@
 //! colour, see [`super::terrain`]), scaled up by a whole factor so small districts are
 //! still legible, optionally washed out so what is drawn on top stands out. Map points
 //! (metres) become pixels through the grid's georeferencing; drawing is plain alpha
-//! blending of dots, squares and lines. The pictures carry no text: the report's HTML
-//! puts titles and legends (Chinese and English) beside them.
+//! blending of dots, squares and lines. Text (titles, place labels, the legend, the
+//! scale bar and north arrow — Chinese and English) is drawn with the bundled CJK font
+//! (`ab_glyph` rasterises its outlines), so each PNG stands on its own on a slide.
 
 use super::terrain::{CLASS_RGBA, TerrainPicture, depth_class, terrain_picture};
 use crate::scenario::Scenario;
 use crate::world::{GridSpec, Pt};
 
-/// Largest picture side the maps aim for, pixels.
-pub const TARGET_PX: usize = 900;
+/// Smallest picture side the maps aim for, pixels (legible on a projector).
+pub const TARGET_PX: usize = 1200;
 
 /// An RGBA8 picture of the district, row 0 north.
 #[derive(Debug, Clone)]
@@ -40,7 +41,7 @@ impl Canvas {
     }
 
     fn from_picture(pic: &TerrainPicture, spec: GridSpec, wash: f64) -> Self {
-        let scale = (TARGET_PX / pic.width.max(pic.height).max(1)).max(1);
+        let scale = TARGET_PX.div_ceil(pic.width.max(pic.height).max(1)).max(1);
         let (width, height) = (pic.width * scale, pic.height * scale);
         let mut rgba = vec![0u8; width * height * 4];
         for y in 0..height {
@@ -161,6 +162,243 @@ impl Canvas {
         }
     }
 
+    /// Metres per pixel.
+    pub fn m_per_px(&self) -> f64 {
+        self.stride as f64 * self.spec.cell / self.scale as f64
+    }
+
+    /// A rectangle blended over the picture (pixels, clipped).
+    pub fn rect(&mut self, x0: f64, y0: f64, x1: f64, y1: f64, c: [u8; 4]) {
+        for y in y0.floor().max(0.0) as i64..y1.ceil() as i64 {
+            for x in x0.floor().max(0.0) as i64..x1.ceil() as i64 {
+                self.blend(x, y, c);
+            }
+        }
+    }
+
+    /// Width of `text` at `px` pixels, pixels.
+    pub fn text_width(text: &str, px: f32) -> f64 {
+        use ab_glyph::{Font, ScaleFont};
+        let Some(f) = map_font() else {
+            return 0.0;
+        };
+        let sf = f.as_scaled(px);
+        text.chars()
+            .map(|ch| sf.h_advance(f.glyph_id(ch)) as f64)
+            .sum()
+    }
+
+    /// `text` at `px` pixels with its baseline starting at pixel (x, y), under a halo of
+    /// `halo` (none: no halo) so it reads over the map. Returns its width.
+    pub fn text(
+        &mut self,
+        x: f64,
+        y: f64,
+        text: &str,
+        px: f32,
+        c: [u8; 4],
+        halo: Option<[u8; 4]>,
+    ) -> f64 {
+        use ab_glyph::{Font, ScaleFont, point};
+        let Some(f) = map_font() else {
+            return 0.0;
+        };
+        let sf = f.as_scaled(px);
+        let mut cov = std::collections::HashMap::<(i64, i64), f32>::new();
+        let mut pen = x as f32;
+        for ch in text.chars() {
+            let id = f.glyph_id(ch);
+            let g = id.with_scale_and_position(px, point(pen, y as f32));
+            pen += sf.h_advance(id);
+            if let Some(o) = f.outline_glyph(g) {
+                let b = o.px_bounds();
+                o.draw(|gx, gy, v| {
+                    let k = (b.min.x as i64 + gx as i64, b.min.y as i64 + gy as i64);
+                    let e = cov.entry(k).or_insert(0.0);
+                    *e = e.max(v);
+                });
+            }
+        }
+        if let Some(h) = halo {
+            let mut ring = std::collections::HashMap::<(i64, i64), f32>::new();
+            for (&(x, y), &v) in &cov {
+                for dy in -2..=2i64 {
+                    for dx in -2..=2i64 {
+                        if dx * dx + dy * dy <= 5 {
+                            let e = ring.entry((x + dx, y + dy)).or_insert(0.0);
+                            *e = e.max(v);
+                        }
+                    }
+                }
+            }
+            let mut keys: Vec<_> = ring.into_iter().collect();
+            keys.sort_by_key(|k| k.0);
+            for ((x, y), v) in keys {
+                let a = (h[3] as f32 * v.min(1.0)).round() as u8;
+                self.blend(x, y, [h[0], h[1], h[2], a]);
+            }
+        }
+        let mut keys: Vec<_> = cov.into_iter().collect();
+        keys.sort_by_key(|k| k.0);
+        for ((x, y), v) in keys {
+            let a = (c[3] as f32 * v.min(1.0)).round() as u8;
+            self.blend(x, y, [c[0], c[1], c[2], a]);
+        }
+        (pen as f64 - x).max(0.0)
+    }
+
+    /// The map furniture a picture needs on its own: a title (top left), a north arrow
+    /// (top right), a scale bar (bottom left) and a legend of `items` (bottom right).
+    pub fn furnish(&mut self, title: &str, items: &[(String, [u8; 4])]) {
+        const INK: [u8; 4] = [25, 32, 40, 255];
+        const PANEL: [u8; 4] = [255, 255, 255, 215];
+        let (w, h) = (self.width as f64, self.height as f64);
+        let u = (w.min(h) / 1200.0).max(0.75);
+        // Title.
+        let tp = (22.0 * u) as f32;
+        let tw = Self::text_width(title, tp);
+        self.rect(
+            8.0 * u,
+            8.0 * u,
+            8.0 * u + tw + 20.0 * u,
+            8.0 * u + 36.0 * u,
+            PANEL,
+        );
+        self.text(18.0 * u, 8.0 * u + 26.0 * u, title, tp, INK, None);
+        // North arrow.
+        let (ax, ay) = (w - 44.0 * u, 20.0 * u);
+        self.rect(
+            ax - 26.0 * u,
+            ay - 8.0 * u,
+            ax + 26.0 * u,
+            ay + 78.0 * u,
+            PANEL,
+        );
+        for k in 0..(40.0 * u) as i64 {
+            let half = k as f64 * 0.45;
+            let y = ay + 4.0 * u + k as f64;
+            for x in (ax - half).round() as i64..=(ax + half).round() as i64 {
+                self.blend(
+                    x,
+                    y as i64,
+                    if (x as f64) < ax {
+                        INK
+                    } else {
+                        [110, 120, 130, 255]
+                    },
+                );
+            }
+        }
+        let nw = Self::text_width("N 北", (16.0 * u) as f32);
+        self.text(
+            ax - nw / 2.0,
+            ay + 68.0 * u,
+            "N 北",
+            (16.0 * u) as f32,
+            INK,
+            None,
+        );
+        // Scale bar: a round length about a fifth of the width.
+        let mpp = self.m_per_px();
+        let want = w / 5.0 * mpp;
+        let mag = 10f64.powf(want.log10().floor());
+        let len_m = [1.0, 2.0, 5.0, 10.0]
+            .iter()
+            .map(|k| k * mag)
+            .rfind(|&l| l <= want)
+            .unwrap_or(mag);
+        let len_px = len_m / mpp;
+        let (bx, by) = (18.0 * u, h - 22.0 * u);
+        self.rect(
+            8.0 * u,
+            by - 40.0 * u,
+            bx + len_px + 60.0 * u,
+            h - 8.0 * u,
+            PANEL,
+        );
+        for half in 0..2 {
+            let x0 = bx + len_px * half as f64 / 2.0;
+            let col = if half == 0 { INK } else { [255, 255, 255, 255] };
+            self.rect(x0, by - 8.0 * u, x0 + len_px / 2.0, by, col);
+        }
+        self.rect(bx, by - 8.0 * u, bx + len_px, by - 7.0 * u, INK);
+        self.rect(bx, by - 1.0 * u, bx + len_px, by, INK);
+        self.rect(bx + len_px - 1.0, by - 8.0 * u, bx + len_px, by, INK);
+        let fp = (14.0 * u) as f32;
+        let fmt = |m: f64| {
+            if len_m >= 1000.0 {
+                format!("{} km", crate::scenario::duration::short_number(m / 1000.0))
+            } else {
+                format!("{} m", crate::scenario::duration::short_number(m))
+            }
+        };
+        self.text(bx, by - 14.0 * u, "0", fp, INK, None);
+        let mid = fmt(len_m / 2.0);
+        self.text(
+            bx + len_px / 2.0 - Self::text_width(&mid, fp) / 2.0,
+            by - 14.0 * u,
+            &mid,
+            fp,
+            INK,
+            None,
+        );
+        let end = fmt(len_m);
+        self.text(
+            bx + len_px - Self::text_width(&end, fp) / 2.0,
+            by - 14.0 * u,
+            &end,
+            fp,
+            INK,
+            None,
+        );
+        // Legend.
+        if items.is_empty() {
+            return;
+        }
+        let lp = (15.0 * u) as f32;
+        let row = 22.0 * u;
+        let lw = items
+            .iter()
+            .map(|(l, _)| Self::text_width(l, lp))
+            .fold(0.0, f64::max)
+            + 44.0 * u;
+        let lh = row * items.len() as f64 + 14.0 * u;
+        let (lx, ly) = (w - lw - 10.0 * u, h - lh - 10.0 * u);
+        self.rect(lx, ly, lx + lw, ly + lh, PANEL);
+        for (k, (label, col)) in items.iter().enumerate() {
+            let y = ly + 8.0 * u + row * k as f64;
+            self.rect(
+                lx + 10.0 * u,
+                y + 3.0 * u,
+                lx + 26.0 * u,
+                y + 17.0 * u,
+                [60, 60, 60, 255],
+            );
+            self.rect(
+                lx + 11.0 * u,
+                y + 4.0 * u,
+                lx + 25.0 * u,
+                y + 16.0 * u,
+                [col[0], col[1], col[2], 255],
+            );
+            self.text(lx + 34.0 * u, y + 16.0 * u, label, lp, INK, None);
+        }
+    }
+
+    /// A label beside a map point (its id and name), over a white halo.
+    pub fn label(&mut self, p: Pt, text: &str) {
+        let u = (self.width.min(self.height) as f64 / 1200.0).max(0.75);
+        let (x, y) = self.pixel(p);
+        self.text(
+            x + 8.0 * u,
+            y + 5.0 * u,
+            text,
+            (14.0 * u) as f32,
+            [20, 25, 30, 255],
+            Some([255, 255, 255, 230]),
+        );
+    }
+
     /// PNG bytes.
     pub fn png(&self) -> Result<Vec<u8>, png::EncodingError> {
         let mut out = Vec::new();
@@ -173,6 +411,14 @@ impl Canvas {
         }
         Ok(out)
     }
+}
+
+/// The bundled CJK font, for text on the maps.
+fn map_font() -> Option<&'static ab_glyph::FontRef<'static>> {
+    static FONT: std::sync::OnceLock<Option<ab_glyph::FontRef<'static>>> =
+        std::sync::OnceLock::new();
+    FONT.get_or_init(|| ab_glyph::FontRef::try_from_slice_and_index(super::font::CJK_TTC, 0).ok())
+        .as_ref()
 }
 
 /// Water depth in the depth classes' colours (the console's legend).
@@ -287,14 +533,59 @@ mod tests {
             rgba: vec![128; 200],
         };
         let mut c = Canvas::from_picture(&pic, spec, 0.5);
-        assert_eq!(c.scale, 90);
+        // At least TARGET_PX (1200) on the longer side.
+        assert_eq!(c.scale, 120);
+        assert_eq!(c.width, 1200);
         // The north-west corner is pixel (0, 0); one cell is `scale` pixels.
         assert_eq!(c.pixel((100.0, 210.0)), (0.0, 0.0));
-        assert_eq!(c.pixel((102.0, 208.0)), (90.0, 90.0));
+        assert_eq!(c.pixel((102.0, 208.0)), (120.0, 120.0));
         c.dot((101.0, 209.0), 3.0, [255, 0, 0, 255], None);
-        let i = (45 * c.width + 45) * 4;
+        let i = (60 * c.width + 60) * 4;
         assert_eq!(&c.rgba[i..i + 3], &[255, 0, 0]);
         let png = c.png().unwrap();
         assert_eq!(&png[1..4], b"PNG");
+    }
+
+    #[test]
+    fn the_furniture_draws_its_text_and_a_scale_bar_of_a_round_length() {
+        let spec = GridSpec {
+            ncols: 100,
+            nrows: 100,
+            xll: 0.0,
+            yll: 0.0,
+            cell: 5.0,
+        };
+        let pic = TerrainPicture {
+            width: 100,
+            height: 100,
+            stride: 1,
+            rgba: vec![128; 100 * 100 * 4],
+        };
+        let mut c = Canvas::from_picture(&pic, spec, 0.0);
+        assert_eq!(c.m_per_px(), 5.0 / 12.0);
+        // Chinese and Latin text both have glyphs of some width.
+        assert!(Canvas::text_width("积水点", 20.0) > 50.0);
+        assert!(Canvas::text_width("H01", 20.0) > 20.0);
+        let before = c.rgba.clone();
+        c.furnish(
+            "最大水深 Maximum depth",
+            &[("积水点 hotspot".into(), [230, 30, 30, 255])],
+        );
+        // Ink in the title's panel (top left), and a dark bar at the bottom left.
+        let dark = |c: &Canvas, x: usize, y: usize| {
+            let i = (y * c.width + x) * 4;
+            c.rgba[i] < 60 && c.rgba[i + 1] < 60
+        };
+        assert!((10..40).any(|y| (15..300).any(|x| dark(&c, x, y))));
+        assert!((c.height - 40..c.height - 20).any(|y| dark(&c, 30, y)));
+        // The legend's red square, at the bottom right.
+        let red = c
+            .rgba
+            .chunks_exact(4)
+            .enumerate()
+            .filter(|(i, p)| p[0] == 230 && p[1] == 30 && i % c.width > c.width / 2)
+            .count();
+        assert!(red > 50, "{red}");
+        assert_ne!(before, c.rgba);
     }
 }

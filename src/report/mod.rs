@@ -7,6 +7,7 @@ pub mod font;
 pub mod html;
 pub mod maps;
 pub mod network;
+pub mod print;
 pub mod summary;
 pub mod table;
 pub mod terrain;
