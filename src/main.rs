@@ -713,209 +713,67 @@ fn duration_arg(s: &str) -> Result<f64, floodrill::scenario::DurationError> {
 
 /// `floodrill review DIR --what-if`.
 fn review_what_if(dir: &std::path::Path, top: usize, threads: Option<usize>) -> ExitCode {
-    use serde_json::Value;
-    let card_path = dir.join("scorecard.json");
-    let card: Value = match std::fs::read_to_string(&card_path)
-        .map_err(|e| e.to_string())
-        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
-    {
-        Ok(v) => v,
+    use floodrill::run::what_if::{WhatIfError, measure, write};
+    if let Err(e) = ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed)) {
+        eprintln!("warning: Ctrl-C handler not installed ({e}); Ctrl-C will end the run abruptly");
+    }
+    let engine = EngineOptions {
+        seed: None,
+        threads,
+    };
+    let results = measure(dir, top, engine, &STOP, &mut |s| {
+        println!(
+            "what-if {}: {} — branching at {} with {}",
+            s.index,
+            s.action,
+            format_clock(s.at),
+            s.orders_file.display()
+        );
+    });
+    let results = match results {
+        Ok(r) => r,
         Err(e) => {
-            eprintln!(
-                "error: {}: {e} (expected a finished run's folder)",
-                card_path.display()
-            );
-            return ExitCode::from(2);
+            eprintln!("error: {e}");
+            return match e {
+                WhatIfError::Output { .. } | WhatIfError::Stopped { .. } => ExitCode::from(1),
+                _ => ExitCode::from(2),
+            };
         }
     };
-    let replay = dir.join(floodrill::run::REPLAY_FILE);
-    if !replay.is_file() {
-        eprintln!(
-            "error: {}: no replay (a run with --no-replay cannot be branched)",
-            replay.display()
-        );
-        return ExitCode::from(2);
-    }
-    let Some(plan) = card.get("improvement_plan").and_then(Value::as_array) else {
-        eprintln!(
-            "error: {}: field `improvement_plan` missing (written by floodrill {} and later; run the scenario again)",
-            card_path.display(),
-            floodrill::ENGINE_VERSION
-        );
-        return ExitCode::from(2);
-    };
-    let scores = |c: &Value| -> Vec<(String, String, f64)> {
-        c.get("criteria")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .map(|x| {
-                        (
-                            x["id"].as_str().unwrap_or("?").to_string(),
-                            x["name"].as_str().unwrap_or("?").to_string(),
-                            x["score"].as_f64().unwrap_or(0.0),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let base = scores(&card);
-    let base_overall = card["overall"].as_f64().unwrap_or(0.0);
-    let chosen: Vec<&Value> = plan
-        .iter()
-        .filter(|f| f.get("what_if").is_some_and(|w| !w.is_null()))
-        .take(top)
-        .collect();
-    if chosen.is_empty() {
+    if results.is_empty() {
         println!(
             "no action of the improvement plan is an order that can be branched: nothing to measure"
         );
         return ExitCode::SUCCESS;
     }
-    let mut results = Vec::new();
-    for (k, f) in chosen.iter().enumerate() {
-        let w = &f["what_if"];
-        let at = w["at"].as_f64().unwrap_or(0.0);
-        let orders: Vec<&str> = w["orders"]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        let out = dir.join("what-if").join((k + 1).to_string());
-        if let Err(e) = std::fs::create_dir_all(&out) {
-            eprintln!("error: {}: cannot create: {e}", out.display());
-            return ExitCode::from(1);
-        }
-        let orders_file = dir.join("what-if").join(format!("{}.orders", k + 1));
-        let text = format!(
-            "# what-if {}: {}\n{}\n",
-            k + 1,
-            f["action"].as_str().unwrap_or(""),
-            orders.join("\n")
-        );
-        if let Err(e) = std::fs::write(&orders_file, text) {
-            eprintln!("error: {}: cannot write: {e}", orders_file.display());
-            return ExitCode::from(1);
-        }
+    for r in &results {
         println!(
-            "what-if {}: {} — branching at {} with {}",
-            k + 1,
-            f["action"].as_str().unwrap_or(""),
-            format_clock(at),
-            orders_file.display()
+            "  {}: 总评 overall {:.1} → {:.1}",
+            r["folder"].as_str().unwrap_or(""),
+            r["overall"]["drill"].as_f64().unwrap_or(0.0),
+            r["overall"]["what_if"].as_f64().unwrap_or(0.0)
         );
-        let code = run(RunArgs {
-            path: None,
-            branch: Some((replay.clone(), at)),
-            out: out.clone(),
-            until: None,
-            seed: None,
-            threads,
-            quiet: true,
-            orders: Some(orders_file.clone()),
-            hydraulics_only: false,
-            max_tick_wall: None,
-            no_replay: true,
-            snapshot_interval: None,
-            keyframe_interval: None,
-        });
-        if code != ExitCode::SUCCESS {
-            eprintln!("error: what-if {} did not run to its end", k + 1);
-            return code;
-        }
-        let branch: Value = match std::fs::read_to_string(out.join("scorecard.json"))
-            .map_err(|e| e.to_string())
-            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
-        {
-            Ok(v) => v,
-            Err(e) => {
-                eprintln!("error: {}: {e}", out.join("scorecard.json").display());
-                return ExitCode::from(1);
-            }
-        };
-        let after = scores(&branch);
-        let overall = branch["overall"].as_f64().unwrap_or(0.0);
-        println!("  总评 overall {base_overall:.1} → {overall:.1}");
-        let mut per = Vec::new();
-        for (id, name, b) in &base {
-            let a = after.iter().find(|x| &x.0 == id).map_or(f64::NAN, |x| x.2);
-            println!("  {name}: {b:.1} → {a:.1}");
-            per.push(
-                serde_json::json!({ "criterion": id, "name": name, "drill": b, "what_if": a }),
+        for c in r["criteria"].as_array().into_iter().flatten() {
+            println!(
+                "    {}: {:.1} → {:.1}",
+                c["name"].as_str().unwrap_or("?"),
+                c["drill"].as_f64().unwrap_or(0.0),
+                c["what_if"].as_f64().unwrap_or(f64::NAN)
             );
         }
-        results.push(serde_json::json!({
-            "action": f["action"], "criterion": f["criterion"], "at": format_clock(at),
-            "orders": orders, "folder": format!("what-if/{}", k + 1),
-            "overall": { "drill": base_overall, "what_if": overall }, "criteria": per,
-        }));
     }
-    let json_path = dir.join("what_if.json");
-    if let Err(e) = std::fs::write(
-        &json_path,
-        serde_json::to_string_pretty(&results).unwrap_or_default(),
-    ) {
-        eprintln!("error: {}: cannot write: {e}", json_path.display());
-        return ExitCode::from(1);
-    }
-    println!("wrote {}", json_path.display());
-    // Into the report, where the improvement plan leaves room for it.
-    let report = dir.join("report.html");
-    if let Ok(html) = std::fs::read_to_string(&report) {
-        use floodrill::report::html::{WHAT_IF_MARK, esc};
-        let mut sec = format!(
-            "{WHAT_IF_MARK}<h3>反事实推演 Counterfactuals, measured</h3><table><tr><th>整改措施 action</th><th>branched at</th><th>orders</th><th>总评 overall</th><th>per criterion (drill → what-if)</th></tr>"
-        );
-        for r in &results {
-            let crit: Vec<String> = r["criteria"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .map(|c| {
-                            format!(
-                                "{} {:.1} → {:.1}",
-                                esc(c["name"].as_str().unwrap_or("?")),
-                                c["drill"].as_f64().unwrap_or(0.0),
-                                c["what_if"].as_f64().unwrap_or(f64::NAN)
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let orders: Vec<String> = r["orders"]
-                .as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).map(esc).collect())
-                .unwrap_or_default();
-            sec += &format!(
-                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{:.1} → <b>{:.1}</b></td><td>{}</td></tr>",
-                esc(r["action"].as_str().unwrap_or("")),
-                esc(r["at"].as_str().unwrap_or("")),
-                orders.join("<br>"),
-                r["overall"]["drill"].as_f64().unwrap_or(0.0),
-                r["overall"]["what_if"].as_f64().unwrap_or(0.0),
-                crit.join("<br>")
-            );
-        }
-        sec += "</table>";
-        // Replace the marker and whatever an earlier review put after it in its line.
-        let new = match html.find(WHAT_IF_MARK) {
-            Some(i) => {
-                let end = html[i..].find('\n').map_or(html.len(), |j| i + j);
-                format!("{}{sec}{}", &html[..i], &html[end..])
+    match write(dir, &results) {
+        Ok(files) => {
+            for f in files {
+                println!("wrote {}", f.display());
             }
-            None => html.replace("</body>", &format!("{sec}</body>")),
-        };
-        // The counterfactuals' text may use characters the page's font lacked.
-        let new = floodrill::report::font::embed_font(&new);
-        let tmp = dir.join("report.html.part");
-        if std::fs::write(&tmp, new)
-            .and_then(|_| std::fs::rename(&tmp, &report))
-            .is_ok()
-        {
-            println!("wrote {}", report.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
         }
     }
-    ExitCode::SUCCESS
 }
 
 /// A replay interval: a duration above zero.

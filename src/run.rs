@@ -15,6 +15,7 @@ use crate::engine::{Engine, EngineOptions, RunSeed};
 use crate::scenario::{Scenario, format_clock};
 
 pub mod folder;
+pub mod what_if;
 
 /// The replay file every run writes into its output folder.
 pub const REPLAY_FILE: &str = "drill.replay";
@@ -422,11 +423,15 @@ pub fn run(
         files: Vec::new(),
     };
     if !opts.hydraulics_only {
+        // The console command in the report's links names the replay where it will be
+        // once the run's folder is committed.
+        let replay = (!opts.no_replay).then(|| shell_word(&opts.out.join(REPLAY_FILE)));
         crate::report::html::write_report(
             dir,
             &run_record(engine.world()),
             &summary,
             judged.then_some(&scorecard),
+            replay.as_deref(),
         )?;
     }
     summary.files = folder::list(dir)?;
@@ -435,6 +440,18 @@ pub fn run(
     write_json(&dir.join("summary.json"), &summary)?;
     folder::commit(&opts.out, &run_id, &summary.files, &mut summary.notes)?;
     Ok(summary)
+}
+
+/// A path as one shell word (quoted when it holds anything but the plain characters).
+fn shell_word(p: &Path) -> String {
+    let s = p.display().to_string();
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+:,@".contains(c))
+    {
+        s
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
 
 /// Why a scenario's scorecard would say nothing: no people and no forces (a score of

@@ -34,7 +34,16 @@ fn report_names_every_criterion_and_inject_and_embeds_its_maps() {
         let id = i["detail"]["id"].as_str().unwrap();
         assert!(html.contains(id), "inject {id} missing");
     }
-    assert!(html.contains("PumpFailure") && html.contains("CommOutage"));
+    // Read as sentences, not JSON: what the inject does, in both languages.
+    assert!(
+        html.contains("泵站/机器人故障") && html.contains("communication outage"),
+        "injects described"
+    );
+    assert!(!html.contains("{\"PumpFailure"), "no JSON on the timeline");
+    // The overview lists the participants; evidence and timeline rows link to their
+    // moment.
+    assert!(html.contains("演练概况 Exercise overview"));
+    assert!(html.contains("class=go"), "moment links");
     // Self-contained: no external resources; charts and maps inline.
     for bad in ["<script src", "<link ", "src=\"http", "url(http"] {
         assert!(!html.contains(bad), "external resource: {bad}");

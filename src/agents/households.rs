@@ -122,6 +122,26 @@ impl HouseholdState {
         }
     }
 
+    /// Chinese and English, for legends.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Unaware => "未获预警 unaware",
+            Self::Warned => "已获预警 warned",
+            Self::Preparing => "准备中 preparing",
+            Self::Moving => "转移途中 moving",
+            Self::Sheltered => "已安置 sheltered",
+            Self::Staying => "拒绝转移 staying",
+            Self::Trapped => "被困 trapped",
+            Self::Rescued => "获救 rescued",
+            Self::Casualty => "伤亡 casualty",
+            Self::Waiting => "途中等待 waiting",
+            Self::Refuge => "就近避险 refuge",
+            Self::InPlace => "就地避险 in place",
+            Self::Ready => "待命 ready",
+            Self::Away => "已离开 away",
+        }
+    }
+
     /// How bad the outcome is if the drill ends in this state, lower is safer: the one
     /// ranking `compare` (better/worse) and the report's outcome map (worse drawn on
     /// top) use. Sheltered or away (left the district) 0; out of the water in a building — at home (unaware,

@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod commands;
+pub mod describe;
 pub mod log;
 pub mod plan;
 pub mod sensors;

@@ -37,35 +37,65 @@ pub fn esc(s: &str) -> String {
 /// Most rows on the timeline.
 const TIMELINE_MAX: usize = 600;
 
+/// What a row needs to link to its moment: the replay to open, the names and
+/// positions of the run, and the maps' pixel geometry.
+struct Links<'a> {
+    replay: Option<&'a str>,
+    atlas: &'a super::moments::Atlas<'a>,
+    geo: &'a Canvas,
+}
+
+impl Links<'_> {
+    fn cell(&self, t: Option<f64>, pt: Option<crate::world::Pt>, label: &str) -> String {
+        super::moments::link(self.replay, t, pt, label, self.geo)
+    }
+}
+
 /// Write `maps/*.png` and `report.html` into `dir`. Returns the report's path.
 pub fn write_report(
     dir: &Path,
     r: &RunRecord<'_>,
     summary: &RunSummary,
     card: Option<&Scorecard>,
+    replay: Option<&str>,
 ) -> Result<std::path::PathBuf, ReportError> {
     let s = r.scenario;
     let maps_dir = dir.join("maps");
     std::fs::create_dir_all(&maps_dir).map_err(ReportError::io(&maps_dir))?;
     let mut maps = Vec::new();
+    let mut geo: Option<Canvas> = None;
     for (file, title, items, mut canvas) in
         [max_depth_map(s, r), outcomes_map(s, r), tracks_map(s, r)]
     {
+        if geo.is_none() {
+            geo = Some(Canvas {
+                rgba: Vec::new(),
+                ..canvas.clone()
+            });
+        }
         canvas.furnish(title, &items);
         let legend = legend(&items);
         let path = maps_dir.join(file);
         let png = canvas.png().map_err(ReportError::png(&path))?;
         std::fs::write(&path, &png).map_err(ReportError::io(&path))?;
-        maps.push((file, title, legend, png));
+        maps.push((file, title, legend, png, (canvas.width, canvas.height)));
     }
+    let geo = geo.unwrap_or_else(|| Canvas::terrain(s, 0.0));
+    let atlas = super::moments::Atlas::new(r);
+    let links = Links {
+        replay,
+        atlas: &atlas,
+        geo: &geo,
+    };
     let mut h = String::with_capacity(1 << 20);
     head(&mut h, s, &summary.run_id);
     drill(&mut h, s, summary, r);
+    overview(&mut h, s, r, &links);
     match card {
         Some(card) => {
             let fs = super::actions::findings(card, s);
             executive_summary(&mut h, card, &fs);
-            scorecard(&mut h, card);
+            scorecard(&mut h, card, &fs, &links);
             improvement_plan(&mut h, &fs);
         }
         None => {
@@ -76,19 +106,25 @@ pub fn write_report(
             );
         }
     }
-    timeline(&mut h, r);
+    timeline(&mut h, r, &links);
     charts(&mut h, s, r);
     let _ = writeln!(h, "<h2>地图 Maps</h2><div class=maps>");
-    for (file, title, legend, png) in &maps {
+    for (file, title, legend, png, (w, ht)) in &maps {
         let b64 = base64::engine::general_purpose::STANDARD.encode(png);
         let _ = writeln!(
             h,
-            "<figure><figcaption>{}</figcaption><img alt=\"{}\" src=\"data:image/png;base64,{b64}\"><div class=legend>{legend}</div><div class=note>maps/{file}</div></figure>",
+            "<figure id=\"map-{}\"><figcaption>{}</figcaption><div class=mapbox><img alt=\"{}\" src=\"data:image/png;base64,{b64}\"><svg class=mark viewBox=\"0 0 {w} {ht}\"></svg></div><div class=legend>{legend}</div><div class=note>maps/{file}</div></figure>",
+            file.trim_end_matches(".png"),
             esc(title),
             esc(title)
         );
     }
     let _ = writeln!(h, "</div>");
+    let _ = writeln!(
+        h,
+        "<div id=goto><a href=\"#\" onclick=\"this.parentNode.style.display='none';return false\">×</a><b>◎</b> <span></span><code></code><div class=mapbox><img alt=\"\"><svg class=mark viewBox=\"0 0 {} {}\"></svg></div></div>",
+        geo.width, geo.height
+    );
     let _ = writeln!(
         h,
         "<footer>floodrill {} · run {} · scenario {} · digest {}</footer></body></html>",
@@ -134,7 +170,19 @@ figure img{{width:100%;image-rendering:pixelated}} figcaption{{font-weight:bold;
 .legend i{{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle;border:1px solid #888}}
 .note{{color:#6a7480;font-size:12px}} details{{margin:4px 0}} summary{{cursor:pointer}} footer{{margin-top:30px;color:#6a7480;font-size:12px}}
 .exec p{{font-size:15px;margin:4px 0}} .origin-plan{{color:#2c5d8f}} .origin-trainer{{color:#b3541e;font-weight:bold}} .origin-trainee{{color:#6b3fa0}}
+.mapbox{{position:relative}} svg.mark{{position:absolute;left:0;top:0;width:100%;height:100%;pointer-events:none}}
+svg.mark .ring{{fill:none;stroke:#e0115f;stroke-width:7}} svg.mark .pin{{fill:#e0115f;stroke:#fff;stroke-width:3}} svg.mark text{{font-size:34px;font-weight:bold;fill:#e0115f;paint-order:stroke;stroke:#fff;stroke-width:7px}}
+#goto{{display:none;position:fixed;right:12px;bottom:12px;width:400px;background:#1d2733;color:#fff;padding:8px 10px;font-size:13px;z-index:9;border-radius:6px;box-shadow:0 2px 12px #0006}}
+#goto code{{display:block;background:#33414f;padding:3px 6px;margin:4px 0;user-select:all;word-break:break-all}} #goto>a{{color:#fff;float:right;text-decoration:none;font-size:16px}} #goto .mapbox img{{width:100%}}
+.assess{{display:grid;grid-template-columns:1fr 1fr;gap:10px;font-size:13px;margin:6px 0}} .assess ul{{margin:2px 0;padding-left:18px}}
+a.go{{white-space:nowrap;text-decoration:none;color:#2c5d8f}} a.go:hover{{text-decoration:underline}} .tlfilter label{{margin-right:12px;font-size:13px;white-space:nowrap}} td.icon{{text-align:center}}
+.k-inject .icon,label.k-inject{{color:#b3541e}} .k-failure .icon,label.k-failure{{color:#c0262d}} .k-warning .icon,label.k-warning{{color:#8a6d00}} .k-order .icon,label.k-order{{color:#2c5d8f}} .k-unit .icon,label.k-unit{{color:#17803d}} .k-place .icon,label.k-place{{color:#6b3fa0}}
 </style><script>
+function go(a){{var x=a.dataset.x,y=a.dataset.y,c=a.dataset.c,l=a.dataset.l||'',ns='http://www.w3.org/2000/svg',b=document.getElementById('goto');
+if(b){{var mi=b.querySelector('img'),src=document.querySelector('#map-max_depth img');if(mi&&src&&!mi.src)mi.src=src.src;b.querySelector('span').textContent=l+(x===undefined?' — no place on the map':'');b.querySelector('code').textContent=c||'(no replay recorded: run without --no-replay to review this moment)';b.style.display='block';}}
+document.querySelectorAll('svg.mark').forEach(function(s){{while(s.firstChild)s.removeChild(s.firstChild);if(x===undefined)return;[['circle',{{cx:x,cy:y,r:34,'class':'ring'}}],['circle',{{cx:x,cy:y,r:9,'class':'pin'}}],['text',{{x:+x+42,y:+y+12}}]].forEach(function(d){{var e=document.createElementNS(ns,d[0]);for(var k in d[1])e.setAttribute(k,d[1][k]);if(d[0]==='text')e.textContent=l.split(' ')[0];s.appendChild(e);}});}});
+if(c&&navigator.clipboard)navigator.clipboard.writeText(c).catch(function(){{}});return false;}}
+function tl(i){{document.querySelectorAll('#timeline tr.k-'+i.dataset.k).forEach(function(r){{r.style.display=i.checked?'':'none';}});}}
 document.addEventListener('click',function(e){{var th=e.target.closest('table.sortable th');if(!th)return;var tr=th.parentNode,tb=tr.parentNode,i=[].indexOf.call(tr.children,th),rows=[].slice.call(tb.querySelectorAll('tr')).slice(1),up=th.dataset.up!=='1';th.dataset.up=up?'1':'0';var key=function(r){{var t=r.children[i]?r.children[i].textContent.trim():'';var n=parseFloat(t);return isNaN(n)||!/^[-0-9.]/.test(t)?t:n;}};rows.sort(function(a,b){{var x=key(a),y=key(b);var c=(typeof x==='number'&&typeof y==='number')?x-y:String(x).localeCompare(String(y));return up?c:-c;}});rows.forEach(function(r){{tb.appendChild(r);}});}});
 </script></head><body>
 "#,
@@ -366,6 +414,148 @@ fn drill(h: &mut String, s: &Scenario, summary: &RunSummary, r: &RunRecord<'_>) 
     network_section(h, f);
 }
 
+/// The storm in a line per rain source.
+fn storm_lines(s: &Scenario) -> Vec<String> {
+    use crate::scenario::format_duration;
+    use crate::scenario::schema::RainSource;
+    s.file
+        .rain
+        .sources
+        .iter()
+        .map(|src| match src {
+            RainSource::Uniform { .. } => "均匀降雨 uniform rain from a series".to_string(),
+            RainSource::Chicago {
+                return_period_years,
+                duration,
+                peak_ratio,
+                start,
+                ..
+            } => format!(
+                "芝加哥雨型 Chicago design storm, {return_period_years} year return period, {} long from {}, peak at {:.0} % of it",
+                format_duration(duration.0),
+                format_clock(start.0),
+                peak_ratio * 100.0
+            ),
+            RainSource::MovingCell {
+                peak_mm_h,
+                radius_m,
+                track,
+            } => format!(
+                "移动雨团 moving storm cell, {peak_mm_h} mm/h at its centre, radius {radius_m} m, {} track points",
+                track.len()
+            ),
+            RainSource::Frames { frames } => {
+                format!("雷达降雨 gridded rain, {} frames", frames.len())
+            }
+        })
+        .collect()
+}
+
+/// The exercise overview (HSEEP's first section): the storm, the master events list,
+/// who took part and in what role.
+fn overview(h: &mut String, s: &Scenario, r: &RunRecord<'_>, links: &Links<'_>) {
+    use crate::exercise::log::{Origin, SimEvent};
+    use crate::scenario::format_duration;
+    let f = &s.file;
+    let _ = writeln!(h, "<h2>演练概况 Exercise overview</h2>");
+    let _ = writeln!(
+        h,
+        "<p><b>降雨 Storm:</b> {}</p>",
+        esc(&storm_lines(s).join("; "))
+    );
+    // Roles: who gave the orders.
+    let (mut plan, mut trainee, mut trainer) = (0usize, 0usize, 0usize);
+    if let Some(log) = r.log {
+        for e in &log.0.entries {
+            match (&e.event, e.origin) {
+                (SimEvent::OrderIssued { .. }, Origin::Plan) => plan += 1,
+                (SimEvent::OrderIssued { .. }, Origin::Trainee) => trainee += 1,
+                (SimEvent::InjectApplied { .. }, _) => trainer += 1,
+                _ => {}
+            }
+        }
+    }
+    let residents: u32 = s.buildings.iter().map(|b| b.residents).sum();
+    let households: u32 = s.buildings.iter().map(|b| b.households).sum();
+    let shelters: Vec<&crate::world::Place> = s
+        .places
+        .iter()
+        .filter(|p| p.kind == PlaceKind::Shelter)
+        .collect();
+    let places_total: f64 = shelters.iter().filter_map(|p| p.capacity).sum();
+    let _ = writeln!(
+        h,
+        "<p><b>角色 Roles:</b> 预案 the contingency plan ({} rules, {plan} orders issued) · 受训人员 trainees ({trainee} orders from the console or a command stream) · 导调 the trainer ({trainer} injects applied of {} on the list) · 公众 the public: {households} households, {residents} residents in {} zones, {} warning channels, {} shelters with {places_total:.0} places.</p>",
+        f.plan.len(),
+        f.injects.len(),
+        s.zones.len(),
+        f.warnings.channels.len(),
+        shelters.len(),
+    );
+    // Participants: teams and robots.
+    let ft = &f.forces;
+    if !ft.teams.is_empty() || !ft.robots.is_empty() {
+        let _ = writeln!(
+            h,
+            "<table><tr><th>参演力量 participant</th><th>name</th><th>kind</th><th>crew</th><th>capability</th><th>depot</th></tr>"
+        );
+        for t in &ft.teams {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{:?}</td><td>{}</td><td>carries {}, wades {} m, {} km/h</td><td>{}</td></tr>",
+                esc(&t.id),
+                esc(&t.name),
+                t.kind,
+                t.crew,
+                t.capacity,
+                t.wading_limit_m,
+                t.speed_kmh,
+                esc(
+                    &crate::exercise::describe::Names::name(links.atlas, &t.depot)
+                        .map_or(t.depot.clone(), |n| format!("{} {n}", t.depot))
+                )
+            );
+        }
+        for rb in &ft.robots {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>排涝 pump</td><td></td><td>{} m³/h, hose {} m, set-up {}</td><td>{}</td></tr>",
+                esc(&rb.id),
+                esc(&rb.name),
+                rb.capacity_m3_h,
+                rb.hose_reach_m,
+                format_duration(rb.setup.0),
+                esc(
+                    &crate::exercise::describe::Names::name(links.atlas, &rb.depot)
+                        .map_or(rb.depot.clone(), |n| format!("{} {n}", rb.depot))
+                )
+            );
+        }
+        let _ = writeln!(h, "</table>");
+    }
+    // The master events list (MSEL): the injects as scheduled.
+    if !f.injects.is_empty() {
+        let _ = writeln!(
+            h,
+            "<table><tr><th>导调脚本 injects (master events list)</th><th>at</th><th>what</th></tr>"
+        );
+        for i in &f.injects {
+            let (text, spot) = crate::exercise::describe::inject_sentence(&i.event, links.atlas);
+            let pt = spot
+                .as_ref()
+                .and_then(|sp| links.atlas.point(sp, Some(i.at.0)));
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&i.id),
+                links.cell(Some(i.at.0), pt, &i.id),
+                esc(&text)
+            );
+        }
+        let _ = writeln!(h, "</table>");
+    }
+}
+
 /// The drainage network's notable manholes (surcharged or flooding), from the summary.
 fn network_section(h: &mut String, f: &serde_json::Map<String, Value>) {
     let Some(n) = f.get("network_nodes").and_then(Value::as_f64) else {
@@ -471,7 +661,7 @@ fn evidence_kind(v: &Value) -> &'static str {
 /// places where people were caught, shelters…), each with its own columns and its count,
 /// failing rows first, sortable by clicking a column's header; collapsed when all of a
 /// table's rows passed.
-fn evidence_table(all: &[Value]) -> String {
+fn evidence_table(all: &[Value], links: &Links<'_>) -> String {
     let failing = |v: &Value| v.get("pass").and_then(Value::as_bool) != Some(true);
     let mut kinds: Vec<&'static str> = Vec::new();
     for v in all {
@@ -510,7 +700,7 @@ fn evidence_table(all: &[Value]) -> String {
         });
         let _ = write!(
             t,
-            "<details{}><summary>{} — {} rows{}</summary><table class=sortable><tr>",
+            "<details{}><summary>{} — {} rows{}</summary><table class=sortable><tr><th title=\"when and where: click for the map marker and the console command\">◎</th>",
             if n_failing > 0 { " open" } else { "" },
             esc(kind),
             rows.len(),
@@ -525,7 +715,15 @@ fn evidence_table(all: &[Value]) -> String {
         }
         t.push_str("</tr>");
         for it in &items {
-            t.push_str("<tr>");
+            let (when, pt) = super::moments::evidence_moment(kind, it, links.atlas);
+            let label = it
+                .get(kind)
+                .map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => format!("{kind} {other}"),
+                })
+                .unwrap_or_default();
+            let _ = write!(t, "<tr><td>{}</td>", links.cell(when, pt, &label));
             for c in &cols {
                 let v = it.get(c).unwrap_or(&Value::Null);
                 let text = match (c.as_str(), v) {
@@ -545,7 +743,77 @@ fn evidence_table(all: &[Value]) -> String {
     t
 }
 
-fn scorecard(h: &mut String, card: &Scorecard) {
+/// What went well in a criterion, from its passing evidence rows: per kind of row, how
+/// many passed of how many, and which (with the row's telling figure).
+fn strengths(c: &crate::scoring::CriterionScore) -> Vec<String> {
+    const FIGURE: [(&str, &str); 6] = [
+        ("lead_min", " min lead"),
+        ("response_min", " min response"),
+        ("share", " safe"),
+        ("drained", " drained"),
+        ("arrived", " arrived"),
+        ("restored", " restored"),
+    ];
+    let mut kinds: Vec<&'static str> = Vec::new();
+    for v in &c.evidence {
+        let k = evidence_kind(v);
+        if v.get("pass").is_some() && !kinds.contains(&k) {
+            kinds.push(k);
+        }
+    }
+    let mut out = Vec::new();
+    for k in kinds {
+        let judged: Vec<&Value> = c
+            .evidence
+            .iter()
+            .filter(|v| evidence_kind(v) == k && v.get("pass").is_some_and(|p| !p.is_null()))
+            .collect();
+        let good: Vec<&Value> = judged
+            .iter()
+            .copied()
+            .filter(|v| v.get("pass").and_then(Value::as_bool) == Some(true))
+            .collect();
+        if good.is_empty() {
+            continue;
+        }
+        let names: Vec<String> = good
+            .iter()
+            .take(6)
+            .map(|v| {
+                let id = v.get(k).map_or(String::new(), |x| match x {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                });
+                match FIGURE
+                    .iter()
+                    .find(|(f, _)| v.get(*f).is_some_and(|x| !x.is_null()))
+                {
+                    Some((f, unit)) => format!("{id} ({}{unit})", cell(&v[*f])),
+                    None => id,
+                }
+            })
+            .collect();
+        let more = if good.len() > 6 {
+            format!(", +{} more", good.len() - 6)
+        } else {
+            String::new()
+        };
+        let label = match k {
+            "failed" => "failures handled".to_string(),
+            "open_at_end" => "requests".to_string(),
+            other => format!("{other}s"),
+        };
+        out.push(format!(
+            "{} of {} {label} passed: {}{more}",
+            good.len(),
+            judged.len(),
+            names.join(", ")
+        ));
+    }
+    out
+}
+
+fn scorecard(h: &mut String, card: &Scorecard, fs: &[super::actions::Finding], links: &Links<'_>) {
     let _ = writeln!(
         h,
         "<h2>四到位评分 Four-in-place scorecard</h2><p>总分 overall <span class=score>{:.1}</span> / 100 (pass mark {:.0}) — {}</p><div class=card>",
@@ -583,14 +851,44 @@ fn scorecard(h: &mut String, card: &Scorecard) {
             .filter(|(_, v)| !v.is_null())
             .map(|(k, v)| format!("{} {}", esc(k), cell(v)))
             .collect();
+        let good = strengths(c);
+        let areas: Vec<String> = fs
+            .iter()
+            .filter(|f| f.criterion == c.id)
+            .map(|f| format!("{} — {}", f.issue, f.cause))
+            .collect();
+        let mut assess = String::new();
+        if !good.is_empty() || !areas.is_empty() {
+            assess += "<div class=assess>";
+            if !good.is_empty() {
+                let _ = write!(
+                    assess,
+                    "<div><b class=pass>优点 Strengths</b><ul>{}</ul></div>",
+                    good.iter()
+                        .map(|g| format!("<li>{}</li>", esc(g)))
+                        .collect::<String>()
+                );
+            }
+            if !areas.is_empty() {
+                let _ = write!(
+                    assess,
+                    "<div><b class=fail>待改进 Areas for improvement</b><ul>{}</ul></div>",
+                    areas
+                        .iter()
+                        .map(|g| format!("<li>{}</li>", esc(g)))
+                        .collect::<String>()
+                );
+            }
+            assess += "</div>";
+        }
         let _ = writeln!(
             h,
-            "<details{}><summary><b>{}</b> — evidence ({} items) · {}</summary>{}</details>",
+            "<details{}><summary><b>{}</b> — evidence ({} items) · {}</summary>{assess}{}</details>",
             if c.pass { "" } else { " open" },
             esc(&c.name),
             c.evidence.len(),
             measures.join(" · "),
-            evidence_table(&c.evidence)
+            evidence_table(&c.evidence, links)
         );
     }
 }
@@ -643,7 +941,8 @@ fn improvement_plan(h: &mut String, fs: &[super::actions::Finding]) {
 /// Where `floodrill review --what-if` puts its measured counterfactuals in `report.html`.
 pub const WHAT_IF_MARK: &str = "<!-- floodrill:what-if -->";
 
-fn timeline(h: &mut String, r: &RunRecord<'_>) {
+fn timeline(h: &mut String, r: &RunRecord<'_>, links: &Links<'_>) {
+    use crate::exercise::describe::Class;
     let _ = writeln!(
         h,
         "<h2>时间线 Timeline: injects, orders and key events</h2>"
@@ -654,57 +953,85 @@ fn timeline(h: &mut String, r: &RunRecord<'_>) {
     let mut counts: std::collections::BTreeMap<String, (usize, f64)> = Default::default();
     // Identical entries (a repeating plan rule, its orders) collapse into one row with
     // a count and the last time.
-    let mut rows: Vec<(
-        &crate::exercise::log::LogEntry,
-        String,
-        serde_json::Value,
-        usize,
-        f64,
-    )> = Vec::new();
-    let mut seen: std::collections::BTreeMap<(String, String), usize> = Default::default();
+    struct Row<'e> {
+        e: &'e crate::exercise::log::LogEntry,
+        d: crate::exercise::describe::Described,
+        n: usize,
+        last: f64,
+    }
+    let mut rows: Vec<Row<'_>> = Vec::new();
+    let mut seen: std::collections::HashMap<String, usize> = Default::default();
     for e in &log.0.entries {
-        let (kind, detail) = e.event.kind_and_detail();
-        if e.event.on_timeline() {
-            let key = (kind.clone(), detail.to_string());
-            match seen.get(&key) {
+        match e.event.describe(links.atlas) {
+            Some(d) => match seen.get(&d.text) {
                 Some(&i) => {
-                    rows[i].3 += 1;
-                    rows[i].4 = e.t;
+                    rows[i].n += 1;
+                    rows[i].last = e.t;
                 }
                 None => {
-                    seen.insert(key, rows.len());
-                    rows.push((e, kind, detail, 1, e.t));
+                    seen.insert(d.text.clone(), rows.len());
+                    rows.push(Row {
+                        e,
+                        d,
+                        n: 1,
+                        last: e.t,
+                    });
                 }
+            },
+            None => {
+                let c = counts
+                    .entry(e.event.kind_and_detail().0)
+                    .or_insert((0, e.t));
+                c.0 += 1;
             }
-        } else {
-            let c = counts.entry(kind).or_insert((0, e.t));
-            c.0 += 1;
         }
     }
     let total = rows.len();
+    // Filters: one box per kind of row, with its count.
+    let _ = write!(h, "<div class=tlfilter>");
+    for c in Class::ALL {
+        let n = rows.iter().filter(|r| r.d.class == c).count();
+        if n > 0 {
+            let _ = write!(
+                h,
+                "<label class=k-{id}><input type=checkbox checked data-k=\"{id}\" onchange=\"tl(this)\"> {} {} ({n})</label>",
+                c.icon(),
+                esc(c.label()),
+                id = c.id()
+            );
+        }
+    }
     let _ = writeln!(
         h,
-        "<table><tr><th>time</th><th>origin</th><th>event</th><th>details</th></tr>"
+        "</div><table id=timeline><tr><th>time</th><th></th><th>what happened</th><th>origin</th></tr>"
     );
-    for (e, kind, detail, n, last) in rows.iter().take(TIMELINE_MAX) {
+    for row in rows.iter().take(TIMELINE_MAX) {
+        let e = row.e;
         let o = serde_json::to_value(e.origin)
             .ok()
             .and_then(|v| v.as_str().map(String::from))
             .unwrap_or_default();
-        let times = if *n > 1 {
+        let times = if row.n > 1 {
             format!(
-                " <span class=note>(× {n}, last {})</span>",
-                format_clock(*last)
+                " <span class=note>(× {}, last {})</span>",
+                row.n,
+                format_clock(row.last)
             )
         } else {
             String::new()
         };
+        let pt = row
+            .d
+            .spot
+            .as_ref()
+            .and_then(|sp| links.atlas.point(sp, Some(e.t)));
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td class=origin-{o}>{o}</td><td>{}{times}</td><td>{}</td></tr>",
-            format_clock(e.t),
-            esc(kind),
-            esc(&super::table::evidence_line(detail))
+            "<tr class=k-{k}><td>{}</td><td class=icon>{}</td><td>{}{times}</td><td class=origin-{o}>{o}</td></tr>",
+            links.cell(Some(e.t), pt, &row.d.text),
+            row.d.class.icon(),
+            esc(&row.d.text),
+            k = row.d.class.id(),
         );
     }
     let _ = writeln!(h, "</table>");
@@ -721,7 +1048,7 @@ fn timeline(h: &mut String, r: &RunRecord<'_>) {
         .collect();
     let _ = writeln!(
         h,
-        "<p class=note>Counted, not listed: {}.</p>",
+        "<p class=note>Counted, not listed (household-level events, in events.jsonl): {}.</p>",
         esc(&summary.join("; "))
     );
 }
@@ -920,7 +1247,7 @@ fn charts(h: &mut String, s: &Scenario, r: &RunRecord<'_>) {
             .iter()
             .map(|&st| {
                 (
-                    st.name().to_string(),
+                    st.label().to_string(),
                     hex(STATE_RGBA[st as usize]),
                     ps.0.iter()
                         .map(|(t, tab)| (*t, tab.total(st) as f64))
@@ -1033,6 +1360,7 @@ const HOTSPOT: [u8; 4] = [230, 30, 30, 255];
 const SHELTER: [u8; 4] = [30, 150, 60, 255];
 const DEPOT: [u8; 4] = [20, 20, 20, 255];
 const ASSEMBLY: [u8; 4] = [140, 80, 20, 255];
+const CAUGHT: [u8; 4] = [200, 0, 60, 255];
 const SURCHARGED: [u8; 4] = [255, 150, 0, 255];
 const FLOODING: [u8; 4] = [200, 0, 200, 255];
 
@@ -1107,6 +1435,29 @@ fn outcomes_map(s: &Scenario, r: &RunRecord<'_>) -> Map {
             c.dot(pt, r, STATE_RGBA[st as usize], None);
         }
     }
+    // Where households were caught by the water: a ring per place, its size by the
+    // persons caught there.
+    let mut caught = false;
+    if let Some(log) = r.log {
+        let mut at: std::collections::BTreeMap<(i64, i64), (f64, f64, u32)> = Default::default();
+        for e in &log.0.entries {
+            if let crate::exercise::log::SimEvent::Trapped { persons, x, y, .. } = e.event {
+                // Pooled on a 20 m lattice, so one underpass is one ring.
+                let k = ((x / 20.0).round() as i64, (y / 20.0).round() as i64);
+                let v = at.entry(k).or_insert((0.0, 0.0, 0));
+                v.0 += x * persons as f64;
+                v.1 += y * persons as f64;
+                v.2 += persons;
+            }
+        }
+        let u = (c.width.min(c.height) as f64 / 1200.0).max(0.75);
+        for (sx, sy, p) in at.into_values().filter(|v| v.2 > 0) {
+            let pt = (sx / p as f64, sy / p as f64);
+            let rad = (4.0 + 2.2 * (p as f64).sqrt()).min(40.0) * u;
+            c.ring(pt, rad, (2.5 * u).max(2.0), CAUGHT);
+            caught = true;
+        }
+    }
     places(
         &mut c,
         s,
@@ -1115,13 +1466,20 @@ fn outcomes_map(s: &Scenario, r: &RunRecord<'_>) -> Map {
             (PlaceKind::Assembly, ASSEMBLY),
         ],
     );
+    let caught_item = caught.then(|| {
+        (
+            "被困处 where households were caught (ring size: persons)".to_string(),
+            CAUGHT,
+        )
+    });
     let items: Vec<(String, [u8; 4])> = HouseholdState::ALL
         .iter()
-        .map(|&st| (st.name().to_string(), STATE_RGBA[st as usize]))
+        .map(|&st| (st.label().to_string(), STATE_RGBA[st as usize]))
         .chain([
             ("安置点 shelter".to_string(), SHELTER),
             ("临时避险点 assembly point".to_string(), ASSEMBLY),
         ])
+        .chain(caught_item)
         .collect();
     zone_labels(&mut c, s);
     (

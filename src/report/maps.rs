@@ -127,6 +127,25 @@ impl Canvas {
         }
     }
 
+    /// A ring of `radius` pixels around a map point, `width` pixels thick, with a white
+    /// halo so it reads on any background.
+    pub fn ring(&mut self, p: Pt, radius: f64, width: f64, c: [u8; 4]) {
+        let (cx, cy) = self.pixel(p);
+        let (inner, outer) = ((radius - width / 2.0).max(0.0), radius + width / 2.0);
+        let rr = (outer + 2.0).ceil() as i64;
+        for dy in -rr..=rr {
+            for dx in -rr..=rr {
+                let d = ((dx as f64).powi(2) + (dy as f64).powi(2)).sqrt();
+                let (x, y) = (cx.floor() as i64 + dx, cy.floor() as i64 + dy);
+                if d >= inner && d <= outer {
+                    self.blend(x, y, c);
+                } else if (d >= inner - 1.5 && d < inner) || (d > outer && d <= outer + 1.5) {
+                    self.blend(x, y, [255, 255, 255, 200]);
+                }
+            }
+        }
+    }
+
     /// A line between two map points, `width` pixels wide.
     pub fn line(&mut self, a: Pt, b: Pt, width: f64, c: [u8; 4]) {
         let (p, q) = (self.pixel(a), self.pixel(b));

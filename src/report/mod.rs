@@ -6,6 +6,7 @@ pub mod actions;
 pub mod font;
 pub mod html;
 pub mod maps;
+pub mod moments;
 pub mod network;
 pub mod print;
 pub mod summary;
