@@ -117,7 +117,7 @@ impl Names for NoNames {
 }
 
 /// An id followed by its name, if it has one: `H01 兴中路下穿`.
-fn named(n: &dyn Names, id: &str) -> String {
+pub fn named(n: &dyn Names, id: &str) -> String {
     match n.name(id) {
         Some(name) if !name.is_empty() && name != id => format!("{id} {name}"),
         _ => id.to_string(),

@@ -510,10 +510,7 @@ fn overview(h: &mut String, s: &Scenario, r: &RunRecord<'_>, links: &Links<'_>) 
                 t.capacity,
                 t.wading_limit_m,
                 t.speed_kmh,
-                esc(
-                    &crate::exercise::describe::Names::name(links.atlas, &t.depot)
-                        .map_or(t.depot.clone(), |n| format!("{} {n}", t.depot))
-                )
+                esc(&crate::exercise::describe::named(links.atlas, &t.depot))
             );
         }
         for rb in &ft.robots {
@@ -525,10 +522,7 @@ fn overview(h: &mut String, s: &Scenario, r: &RunRecord<'_>, links: &Links<'_>) 
                 rb.capacity_m3_h,
                 rb.hose_reach_m,
                 format_duration(rb.setup.0),
-                esc(
-                    &crate::exercise::describe::Names::name(links.atlas, &rb.depot)
-                        .map_or(rb.depot.clone(), |n| format!("{} {n}", rb.depot))
-                )
+                esc(&crate::exercise::describe::named(links.atlas, &rb.depot))
             );
         }
         let _ = writeln!(h, "</table>");
