@@ -24,6 +24,8 @@ pub struct NetSeries {
     pub rain: Vec<f64>,
     /// Runoff to the network, m³/s.
     pub runoff: Vec<f64>,
+    /// Water in the network (nodes, conduits' share and ponds), m³.
+    pub stored: Vec<f64>,
 }
 
 /// The result of a network run.
@@ -35,8 +37,12 @@ pub struct NetResult {
     pub routing: Continuity,
     /// Runoff continuity.
     pub runoff: RunoffTotals,
-    /// Per-node peak depth, m.
+    /// Per-node peak depth over every routing step, m.
     pub peak_depth: Vec<f64>,
+    /// Per-node time of the peak depth, s.
+    pub peak_time: Vec<f64>,
+    /// Per-node time spent surcharged (depth above the highest crown of its conduits), s.
+    pub surcharged_s: Vec<f64>,
     /// Per-node flooding volume, m³.
     pub flood_volume: Vec<f64>,
     /// Routing steps, and those that did not converge.
@@ -53,6 +59,9 @@ pub fn run(net: &Network) -> NetResult {
     let report = net.options.report_step_s.max(1.0);
     let mut s = NetSeries::default();
     let mut peak = vec![0.0f64; n];
+    let mut peak_time = vec![0.0f64; n];
+    let mut surcharged = vec![0.0f64; n];
+    let crown = super::coupling::node_crowns(net);
     let mut flood = vec![0.0f64; n];
     let mut next_report = report;
     let mut lateral = vec![0.0; n];
@@ -80,7 +89,14 @@ pub fn run(net: &Network) -> NetResult {
         router.step(dt, &lateral);
         t += dt;
         for i in 0..n {
-            peak[i] = peak[i].max(router.depth[i]);
+            let y = router.depth[i];
+            if y > peak[i] {
+                peak[i] = y;
+                peak_time[i] = t;
+            }
+            if crown[i] > 0.0 && y > crown[i] + 1e-9 {
+                surcharged[i] += dt;
+            }
             flood[i] += router.overflow[i] * dt;
         }
         if t >= next_report - 1e-9 {
@@ -94,6 +110,7 @@ pub fn run(net: &Network) -> NetResult {
                 Runoff::rain_mm_h(net, 0, t - 1e-6)
             });
             s.runoff.push(last_runoff);
+            s.stored.push(router.totals.storage);
             next_report += report;
         }
     }
@@ -103,6 +120,8 @@ pub fn run(net: &Network) -> NetResult {
         routing: router.totals,
         runoff: runoff.totals,
         peak_depth: peak,
+        peak_time,
+        surcharged_s: surcharged,
         flood_volume: flood,
         steps: (router.steps, router.unconverged),
     }
@@ -172,9 +191,34 @@ impl NetResult {
     }
 
     /// Write `node_depth.csv`, `node_flooding.csv`, `link_flow.csv`, `outfall_inflow.csv`,
-    /// `pump_flow.csv` and `system.csv` into `dir`.
+    /// `pump_flow.csv`, `system.csv` and `node_summary.csv` into `dir`.
     pub fn write_csv(&self, net: &Network, dir: &Path) -> std::io::Result<()> {
-        write_series_csv(net, &self.series, dir)
+        write_series_csv(net, &self.series, dir)?;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join("node_summary.csv"))?);
+        // SWMM's "Node Depth Summary" and "Node Flooding Summary" in one table: the peak
+        // is over every routing step, not only the report samples.
+        writeln!(
+            f,
+            "node,kind,max_depth_m,max_head_m,time_of_max_s,surcharged_h,flood_volume_m3"
+        )?;
+        for (i, node) in net.nodes.iter().enumerate() {
+            let kind = match node.kind {
+                NodeKind::Junction => "junction",
+                NodeKind::Outfall { .. } => "outfall",
+                NodeKind::Storage { .. } => "storage",
+            };
+            writeln!(
+                f,
+                "{},{kind},{:.4},{:.4},{},{:.4},{:.3}",
+                node.id,
+                self.peak_depth[i],
+                node.invert_m + self.peak_depth[i],
+                self.peak_time[i],
+                self.surcharged_s[i] / 3600.0,
+                self.flood_volume[i]
+            )?;
+        }
+        f.flush()
     }
 }
 
@@ -256,8 +300,21 @@ pub fn write_series_csv(net: &Network, s: &NetSeries, dir: &Path) -> std::io::Re
             "rainfall_mm_per_h".into(),
             "runoff_cms".into(),
             "flooding_cms".into(),
+            "outfall_flows_cms".into(),
+            "stored_volume_m3".into(),
         ],
-        &|k| vec![s.rain[k], s.runoff[k], s.flooding[k].iter().sum()],
+        &|k| {
+            vec![
+                s.rain[k],
+                s.runoff[k],
+                s.flooding[k].iter().sum(),
+                outfalls
+                    .iter()
+                    .map(|&i| outfall_inflow(net, &s.flow[k], i))
+                    .sum(),
+                s.stored.get(k).copied().unwrap_or(0.0),
+            ]
+        },
     )?;
     Ok(())
 }

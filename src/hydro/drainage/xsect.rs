@@ -107,7 +107,12 @@ impl XSection {
     pub fn normal_depth(&self, q: f64, s: f64, n: f64) -> f64 {
         let q = q.abs();
         let full = self.full_depth();
-        if q <= 0.0 || full <= 0.0 || s <= 0.0 || n <= 0.0 {
+        // No flow stands at no depth (SWMM's link_getYnorm); a flat or adverse slope
+        // has no normal depth, so the full depth stands for it.
+        if q <= 0.0 || full <= 0.0 {
+            return 0.0;
+        }
+        if s <= 0.0 || n <= 0.0 {
             return full;
         }
         let f = |y: f64| {
@@ -215,5 +220,12 @@ mod tests {
         let g = x.geom(yn);
         let q = g.area * g.radius.powf(2.0 / 3.0) * 0.001f64.sqrt() / 0.013;
         assert!((q - 4.0).abs() < 1e-3, "{q}");
+        // No flow, no depth: a normal-depth outfall with nothing reaching it stays dry
+        // (it once stood at the full depth and held the first half hour's water back).
+        assert_eq!(x.normal_depth(0.0, 0.001, 0.013), 0.0);
+        assert_eq!(
+            XSection::Circular { d: 1.2 }.normal_depth(0.0, 0.0035, 0.013),
+            0.0
+        );
     }
 }
