@@ -193,14 +193,29 @@ struct Table {
     av: Vec<[f64; 2]>,
     /// Area above the table's top (ponding), m² (0: overflow is lost).
     pond: f64,
+    /// The table's top depth and the volume there, kept beside the step so that a
+    /// lookup touches one cache line of the table, not also its last.
+    top: f64,
+    full: f64,
 }
 
 impl Table {
+    fn new(dy: f64, av: Vec<[f64; 2]>, pond: f64) -> Self {
+        let top = dy * (av.len() - 1) as f64;
+        let full = av.last().map_or(0.0, |e| e[1]);
+        Self {
+            dy,
+            av,
+            pond,
+            top,
+            full,
+        }
+    }
     fn top(&self) -> f64 {
-        self.dy * (self.av.len() - 1) as f64
+        self.top
     }
     fn full_volume(&self) -> f64 {
-        self.av.last().map_or(0.0, |e| e[1])
+        self.full
     }
     fn area_at(&self, y: f64) -> f64 {
         if y >= self.top() {
@@ -287,6 +302,10 @@ struct Pipe {
     gated_from: bool,
     /// Flow limit per barrel, m³/s (0: none).
     max_flow: f64,
+    /// The section's geometry at its full depth, and its hydraulic radius to the 4/3
+    /// (a conduit full at both ends — most of a surcharged network — needs no more).
+    full: super::xsect::Geom,
+    full_r43: f64,
 }
 
 /// How the inertial terms are damped (`INERTIAL_DAMPING`).
@@ -1278,10 +1297,12 @@ impl Router {
             let yn = x.normal_depth(qq, s0.abs(), p.n);
             y1 = y1.max(yc.min(yn)).min(yfull);
         }
-        let g1 = x.geom(y1);
-        let g2 = x.geom(y2);
-        let ymid = 0.5 * (y1 + y2);
-        let gm = x.geom(ymid);
+        let full = y1 >= yfull && y2 >= yfull;
+        let (g1, g2, gm) = if full {
+            (p.full, p.full, p.full)
+        } else {
+            (x.geom(y1), x.geom(y2), x.geom(0.5 * (y1 + y2)))
+        };
         if gm.area <= 1e-9 {
             return (0.0, 0.0, gm.area);
         }
@@ -1290,7 +1311,6 @@ impl Router {
         let hh1 = h1.max(z1 + y1);
         let hh2 = h2.max(z2 + y2);
         let v = q_old / gm.area;
-        let full = y1 >= yfull && y2 >= yfull;
         let fr = if gm.width > 0.0 && !full {
             v.abs() / (G * gm.area / gm.width).sqrt()
         } else {
@@ -1321,7 +1341,12 @@ impl Router {
         let a_wtd = g1.area + (gm.area - g1.area) * rho;
         let r_wtd = (g1.radius + (gm.radius - g1.radius) * rho).max(1e-6);
         let dq1 = dt * G * a_wtd * (hh2 - hh1) / len;
-        let dq2 = dt * G * p.n * p.n * v.abs() / r_wtd.powf(4.0 / 3.0);
+        let r43 = if full {
+            p.full_r43
+        } else {
+            r_wtd.powf(4.0 / 3.0)
+        };
+        let dq2 = dt * G * p.n * p.n * v.abs() / r43;
         let dq3 = 2.0 * v * (gm.area - self.a_mid[l]) * sigma;
         let dq4 = dt * v * v * (g2.area - g1.area) / len * sigma;
         let dq5 = if p.entry + p.exit + p.avg > 0.0 {
@@ -1397,6 +1422,13 @@ fn pipe_of(net: &Network, link: &super::network::Link) -> Option<Pipe> {
         gated_to: gated(link.to),
         gated_from: gated(link.from),
         max_flow: c.max_flow,
+        full: c.xsect.geom(c.xsect.full_depth()),
+        full_r43: c
+            .xsect
+            .geom(c.xsect.full_depth())
+            .radius
+            .max(1e-6)
+            .powf(4.0 / 3.0),
     })
 }
 
@@ -1524,7 +1556,7 @@ fn node_table(net: &Network, i: usize, adj: &[(usize, bool)], min_area: f64) -> 
     } else {
         0.0
     };
-    Some(Table { dy, av, pond })
+    Some(Table::new(dy, av, pond))
 }
 
 #[cfg(test)]
