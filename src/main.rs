@@ -179,7 +179,7 @@ enum Command {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
     },
-    /// The drainage network on its own (EPA SWMM 5 `.inp` models).
+    /// The drainage network on its own (EPA SWMM 5 `.inp` models, or their GeoJSON form).
     Network {
         #[command(subcommand)]
         what: NetworkWhat,
@@ -234,10 +234,20 @@ enum NetworkWhat {
     /// runoff and routing continuity tables and write node depths, node flooding, link
     /// flows, outfall inflows, pump flows and system totals as CSV into DIR.
     Run {
-        /// The `.inp` file.
+        /// The network: an `.inp` file, or its GeoJSON form (`.geojson`).
         inp: PathBuf,
         /// Output folder (created if missing).
         #[arg(long, default_value = "out/network")]
+        out: PathBuf,
+    },
+    /// Write a network as GeoJSON for GIS (QGIS and the like): nodes as points and
+    /// links as lines with their attributes, the options, curves, time series and
+    /// inflows beside them. The GeoJSON form is read back wherever a network is (a
+    /// scenario's `drainage.network`, `network run`).
+    Geojson {
+        /// The `.inp` file.
+        inp: PathBuf,
+        /// The GeoJSON file to write.
         out: PathBuf,
     },
 }
@@ -320,8 +330,8 @@ enum BenchWhat {
 
 /// `floodrill network run`: route an `.inp` model and write its series.
 fn network_run(inp: &std::path::Path, out: &std::path::Path) -> ExitCode {
-    use floodrill::hydro::drainage::{netrun, read_inp};
-    let net = match read_inp(inp) {
+    use floodrill::hydro::drainage::{netrun, read_network};
+    let net = match read_network(inp) {
         Ok(n) => n,
         Err(e) => {
             eprintln!("error: {e}");
@@ -363,6 +373,43 @@ fn network_run(inp: &std::path::Path, out: &std::path::Path) -> ExitCode {
         return ExitCode::from(2);
     }
     println!("wrote {}", out.display());
+    ExitCode::SUCCESS
+}
+
+/// `floodrill network geojson`: write a network's GeoJSON form.
+fn network_geojson(inp: &std::path::Path, out: &std::path::Path) -> ExitCode {
+    use floodrill::hydro::drainage::{geojson, read_network};
+    let net = match read_network(inp) {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let value = match geojson::to_geojson(&net) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {}: {e}", inp.display());
+            return ExitCode::from(2);
+        }
+    };
+    let text = serde_json::to_string_pretty(&value).expect("a JSON value serialises");
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        eprintln!("error: {}: {e}", dir.display());
+        return ExitCode::from(2);
+    }
+    if let Err(e) = std::fs::write(out, text) {
+        eprintln!("error: {}: {e}", out.display());
+        return ExitCode::from(2);
+    }
+    println!(
+        "wrote {} ({} nodes, {} links)",
+        out.display(),
+        net.nodes.len(),
+        net.links.len()
+    );
     ExitCode::SUCCESS
 }
 
@@ -853,6 +900,9 @@ fn main() -> ExitCode {
         Command::Network {
             what: NetworkWhat::Run { inp, out },
         } => network_run(&inp, &out),
+        Command::Network {
+            what: NetworkWhat::Geojson { inp, out },
+        } => network_geojson(&inp, &out),
         Command::Replay {
             file,
             verify,

@@ -193,3 +193,74 @@ O1 250 17.5
         b.network_inflow
     );
 }
+
+/// A pump truck's hose reaches a wet well whose station has failed: the street above it
+/// is dry, so the truck pumps the well itself — the network's books and the one water
+/// balance both count what it took.
+#[test]
+fn a_mobile_pump_takes_from_the_wet_well_when_the_street_is_dry() {
+    let (spec, dem) = street();
+    // A wet well (storage, 20 m² × 3 m) fed 0.02 m³/s and no way out: its pump is down.
+    let inp = format!(
+        "{OPTIONS}
+[STORAGE]
+WW 6.0 3.0 0 FUNCTIONAL 0 0 20 0 0
+[JUNCTIONS]
+J0 7.0 3.0 0 0 0
+[CONDUITS]
+P0 J0 WW 50 0.013 0 0 0 0
+[XSECTIONS]
+P0 CIRCULAR 0.4 0 0 0 1
+[INFLOWS]
+J0 FLOW \"\" FLOW 1.0 1.0 0.02
+[COORDINATES]
+J0 2000 17.5
+WW 52.5 17.5
+"
+    );
+    let dd = coupled(spec, &inp);
+    assert_eq!(dd.inlets.len(), 1, "the wet well is under the street");
+    let cell = dd.inlets[0].cell;
+    let mut m = HydroModel::builder(&dem)
+        .uniform_manning(0.015)
+        .drainage(dd)
+        .build()
+        .expect("builds");
+    m.step_until(1200.0).expect("fills");
+    let ww = m.drainage().unwrap().network().node_index("WW").unwrap();
+    let held = m.drainage().unwrap().router.volume[ww];
+    assert!(held > 15.0, "the wet well holds {held} m³ after 20 min");
+    let (r, c) = (cell / spec.ncols, cell % spec.ncols);
+    assert_eq!(m.depth_grid_at(r, c), 0.0, "the street over it is dry");
+    // The street gives nothing; the well gives what is asked of it, never more than it
+    // holds.
+    assert_eq!(m.remove_water(&[(r, c)], 10.0), 0.0);
+    let got = m.remove_network_water(&[(r, c)], 10.0);
+    assert!((got - 10.0).abs() < 1e-9, "pumped {got} of 10 m³");
+    let d = m.drainage().unwrap();
+    assert!((d.router.volume[ww] - (held - 10.0)).abs() < 1e-9);
+    assert!((d.router.totals.pumped - 10.0).abs() < 1e-12);
+    let all = m.remove_network_water(&[(r, c)], 1e6);
+    assert!((all - (held - 10.0)).abs() < 1e-9, "the rest: {all}");
+    assert_eq!(m.drainage().unwrap().router.volume[ww], 0.0);
+    // Cells with no node under them give nothing.
+    assert_eq!(m.remove_network_water(&[(0, 0)], 5.0), 0.0);
+    m.step_until(1800.0).expect("goes on");
+    let b = *m.balance();
+    assert!(
+        b.relative_error().abs() <= 1e-9,
+        "balance off by {:e}",
+        b.relative_error()
+    );
+    assert!(
+        (b.pumped - held).abs() < 1e-9,
+        "pumped {} of {held}",
+        b.pumped
+    );
+    let c = m.drainage().unwrap().router.totals;
+    assert!(
+        c.error().abs() < 1e-12,
+        "network continuity {:e}",
+        c.error()
+    );
+}

@@ -321,7 +321,12 @@ impl Actions for Act<'_> {
         let Some(m) = self.model.as_mut() else {
             return 0.0;
         };
-        let got = m.remove_water(cells, volume);
+        // The street's water first; what it lacks, from the manholes and wet wells the
+        // hose reaches (a flooded underpass's wet well when its station has failed).
+        let mut got = m.remove_water(cells, volume);
+        if got < volume {
+            got += m.remove_network_water(cells, volume - got);
+        }
         if let Some((r, c)) = to {
             m.discharge_water(r, c, got);
         }

@@ -929,6 +929,21 @@ impl<R: Real> Model<R> {
         removed
     }
 
+    /// Pump up to `volume_m3` out of the drainage network's manholes and wet wells under
+    /// `cells` (a robot's or pump truck's hose where the street holds too little water),
+    /// counted as `pumped`. Returns the volume removed (m³; 0 without a network).
+    pub fn remove_network_water(&mut self, cells: &[(usize, usize)], volume_m3: f64) -> f64 {
+        let nc = self.d.nc;
+        let Some(dd) = self.drainage.as_mut() else {
+            return 0.0;
+        };
+        let idx: Vec<usize> = cells.iter().map(|&(r, c)| r * nc + c).collect();
+        let got = dd.take_water(&idx, volume_m3);
+        self.balance.pumped += got;
+        self.book_network();
+        got
+    }
+
     /// Pour `volume_m3` into one cell: the discharge of a pump or robot into a river
     /// inside the district. Counted against `pumped` (net water pumped out of the
     /// district), so the balance still closes.

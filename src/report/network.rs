@@ -121,11 +121,17 @@ pub fn write_network(dir: &Path, dd: &DualDrainage) -> Result<(), ReportError> {
             c.exchange_out - discharged,
         ),
         ("flooding lost 溢流损失", c.flooding_lost),
+        ("pumped out by mobile pumps 移动泵抽排", c.pumped),
         ("final storage 终了蓄水", c.storage),
     ] {
         let _ = writeln!(t, "  {label:<36} {v:>14.3}");
     }
-    let _ = writeln!(t, "  {:<36} {:>14.6}", "continuity error 误差 %", c.error());
+    let _ = writeln!(
+        t,
+        "  {:<36} {:>14.6}",
+        "continuity error 误差 %",
+        100.0 * c.error()
+    );
     let _ = writeln!(
         t,
         "  {:<36} {:>14} ({} not converged)",

@@ -2485,7 +2485,7 @@ impl Validator {
             "m",
         );
         let path = self.base_dir.join(&d.network);
-        let net = match crate::world::sewer::read_inp(&path) {
+        let net = match crate::world::sewer::read_network(&path) {
             Ok(n) => n,
             Err(e) => {
                 self.err(

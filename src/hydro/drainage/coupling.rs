@@ -282,6 +282,35 @@ impl DualDrainage {
         self.router.network()
     }
 
+    /// Pump up to `volume` m³ out of the coupled nodes under `cells` (row-major) — the
+    /// manholes and wet wells a mobile pump's hose reaches — taking from each in
+    /// proportion to the water it holds; returns the volume pumped.
+    pub fn take_water(&mut self, cells: &[usize], volume: f64) -> f64 {
+        if !(volume > 0.0) {
+            return 0.0;
+        }
+        let mut under: Vec<usize> = self
+            .inlets
+            .iter()
+            .filter(|c| cells.contains(&c.cell))
+            .map(|c| c.node)
+            .collect();
+        under.sort_unstable();
+        under.dedup();
+        let held: f64 = under.iter().map(|&i| self.router.volume[i].max(0.0)).sum();
+        if held <= 0.0 {
+            return 0.0;
+        }
+        let f = (volume / held).min(1.0);
+        under
+            .into_iter()
+            .map(|i| {
+                let want = self.router.volume[i].max(0.0) * f;
+                self.router.take_water(i, want)
+            })
+            .sum()
+    }
+
     /// The surface cell of each slot (inlets, then outfalls).
     pub fn slot_cells(&self) -> impl Iterator<Item = usize> + '_ {
         self.inlets

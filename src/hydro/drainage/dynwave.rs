@@ -58,6 +58,10 @@ pub struct Continuity {
     pub exchange_in: f64,
     /// Water the network gave to the coupled surface (lids lifted, coupled outfalls).
     pub exchange_out: f64,
+    /// Water pumped out of nodes by mobile pumps (drainage robots, pump trucks with a
+    /// hose down a manhole or a wet well).
+    #[serde(default)]
+    pub pumped: f64,
 }
 
 impl Continuity {
@@ -67,7 +71,13 @@ impl Continuity {
         if inflow <= 0.0 {
             return 0.0;
         }
-        (inflow - self.outflow - self.flooding_lost - self.exchange_out - self.storage) / inflow
+        (inflow
+            - self.outflow
+            - self.flooding_lost
+            - self.exchange_out
+            - self.pumped
+            - self.storage)
+            / inflow
     }
 }
 
@@ -1033,6 +1043,27 @@ impl Router {
         if let Some(LinkKind::Pump(_)) = self.net.links.get(link).map(|l| &l.kind) {
             self.pump_on[link] = setting > 0.0;
         }
+    }
+
+    /// Pump up to `volume` m³ out of node `i` (a mobile pump's hose down its manhole or
+    /// wet well), booked as `pumped`; returns what it held to give. Outfalls hold none.
+    pub fn take_water(&mut self, i: usize, volume: f64) -> f64 {
+        let Some(Some(tb)) = self.tables.get(i) else {
+            return 0.0;
+        };
+        if !(volume > 0.0) {
+            return 0.0;
+        }
+        let got = volume.min(self.volume[i].max(0.0));
+        if got <= 0.0 {
+            return 0.0;
+        }
+        let v = self.volume[i] - got;
+        self.volume[i] = v;
+        self.depth[i] = tb.depth_of(v, self.depth[i]);
+        self.totals.pumped += got;
+        self.totals.storage = self.volume.iter().sum();
+        got
     }
 
     /// Put a link out of service (a pump that failed: no flow, whatever its controls

@@ -18,6 +18,7 @@ pub mod netrun;
 pub mod runoff;
 pub mod xsect;
 
+pub use crate::world::sewer::{geojson, read_network};
 pub use crate::world::sewer::{inp, network};
 pub use coupling::{
     CoupledOutfall, CouplingParams, DualDrainage, DualState, Inlet, NetPeaks, link_capacities,

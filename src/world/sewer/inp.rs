@@ -144,6 +144,16 @@ pub enum InpError {
         /// What is wrong and what was expected.
         message: String,
     },
+    /// A member of a JSON form of the network is wrong (the GeoJSON form).
+    #[error("{path}: {at}: {message}")]
+    Field {
+        /// File.
+        path: String,
+        /// Where: the feature and its property, e.g. `features[12] (C5) "from"`.
+        at: String,
+        /// What is wrong and what was expected.
+        message: String,
+    },
     /// The text holds no section header at all (empty, or only comments).
     #[error(
         "{path}:1: no SWMM section found: the file is empty or holds only comments \
@@ -159,7 +169,7 @@ impl InpError {
     /// The 1-based line of the problem, if it is tied to one.
     pub fn line(&self) -> Option<usize> {
         match self {
-            InpError::Io { .. } => None,
+            InpError::Io { .. } | InpError::Field { .. } => None,
             InpError::Bad { line, .. } => Some(*line),
             InpError::Empty { .. } => Some(1),
         }

@@ -5,6 +5,7 @@
 // `!(x > 0.0)` is how a value is checked to be a positive number (NaN fails it).
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
+pub mod geojson;
 pub mod inp;
 pub mod network;
 
@@ -12,6 +13,24 @@ use serde::{Deserialize, Serialize};
 
 pub use inp::{InpError, parse_inp, read_inp};
 pub use network::Network;
+
+/// Read a network file: the GeoJSON form ([`geojson`]) when its name ends in `.geojson`
+/// or `.json`, else an EPA SWMM 5 `.inp` file.
+pub fn read_network(path: &std::path::Path) -> Result<Network, InpError> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if !matches!(ext.as_deref(), Some("geojson" | "json")) {
+        return read_inp(path);
+    }
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| InpError::Io {
+        path: name.clone(),
+        message: format!("cannot read: {e}"),
+    })?;
+    geojson::parse_geojson(&text, &name)
+}
 
 /// The exchange coefficients and the default openings of dual drainage (see
 /// `hydro::drainage::coupling` for the laws they enter).
