@@ -16,6 +16,9 @@
 //!   moving / trapped).
 //! - [`water::WaterOverlayPlugin`] — the water depth over the terrain in five depth
 //!   classes (refreshed at most twice a second of wall time), with a legend.
+//! - [`network::NetworkLayerPlugin`] — the drainage network over the water: pipes by
+//!   flow ÷ capacity, pumps running / off / failed, surcharged and flooding manholes,
+//!   with a legend that counts them (`N` shows and hides it).
 //! - [`capture::CapturePlugin`] — the CI screenshot (`--screenshot`) and the frame limit
 //!   (`--exit-after-frames`).
 //! - [`review::ReviewPlugin`] (with `--replay FILE`) — a review window whose time
@@ -44,6 +47,7 @@ pub mod driver;
 pub mod fonts;
 pub mod forces_panel;
 pub mod map_view;
+pub mod network;
 pub mod review;
 pub use crate::report::terrain;
 pub mod top_bar;
@@ -184,6 +188,7 @@ impl Plugin for GuiPlugin {
                 map_view::MapViewPlugin,
                 top_bar::TopBarPlugin,
                 water::WaterOverlayPlugin,
+                network::NetworkLayerPlugin,
                 forces_panel::ForcesPanelPlugin,
                 capture::CapturePlugin {
                     screenshot: self.opts.screenshot.clone(),

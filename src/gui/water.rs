@@ -124,6 +124,24 @@ pub fn paint_depth(
         .sum()
 }
 
+/// An overlay's RGBA texture (`width × height`), sampled nearest so that cells stay
+/// sharp, kept in the main world too: its bytes are rewritten in place.
+pub fn overlay_image(width: usize, height: usize, rgba: Vec<u8>) -> Image {
+    let mut image = Image::new(
+        Extent3d {
+            width: width as u32,
+            height: height as u32,
+            depth_or_array_layers: 1,
+        },
+        TextureDimension::D2,
+        rgba,
+        TextureFormat::Rgba8UnormSrgb,
+        RenderAssetUsages::default(),
+    );
+    image.sampler = ImageSampler::nearest();
+    image
+}
+
 fn spawn_overlay(
     mut commands: Commands,
     water: Option<Res<Water>>,
@@ -139,20 +157,7 @@ fn spawn_overlay(
     }
     let mut rgba = vec![0u8; width * height * 4];
     paint_depth(model.depth(), model.blocked(), &spec, stride, &mut rgba);
-    let mut image = Image::new(
-        Extent3d {
-            width: width as u32,
-            height: height as u32,
-            depth_or_array_layers: 1,
-        },
-        TextureDimension::D2,
-        rgba,
-        TextureFormat::Rgba8UnormSrgb,
-        // Kept in the main world too: the bytes are rewritten in place.
-        RenderAssetUsages::default(),
-    );
-    image.sampler = ImageSampler::nearest();
-    let handle = images.add(image);
+    let handle = images.add(overlay_image(width, height, rgba));
     let (x0, y0, x1, y1) = spec.extent();
     let centre = frame.to_world((x0 + x1) / 2.0, (y0 + y1) / 2.0);
     commands.spawn((
@@ -186,26 +191,11 @@ fn refresh_water(
     mut last: Local<Option<(u64, f64)>>,
 ) {
     if let Some(o) = &overlay {
-        let want = if o.visible {
-            Visibility::Inherited
-        } else {
-            Visibility::Hidden
-        };
-        for mut v in &mut sprite {
-            if *v != want {
-                *v = want;
-            }
-        }
+        show(o.visible, sprite.iter_mut());
     }
-    // Redraw when the clock moved: at once while paused (single steps), otherwise at
-    // most every REFRESH_S of wall time.
-    let wall = time.elapsed_secs_f64();
-    let moved = last.is_none_or(|(tick, _)| tick != clock.tick);
-    let due = driver.paused || last.is_none_or(|(_, at)| wall - at >= REFRESH_S);
-    if !moved || !due {
+    if !refresh_due(&time, &clock, &driver, &mut last) {
         return;
     }
-    *last = Some((clock.tick, wall));
     let mut new_status = SimStatus {
         households: people.map(|p| household_counts(&p)),
         ..*status
@@ -226,6 +216,38 @@ fn refresh_water(
         }
     }
     *status = new_status;
+}
+
+/// Show or hide an overlay's sprites.
+pub fn show<'a>(visible: bool, sprites: impl Iterator<Item = Mut<'a, Visibility>>) {
+    let want = if visible {
+        Visibility::Inherited
+    } else {
+        Visibility::Hidden
+    };
+    for mut v in sprites {
+        if *v != want {
+            *v = want;
+        }
+    }
+}
+
+/// Whether an overlay is due a redraw: when the clock moved, at once while paused
+/// (single steps), otherwise at most every [`REFRESH_S`] of wall time; `last` keeps
+/// the tick and wall time of the last redraw.
+pub fn refresh_due(
+    time: &Time<Real>,
+    clock: &SimClock,
+    driver: &SimDriver,
+    last: &mut Option<(u64, f64)>,
+) -> bool {
+    let wall = time.elapsed_secs_f64();
+    let moved = last.is_none_or(|(tick, _)| tick != clock.tick);
+    let due = driver.paused || last.is_none_or(|(_, at)| wall - at >= REFRESH_S);
+    if moved && due {
+        *last = Some((clock.tick, wall));
+    }
+    moved && due
 }
 
 /// Households safe away from home, staying in, moving, waiting, trapped.
