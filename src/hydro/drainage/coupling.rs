@@ -145,6 +145,9 @@ pub struct DualDrainage {
     pub wall_s: f64,
 }
 
+/// Couplings with at least this many slots fill their exchanges in parallel.
+const PARALLEL_SLOTS: usize = 512;
+
 impl DualDrainage {
     /// Couple `net`'s nodes to cells. `cell_of(x, y)` maps a node's position to its
     /// surface cell (None: off the grid or on a building); a junction or storage node
@@ -334,8 +337,8 @@ impl DualDrainage {
         dt: f64,
         max_dt: f64,
         cell_area: f64,
-        depth: impl Fn(usize) -> f64,
-        bed: impl Fn(usize) -> f64,
+        depth: impl Fn(usize) -> f64 + Sync,
+        bed: impl Fn(usize) -> f64 + Sync,
     ) {
         let started = std::time::Instant::now();
         let ni = self.inlets.len();
@@ -351,8 +354,10 @@ impl DualDrainage {
             let h = self.router.stable_dt(max_dt.min(dt));
             let n = ((dt - t) / h * (1.0 - 1e-12)).ceil().max(1.0);
             let sub = (dt - t) / n;
-            for (k, &c) in cells.iter().enumerate() {
-                // The level the cell has now, with what this call already moved.
+            // Each slot's exchange against its cell's level now, with what this call
+            // already moved (independent: a large network fills them in parallel).
+            let fill = |(k, e): (usize, &mut Exchange)| {
+                let c = cells[k];
                 let z = bed(c);
                 let d = (depth(c) + self.delta[k] / (cell_area * self.share[k])).max(0.0);
                 let (area, perimeter) = if k < ni {
@@ -360,7 +365,7 @@ impl DualDrainage {
                 } else {
                     (0.0, 0.0)
                 };
-                self.ex[k] = Exchange {
+                *e = Exchange {
                     level: z + d,
                     ground: z,
                     avail: avail[k],
@@ -371,7 +376,18 @@ impl DualDrainage {
                     surface_area: cell_area * self.share[k],
                     q: 0.0,
                 };
+            };
+            let mut ex = std::mem::take(&mut self.ex);
+            if ex.len() >= PARALLEL_SLOTS {
+                use rayon::prelude::*;
+                ex.par_iter_mut()
+                    .enumerate()
+                    .with_min_len(256)
+                    .for_each(fill);
+            } else {
+                ex.iter_mut().enumerate().for_each(fill);
             }
+            self.ex = ex;
             for o in &self.outfalls {
                 let c = o.cell;
                 let d = depth(c);

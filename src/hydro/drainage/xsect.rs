@@ -74,6 +74,22 @@ impl XSection {
         }
     }
 
+    /// Top width at depth `y`, m: [`XSection::geom`]'s width, bit for bit, without the
+    /// area's trigonometry for a circle.
+    pub fn top_width(&self, y: f64) -> f64 {
+        match *self {
+            Self::Circular { d } | Self::ForceMain { d, .. } => {
+                let y = y.max(0.0);
+                if y >= d {
+                    return 0.0;
+                }
+                let r = (y / d).clamp(0.0, 1.0);
+                d * (2.0 * (r * (1.0 - r)).sqrt())
+            }
+            _ => self.geom(y).width,
+        }
+    }
+
     /// Full-flow area, m² (the area at full depth).
     pub fn full_area(&self) -> f64 {
         self.geom(self.full_depth()).area
