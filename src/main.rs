@@ -64,6 +64,10 @@ enum Command {
         /// No progress bar and no summary table (summary.json is still written).
         #[arg(long)]
         quiet: bool,
+        /// Print where the wall time went: each phase of the tick and each water kernel
+        /// (always in summary.json's `figures.profile`).
+        #[arg(long)]
+        profile: bool,
         /// Only the hydraulics: no replay, no scorecard and no report (the water
         /// outputs, summary.json and the series are written).
         #[arg(long, conflicts_with = "from")]
@@ -294,6 +298,22 @@ enum BenchWhat {
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
         repeat: u32,
     },
+    /// A whole drill without outputs: × real time and where the wall time goes (each
+    /// phase of the tick, each water kernel). Prints each repeat, the median run's
+    /// table and, last, the median `realtime_factor: X`.
+    Drill {
+        /// Scenario file (RON).
+        scenario: PathBuf,
+        /// Stop at this sim time, e.g. "1h" (default: the scenario's end).
+        #[arg(long, value_parser = duration_arg)]
+        until: Option<f64>,
+        /// Kernel threads (default: all cores; at most 256).
+        #[arg(long, value_parser = threads_arg)]
+        threads: Option<u16>,
+        /// Repeats; the median is reported.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+        repeat: u32,
+    },
     /// The household step on a synthetic flooded street grid (most households moving).
     /// Prints each repeat and, last, the median `household_updates_per_s: X`.
     Agents {
@@ -373,6 +393,69 @@ fn network_run(inp: &std::path::Path, out: &std::path::Path) -> ExitCode {
         return ExitCode::from(2);
     }
     println!("wrote {}", out.display());
+    ExitCode::SUCCESS
+}
+
+/// `floodrill bench drill`: run a scenario without outputs, `repeat` times.
+fn bench_drill(
+    path: &std::path::Path,
+    until: Option<f64>,
+    threads: Option<usize>,
+    repeat: u32,
+) -> ExitCode {
+    use floodrill::engine::profile::profile_json;
+    use floodrill::report::profile::profile_table;
+    let Some(scenario) = load_or_report(path) else {
+        return ExitCode::from(2);
+    };
+    let end = until
+        .unwrap_or(scenario.duration())
+        .min(scenario.duration());
+    let mut runs = Vec::new();
+    for k in 1..=repeat {
+        let mut e = match floodrill::engine::Engine::new(
+            scenario.clone(),
+            EngineOptions {
+                seed: None,
+                threads,
+            },
+        ) {
+            Ok(e) => e,
+            Err(err) => {
+                eprintln!("error: {err}");
+                return ExitCode::from(2);
+            }
+        };
+        let t0 = std::time::Instant::now();
+        if let Err(err) = e.run_until(end) {
+            eprintln!("error: {err}");
+            return ExitCode::from(1);
+        }
+        let wall = t0.elapsed().as_secs_f64();
+        let sim = e.clock().t;
+        let kernels = e
+            .world()
+            .get_resource::<floodrill::engine::hydro::Water>()
+            .map(|w| w.0.kernel_times());
+        let threads = e
+            .world()
+            .resource::<floodrill::engine::SimThreads>()
+            .0
+            .current_num_threads();
+        println!(
+            "run {k}: {} simulated in {wall:.2} s wall on {threads} thread(s): ×{:.1} real time",
+            format_clock(sim),
+            sim / wall.max(1e-12)
+        );
+        runs.push((
+            sim / wall.max(1e-12),
+            profile_json(&e.phase_times(), kernels, 0.0, wall),
+        ));
+    }
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (factor, profile) = &runs[runs.len() / 2];
+    println!("{}", profile_table(profile));
+    println!("realtime_factor: {factor:.2}");
     ExitCode::SUCCESS
 }
 
@@ -945,6 +1028,7 @@ fn main() -> ExitCode {
             seed,
             threads,
             quiet,
+            profile,
             orders,
             hydraulics_only,
             max_tick_wall,
@@ -961,6 +1045,7 @@ fn main() -> ExitCode {
                 seed,
                 threads: threads.map(usize::from),
                 quiet,
+                profile,
                 orders,
                 hydraulics_only,
                 max_tick_wall,
@@ -1010,6 +1095,15 @@ fn main() -> ExitCode {
             &precision,
             advection,
         ),
+        Command::Bench {
+            what:
+                BenchWhat::Drill {
+                    scenario,
+                    until,
+                    threads,
+                    repeat,
+                },
+        } => bench_drill(&scenario, until, threads.map(usize::from), repeat),
         Command::Bench {
             what:
                 BenchWhat::Drainage {
@@ -1066,6 +1160,7 @@ struct RunArgs {
     seed: Option<u64>,
     threads: Option<usize>,
     quiet: bool,
+    profile: bool,
     orders: Option<PathBuf>,
     hydraulics_only: bool,
     max_tick_wall: Option<f64>,
@@ -1083,6 +1178,7 @@ fn run(a: RunArgs) -> ExitCode {
         seed,
         threads,
         quiet,
+        profile,
         orders,
         hydraulics_only,
         max_tick_wall,
@@ -1188,6 +1284,9 @@ fn run(a: RunArgs) -> ExitCode {
                     (None, Some(v)) => println!("scorecard: {v}"),
                     (None, None) => {}
                 }
+            }
+            if profile && let Some(p) = s.figures.get("profile") {
+                println!("{}", floodrill::report::profile::profile_table(p));
             }
             if s.scorecard.is_some() {
                 println!("wrote {}", out.join("scorecard.json").display());

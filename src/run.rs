@@ -289,6 +289,7 @@ pub fn run(
         Some(r)
     };
     let started = Instant::now();
+    let mut replay_s = 0.0;
     let mut status = RunStatus::Completed;
     let mut failure = None;
     let mut inside_tick = false;
@@ -313,7 +314,9 @@ pub fn run(
             break;
         }
         if let Some(r) = &mut recorder {
+            let clock = Instant::now();
             r.after_tick(&engine).map_err(replay_err)?;
+            replay_s += clock.elapsed().as_secs_f64();
         }
         progress(engine.clock().t, end, started.elapsed().as_secs_f64());
     }
@@ -339,7 +342,17 @@ pub fn run(
         .resource::<crate::engine::SimThreads>()
         .0
         .current_num_threads();
+    let profile = crate::engine::profile::profile_json(
+        &engine.phase_times(),
+        engine
+            .world()
+            .get_resource::<crate::engine::hydro::Water>()
+            .map(|w| w.0.kernel_times()),
+        replay_s,
+        wall,
+    );
     let mut figures = write_water_outputs(&mut engine, &scenario, dir)?;
+    figures.insert("profile".into(), profile);
     write_people_outputs(&engine, &scenario, dir, &mut figures)?;
     if let Some(log) = engine
         .world()

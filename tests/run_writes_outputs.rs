@@ -257,3 +257,91 @@ fn no_replay_writes_none_and_snapshot_interval_sets_the_states() {
         "{err}"
     );
 }
+
+#[test]
+fn the_profile_accounts_for_the_wall_time_by_phase_and_kernel() {
+    let dir = tempfile::tempdir().unwrap();
+    let scen = common::mini_dir().join("mini.ron");
+    let (code, out, err) = common::floodrill(&[
+        "run",
+        scen.to_str().unwrap(),
+        "--out",
+        dir.path().to_str().unwrap(),
+        "--until",
+        "20m",
+        "--profile",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let p = &summary(dir.path())["figures"]["profile"];
+    assert_eq!(p["ticks"], 120, "{p}");
+    let wall = p["wall_s"].as_f64().unwrap();
+    let phases: f64 = p["phases_s"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
+    let kernels: f64 = p["hydro_kernels_s"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
+    let hydro = p["phases_s"]["hydro"].as_f64().unwrap();
+    let replay = p["replay_s"].as_f64().unwrap();
+    assert!(
+        hydro > 0.0 && p["hydro_kernels_s"]["fluxes"].as_f64().unwrap() > 0.0,
+        "{p}"
+    );
+    assert!(
+        kernels <= hydro,
+        "the kernels run inside the water's phase: {p}"
+    );
+    assert!(
+        phases + replay <= wall,
+        "the parts fit in the wall time: {p}"
+    );
+    assert!(replay > 0.0, "the replay is recorded and timed: {p}");
+    // The table, in both languages, with a row per phase.
+    for row in [
+        "水流 hydro",
+        "· 通量 fluxes",
+        "居民 agents",
+        "回放记录 replay recording",
+        "墙钟 wall time",
+    ] {
+        assert!(out.contains(row), "{row} missing:\n{out}");
+    }
+}
+
+#[test]
+fn bench_drill_prints_the_speed_and_the_breakdown() {
+    let scen = common::mini_dir().join("mini.ron");
+    let (code, out, err) = common::floodrill(&[
+        "bench",
+        "drill",
+        scen.to_str().unwrap(),
+        "--until",
+        "10m",
+        "--repeat",
+        "1",
+        "--threads",
+        "1",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("run 1: 0:10:00 simulated"), "{out}");
+    assert!(
+        out.contains("水流 hydro") && out.contains("(60 ticks"),
+        "{out}"
+    );
+    let factor: f64 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("realtime_factor: "))
+        .expect("the last line gives the factor")
+        .parse()
+        .unwrap();
+    assert!(factor > 0.0);
+    let (code, _, err) = common::floodrill(&["bench", "drill", "no/such.ron"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no/such.ron"), "{err}");
+}

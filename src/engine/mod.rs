@@ -19,6 +19,7 @@ pub mod exercise;
 pub mod forces;
 pub mod hydro;
 pub mod people;
+pub mod profile;
 pub mod scoring;
 pub mod sense;
 
@@ -380,6 +381,7 @@ impl Plugin for SimPlugin {
             .init_resource::<DigestParts>()
             .init_resource::<InputParts>()
             .init_resource::<StateParts>();
+        profile::add_markers(app);
         register_state_resource::<SimClock>(app, "clock");
         register_state_resource::<SimHealth>(app, "health");
         register_digest(app, "clock", |w, h| {
@@ -602,6 +604,15 @@ impl Engine {
     /// The state digest by a scheme (a replay of format 1–3 was made with `Parts`).
     pub fn digest_by(&self, scheme: DigestScheme) -> String {
         digest_by(self.app.world(), scheme)
+    }
+
+    /// Wall time per phase of the tick so far (a measurement, not state).
+    pub fn phase_times(&self) -> profile::PhaseTimes {
+        self.app
+            .world()
+            .get_resource::<profile::PhaseTimes>()
+            .copied()
+            .unwrap_or_default()
     }
 
     /// The world, read-only.

@@ -44,8 +44,8 @@ pub use boundary::{Boundary, BoundaryFlow, Edge, EdgeSegment};
 pub use breach::Breach;
 pub use infiltration::{Horton, Infiltration, LossClass, LossError, LossState, Losses, Scs};
 pub use model::{
-    FlowSample, HealthEvent, HydroConfig, HydroError, Model, ModelBuilder, ModelState, StepStats,
-    Watchdog, num,
+    FlowSample, HealthEvent, HydroConfig, HydroError, KernelTimes, Model, ModelBuilder, ModelState,
+    StepStats, Watchdog, num,
 };
 pub use outputs::{MaxOutputs, Probe, ProbeSample};
 pub use rain::{

@@ -271,6 +271,31 @@ struct Fault {
     what: String,
 }
 
+/// Wall time of the water's kernels since the model was built, s (a measurement, not
+/// state: never saved or restored).
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct KernelTimes {
+    /// The flux pass (momentum on every face, the time step's wave speed with it).
+    pub fluxes: f64,
+    /// The boundaries' face fluxes.
+    pub boundaries: f64,
+    /// The depth update and the boundaries' volume accounting.
+    pub update: f64,
+    /// The drainage network's routing and its exchange with the surface.
+    pub drainage: f64,
+    /// Infiltration and per-class drainage.
+    pub losses: f64,
+    /// A rain field that is not uniform in time, filled per rain segment.
+    pub rain: f64,
+}
+
+impl KernelTimes {
+    /// The sum, s.
+    pub fn total(&self) -> f64 {
+        self.fluxes + self.boundaries + self.update + self.drainage + self.losses + self.rain
+    }
+}
+
 /// A hydraulic model in precision `R` (use [`crate::hydro::HydroModel`]).
 pub struct Model<R: Real> {
     spec: GridSpec,
@@ -323,6 +348,8 @@ pub struct Model<R: Real> {
     flow_samples: Vec<FlowSample>,
     /// The pipe network coupled to the surface (dual drainage), if any.
     drainage: Option<Box<DualDrainage>>,
+    /// Wall time per kernel (not state).
+    kernel: KernelTimes,
 }
 
 /// The evolving state of a [`Model`]: what a snapshot saves and a restore puts back
@@ -656,6 +683,7 @@ impl<R: Real> ModelBuilder<R> {
             watchdog: Watchdog::default(),
             flow_samples: Vec::new(),
             drainage: None,
+            kernel: KernelTimes::default(),
         };
         if let Some(d) = self.drainage {
             if let Some(&c) = d
@@ -1272,6 +1300,11 @@ impl<R: Real> Model<R> {
         self.balance.network_lost = c.flooding_lost;
     }
 
+    /// Wall time per kernel since the model was built (a measurement, not state).
+    pub fn kernel_times(&self) -> KernelTimes {
+        self.kernel
+    }
+
     /// The coupled drainage network, if any.
     pub fn drainage(&self) -> Option<&DualDrainage> {
         self.drainage.as_deref()
@@ -1332,6 +1365,7 @@ impl<R: Real> Model<R> {
             let seg_end = (k * si).min(t_end);
             let seg_start = self.t;
             if !self.rain_separable {
+                let clock = std::time::Instant::now();
                 let tm = 0.5 * (seg_start + seg_end);
                 self.rain.fill(&self.spec, tm, &mut self.rain_f64);
                 let mut s = 0.0;
@@ -1345,6 +1379,7 @@ impl<R: Real> Model<R> {
                     s += self.w_buf[i].to_f64();
                 }
                 self.w_buf_sum = s;
+                self.kernel.rain += clock.elapsed().as_secs_f64();
             }
             let mut rain_scale = 0.0;
             while seg_end - self.t > 1e-12 * seg_end.abs().max(1.0) {
@@ -1353,6 +1388,7 @@ impl<R: Real> Model<R> {
             }
             self.t = seg_end;
             if let Some(l) = &mut self.losses {
+                let clock = std::time::Instant::now();
                 let w = if self.rain_separable {
                     &self.w_static
                 } else {
@@ -1361,6 +1397,7 @@ impl<R: Real> Model<R> {
                 let (inf, dr) = l.apply(&mut self.h, w, rain_scale, seg_end - seg_start);
                 self.balance.infiltration += inf * self.area;
                 self.balance.drained += dr * self.area;
+                self.kernel.losses += clock.elapsed().as_secs_f64();
             }
         }
         self.t = t_end.max(self.t);
@@ -1491,7 +1528,9 @@ impl<R: Real> Model<R> {
             attempts += 1;
             match self.try_step(dt) {
                 Ok(rain_scale) => {
+                    let clock = std::time::Instant::now();
                     self.exchange_with_network(dt);
+                    self.kernel.drainage += clock.elapsed().as_secs_f64();
                     self.t = if lands { seg_end } else { self.t + dt };
                     stats.substeps += 1;
                     stats.cell_updates += self.spec.len() as u64;
@@ -1543,6 +1582,7 @@ impl<R: Real> Model<R> {
             (dt, self.w_buf_sum)
         };
         let fk = FluxK::<R>::new(&p, self.dx, dt);
+        let clock = std::time::Instant::now();
         let flux = {
             let inp = FluxIn {
                 z: &self.z,
@@ -1561,6 +1601,7 @@ impl<R: Real> Model<R> {
                 &mut self.vel_scratch,
             )
         };
+        self.kernel.fluxes += clock.elapsed().as_secs_f64();
         let mut finite = flux.finite;
         if let Some((cell, left)) = self.debug_nan
             && left > 0
@@ -1573,7 +1614,10 @@ impl<R: Real> Model<R> {
         if !finite {
             return Err(self.find_flux_fault());
         }
+        let clock = std::time::Instant::now();
         self.apply_boundaries(t, dt);
+        self.kernel.boundaries += clock.elapsed().as_secs_f64();
+        let clock = std::time::Instant::now();
         let w: &[R] = if self.rain_separable {
             &self.w_static
         } else {
@@ -1635,6 +1679,7 @@ impl<R: Real> Model<R> {
             self.balance.boundary_outflow += vout;
         }
         let _ = nr;
+        self.kernel.update += clock.elapsed().as_secs_f64();
         self.balance.rain += rain_scale * w_sum * self.area;
         std::mem::swap(&mut self.h, &mut self.h_next);
         std::mem::swap(&mut self.qx, &mut self.qx_raw);

@@ -9,6 +9,7 @@ pub mod maps;
 pub mod moments;
 pub mod network;
 pub mod print;
+pub mod profile;
 pub mod summary;
 pub mod table;
 pub mod terrain;
