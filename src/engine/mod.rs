@@ -357,22 +357,12 @@ impl Plugin for SimPlugin {
             ambiguity_detection: LogLevel::Error,
             ..Default::default()
         });
-        app.add_schedule(schedule)
-            .configure_sets(
-                SimTick,
-                (
-                    SimSet::Inputs,
-                    SimSet::Weather,
-                    SimSet::Hydro,
-                    SimSet::Sense,
-                    SimSet::Agents,
-                    SimSet::Forces,
-                    SimSet::Score,
-                    SimSet::Record,
-                )
-                    .chain(),
-            )
-            .insert_resource(ScenarioRes(s.clone()))
+        app.add_schedule(schedule);
+        // The phases in order, each after the one before (a chain).
+        for w in SimSet::ALL.windows(2) {
+            app.configure_sets(SimTick, w[1].after(w[0]));
+        }
+        app.insert_resource(ScenarioRes(s.clone()))
             .insert_resource(RunSeed(self.options.seed.unwrap_or(s.file.meta.seed)))
             .insert_resource(SimThreads(Arc::new(pool)))
             .insert_resource(SimClock::new(s.file.meta.tick.secs(), s.duration()))

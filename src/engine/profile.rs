@@ -17,16 +17,7 @@ pub const PHASES: [&str; 8] = [
     "inputs", "weather", "hydro", "sense", "agents", "forces", "score", "record",
 ];
 
-const SETS: [SimSet; 8] = [
-    SimSet::Inputs,
-    SimSet::Weather,
-    SimSet::Hydro,
-    SimSet::Sense,
-    SimSet::Agents,
-    SimSet::Forces,
-    SimSet::Score,
-    SimSet::Record,
-];
+const SETS: [SimSet; 8] = SimSet::ALL;
 
 /// Wall time spent in each phase since the engine was built, s.
 #[derive(Resource, Debug, Clone, Copy, Default)]

@@ -45,6 +45,20 @@ pub enum SimSet {
     Record,
 }
 
+impl SimSet {
+    /// Every phase, in the order the tick runs them.
+    pub const ALL: [SimSet; 8] = [
+        SimSet::Inputs,
+        SimSet::Weather,
+        SimSet::Hydro,
+        SimSet::Sense,
+        SimSet::Agents,
+        SimSet::Forces,
+        SimSet::Score,
+        SimSet::Record,
+    ];
+}
+
 /// Simulation time.
 #[derive(Resource, Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SimClock {
