@@ -302,7 +302,9 @@ fn the_profile_accounts_for_the_wall_time_by_phase_and_kernel() {
         "the parts fit in the wall time: {p}"
     );
     assert!(replay > 0.0, "the replay is recorded and timed: {p}");
-    // The table, in both languages, with a row per phase.
+    // The table, in both languages, with a row per phase (and not again as a row of
+    // the summary table).
+    assert!(!out.contains("hydro_kernels_s"), "{out}");
     for row in [
         "水流 hydro",
         "· 通量 fluxes",

@@ -68,6 +68,10 @@ pub fn summary_table(s: &RunSummary) -> String {
     ];
     let mut blocks: Vec<(String, Vec<&str>)> = Vec::new();
     for (k, v) in &s.figures {
+        // Where the wall time went has a table of its own (`run --profile`).
+        if k == "profile" {
+            continue;
+        }
         let v = match v {
             serde_json::Value::String(t) => t.clone(),
             serde_json::Value::Number(n) if n.is_f64() => {
