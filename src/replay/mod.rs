@@ -55,9 +55,11 @@ pub const PATCH_ENCODING: &str = "msgpack+zstd-patch+base64";
 /// so an exact seek decodes at most this many.
 pub const KEY_CHAIN: usize = 12;
 /// zstd level of the views: their arrays of small integers find four times the
-/// matches in the record before at level 9 than at level 1 (0.37 against 0.63 MB for
-/// the demo's water at 3 h), for 0.1 s more; the keyframes' exact water gains 3 %.
-pub const VIEW_ZSTD_LEVEL: i32 = 9;
+/// matches in the record before at level 6 than at level 1 (0.37 against 0.63 MB for
+/// the demo's water at 3 h); level 9 saves 1 % more of the file for 1.7× the time
+/// (the demo's first 2 h: 22.0 against 22.2 MB, 3.2 against 1.8 s of encoding, which
+/// runs between ticks on a machine whose cores the kernels use).
+pub const VIEW_ZSTD_LEVEL: i32 = 6;
 /// First word of every replay file's first line.
 pub const MAGIC: &str = "header";
 
