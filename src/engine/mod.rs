@@ -279,15 +279,14 @@ pub fn view_of(st: &FullState, prev: Option<&FullState>) -> Result<FullState, St
     if st.view {
         return Ok(st.clone());
     }
-    let water = |f: &FullState| -> Result<Option<crate::hydro::ModelState>, StateError> {
-        f.parts
+    // All a view takes from the one before is its maxima.
+    let before = match prev {
+        Some(p) => p
+            .parts
             .iter()
             .find(|(n, _)| n == "water")
-            .map(|(_, b)| rmp_serde::from_slice(&b.0).map_err(StateError::decode))
-            .transpose()
-    };
-    let before = match prev {
-        Some(p) => water(p)?,
+            .map(|(_, b)| crate::hydro::ModelState::outputs_of(&b.0).map_err(StateError::decode))
+            .transpose()?,
         None => None,
     };
     let mut parts = Vec::with_capacity(st.parts.len());
@@ -295,7 +294,7 @@ pub fn view_of(st: &FullState, prev: Option<&FullState>) -> Result<FullState, St
         if name == "water" {
             let m: crate::hydro::ModelState =
                 rmp_serde::from_slice(&b.0).map_err(StateError::decode)?;
-            let v = m.view(before.as_ref());
+            let v = m.view_keeping(before.as_ref());
             parts.push((
                 name.clone(),
                 crate::codec::Bytes(rmp_serde::to_vec_named(&v).map_err(StateError::encode)?),

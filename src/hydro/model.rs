@@ -414,6 +414,12 @@ impl ModelState {
     /// restores onto a model (see [`Model::restore_state`]) but is not the exact state:
     /// a drill cannot go on from it.
     pub fn view(&self, prev: Option<&ModelState>) -> ModelState {
+        self.view_keeping(prev.map(|p| &p.outputs))
+    }
+
+    /// [`ModelState::view`] given only the maxima of the view before (all it reads of
+    /// it), as [`ModelState::outputs_of`] reads them from its bytes.
+    pub fn view_keeping(&self, prev_outputs: Option<&MaxOutputs>) -> ModelState {
         if self.is_view() {
             return self.clone();
         }
@@ -424,10 +430,20 @@ impl ModelState {
         v.qx = quantize(&self.qx.0, w, VIEW_Q_STEP_M2_S);
         v.qy = quantize(&self.qy.0, w, VIEW_Q_STEP_M2_S);
         v.losses = self.losses.as_ref().map(|l| l.view(1e-4));
-        if let Some(p) = prev {
-            v.outputs = p.outputs.clone();
+        if let Some(o) = prev_outputs {
+            v.outputs = o.clone();
         }
         v
+    }
+
+    /// The maxima of a state or view from its MessagePack alone (the rest of it is
+    /// skipped, not decoded).
+    pub fn outputs_of(bytes: &[u8]) -> Result<MaxOutputs, rmp_serde::decode::Error> {
+        #[derive(serde::Deserialize)]
+        struct Only {
+            outputs: MaxOutputs,
+        }
+        rmp_serde::from_slice::<Only>(bytes).map(|o| o.outputs)
     }
 
     /// Whether this is a view ([`ModelState::view`]) rather than the exact state.
