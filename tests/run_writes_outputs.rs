@@ -302,6 +302,13 @@ fn the_profile_accounts_for_the_wall_time_by_phase_and_kernel() {
         "the parts fit in the wall time: {p}"
     );
     assert!(replay > 0.0, "the replay is recorded and timed: {p}");
+    assert_eq!(p["tick_s"], 10.0, "{p}");
+    let slowest = p["slowest_tick_s"].as_f64().unwrap();
+    assert!(slowest > 0.0 && slowest <= wall, "{p}");
+    assert!(
+        out.contains("最慢一步 slowest tick (after the first)"),
+        "{out}"
+    );
     // The table, in both languages, with a row per phase (and not again as a row of
     // the summary table).
     assert!(!out.contains("hydro_kernels_s"), "{out}");

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use bevy::prelude::*;
 
-use crate::exercise::{SimSet, SimTick};
+use crate::exercise::{SimClock, SimSet, SimTick};
 
 /// The tick's phases, in order (as [`SimSet`]).
 pub const PHASES: [&str; 8] = [
@@ -26,7 +26,16 @@ pub struct PhaseTimes {
     pub wall_s: [f64; 8],
     /// Ticks measured.
     pub ticks: u64,
+    /// The slowest tick after the first (which also warms the caches and allocates):
+    /// its wall time, s — what a live console at its fastest must fit into the real
+    /// time a tick may take.
+    pub slowest_s: f64,
+    /// When that tick started, sim time, s.
+    pub slowest_at: f64,
+    /// The tick's length in sim time, s.
+    pub tick_s: f64,
     mark: Option<Instant>,
+    start: Option<Instant>,
 }
 
 impl PhaseTimes {
@@ -36,9 +45,12 @@ impl PhaseTimes {
     }
 }
 
-fn marker(k: usize) -> impl FnMut(ResMut<PhaseTimes>) {
-    move |mut p: ResMut<PhaseTimes>| {
+fn marker(k: usize) -> impl FnMut(ResMut<PhaseTimes>, Option<Res<SimClock>>) {
+    move |mut p: ResMut<PhaseTimes>, clock: Option<Res<SimClock>>| {
         let now = Instant::now();
+        if k == 0 {
+            p.start = Some(now);
+        }
         if k > 0
             && let Some(m) = p.mark
         {
@@ -47,6 +59,16 @@ fn marker(k: usize) -> impl FnMut(ResMut<PhaseTimes>) {
         if k == SETS.len() {
             p.ticks += 1;
             p.mark = None;
+            if let Some(c) = &clock {
+                p.tick_s = c.dt;
+            }
+            if let Some(s) = p.start.take() {
+                let took = (now - s).as_secs_f64();
+                if p.ticks > 1 && took > p.slowest_s {
+                    p.slowest_s = took;
+                    p.slowest_at = clock.as_ref().map_or(0.0, |c| c.t);
+                }
+            }
         } else {
             p.mark = Some(now);
         }
@@ -79,6 +101,9 @@ pub fn profile_json(
         .collect();
     serde_json::json!({
         "ticks": p.ticks,
+        "slowest_tick_s": p.slowest_s,
+        "slowest_tick_at_s": p.slowest_at,
+        "tick_s": p.tick_s,
         "wall_s": wall_s,
         "phases_s": phases,
         "replay_s": replay_s,

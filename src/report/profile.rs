@@ -112,6 +112,20 @@ pub fn profile_table(profile: &serde_json::Value) -> String {
         "",
         1e3 * wall / per,
     );
+    // The slowest tick (after the first): the fastest a live console can run there
+    // without falling behind.
+    let slow = profile["slowest_tick_s"].as_f64().unwrap_or(0.0);
+    let tick = profile["tick_s"].as_f64().unwrap_or(0.0);
+    if slow > 0.0 && tick > 0.0 {
+        let at = profile["slowest_tick_at_s"].as_f64().unwrap_or(0.0);
+        let _ = writeln!(
+            out,
+            "最慢一步 slowest tick (after the first): {:.1} ms at {} (×{:.0} real time at most there)",
+            1e3 * slow,
+            crate::scenario::duration::format_clock(at),
+            tick / slow
+        );
+    }
     out
 }
 
@@ -127,10 +141,14 @@ mod tests {
             "phases_s": {"inputs": 0.1, "hydro": 1.0, "agents": 0.5},
             "replay_s": 0.2,
             "hydro_kernels_s": {"fluxes": 0.6, "drainage": 0.3},
+            "slowest_tick_s": 0.8,
+            "slowest_tick_at_s": 3600.0,
+            "tick_s": 5.0,
         });
         let t = profile_table(&p);
         let widths: Vec<usize> = t
             .lines()
+            .filter(|l| !l.starts_with("最慢"))
             .map(|l| super::super::table::display_width(l.split("   (").next().unwrap_or(l)))
             .collect();
         assert!(widths.windows(2).all(|w| w[0] == w[1]), "{t}");
@@ -143,5 +161,6 @@ mod tests {
         );
         assert!(t.contains("· 管网 drainage"), "{t}");
         assert!(t.contains("(4 ticks"), "{t}");
+        assert!(t.contains("800.0 ms at 1:00:00 (×6 real time"), "{t}");
     }
 }
