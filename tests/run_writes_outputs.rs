@@ -314,7 +314,7 @@ fn the_profile_accounts_for_the_wall_time_by_phase_and_kernel() {
     assert!(!out.contains("hydro_kernels_s"), "{out}");
     for row in [
         "水流 hydro",
-        "· 通量 fluxes",
+        "· 通量与水深 fluxes + depths",
         "居民 agents",
         "回放记录 replay recording",
         "墙钟 wall time",

@@ -271,15 +271,25 @@ struct Fault {
     what: String,
 }
 
+/// The rain weights of a sub-step: the static ones when the rain is separable, else the
+/// rain field's current frame (a function of fields, so that the others stay free to
+/// borrow).
+fn weights<'a, R>(separable: bool, w_static: &'a [R], w_buf: &'a [R]) -> &'a [R] {
+    if separable { w_static } else { w_buf }
+}
+
 /// Wall time of the water's kernels since the model was built, s (a measurement, not
 /// state: never saved or restored).
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
 pub struct KernelTimes {
-    /// The flux pass (momentum on every face, the time step's wave speed with it).
+    /// The flux pass (momentum on every face, the time step's wave speed with it); with
+    /// the scheme without advection (the default) the depth update too, fused into the
+    /// same pass over the grid.
     pub fluxes: f64,
     /// The boundaries' face fluxes.
     pub boundaries: f64,
-    /// The depth update and the boundaries' volume accounting.
+    /// The depth update (with advection: a pass of its own) and the boundaries' volume
+    /// accounting.
     pub update: f64,
     /// The drainage network's routing and its exchange with the surface.
     pub drainage: f64,
@@ -319,6 +329,8 @@ pub struct Model<R: Real> {
     scratch: Vec<R>,
     /// Per-chunk face-velocity scratch of the flux pass (advection only).
     vel_scratch: Vec<R>,
+    /// The boundaries' edge discharges of the sub-step being tried (scratch).
+    edge: surface::EdgeQ<R>,
     rain: RainField,
     rain_separable: bool,
     w_static: Vec<R>,
@@ -673,6 +685,7 @@ impl<R: Real> ModelBuilder<R> {
             } else {
                 Vec::new()
             },
+            edge: surface::EdgeQ::default(),
             rain: RainField::none(),
             rain_separable: true,
             w_static: vec![R::ZERO; ncell],
@@ -1586,7 +1599,6 @@ impl<R: Real> Model<R> {
     fn try_step(&mut self, dt: f64) -> Result<f64, Fault> {
         let p = self.cfg.surface;
         let d = self.d;
-        let (nr, nc) = (d.nr, d.nc);
         let t = self.t;
         // Rain: the exact mean of the uniform series over the sub-step, per unit weight.
         let (rain_scale, w_sum) = if self.rain_separable {
@@ -1598,6 +1610,17 @@ impl<R: Real> Model<R> {
             (dt, self.w_buf_sum)
         };
         let fk = FluxK::<R>::new(&p, self.dx, dt);
+        let uk = UpdK::<R> {
+            rain_dt: R::from_f64(rain_scale),
+            dt_dx: R::from_f64(dt / self.dx),
+            neg_tol: R::from_f64(-(256.0 * R::EPSILON.to_f64()) * self.hmax.max(1.0)),
+        };
+        let clock = std::time::Instant::now();
+        self.boundary_faces(t, dt);
+        self.kernel.boundaries += clock.elapsed().as_secs_f64();
+        if !p.advection {
+            return self.fused_step(dt, rain_scale, w_sum, &fk, &uk);
+        }
         let clock = std::time::Instant::now();
         let flux = {
             let inp = FluxIn {
@@ -1618,32 +1641,14 @@ impl<R: Real> Model<R> {
             )
         };
         self.kernel.fluxes += clock.elapsed().as_secs_f64();
-        let mut finite = flux.finite;
-        if let Some((cell, left)) = self.debug_nan
-            && left > 0
-        {
-            let (r, c) = (cell / nc, cell % nc);
-            self.qx_raw[r * (nc + 1) + c + 1] = R::from_f64(f64::NAN);
-            finite = false;
-            self.debug_nan = Some((cell, left - 1));
-        }
-        if !finite {
+        if self.inject_debug_nan() || !flux.finite {
             return Err(self.find_flux_fault());
         }
         let clock = std::time::Instant::now();
-        self.apply_boundaries(t, dt);
+        self.edge.write(&mut self.qx_raw, &mut self.qy_raw);
         self.kernel.boundaries += clock.elapsed().as_secs_f64();
         let clock = std::time::Instant::now();
-        let w: &[R] = if self.rain_separable {
-            &self.w_static
-        } else {
-            &self.w_buf
-        };
-        let uk = UpdK::<R> {
-            rain_dt: R::from_f64(rain_scale),
-            dt_dx: R::from_f64(dt / self.dx),
-            neg_tol: R::from_f64(-(256.0 * R::EPSILON.to_f64()) * self.hmax.max(1.0)),
-        };
+        let w = weights(self.rain_separable, &self.w_static, &self.w_buf);
         let out = {
             let inp = UpdIn {
                 h: &self.h,
@@ -1656,6 +1661,96 @@ impl<R: Real> Model<R> {
         if out.hmax_bits >= R::INF_BITS || out.negative > 0 {
             return Err(self.find_depth_fault(&uk, w));
         }
+        self.finish_step(
+            dt,
+            rain_scale,
+            w_sum,
+            &uk,
+            out.hmax_bits,
+            flux.wave_speed,
+            clock,
+        );
+        Ok(rain_scale)
+    }
+
+    /// The sub-step without advection: fluxes, edge discharges and depths in one pass
+    /// ([`surface::fused_pass`]; the same values as the three separate steps).
+    fn fused_step(
+        &mut self,
+        dt: f64,
+        rain_scale: f64,
+        w_sum: f64,
+        fk: &FluxK<R>,
+        uk: &UpdK<R>,
+    ) -> Result<f64, Fault> {
+        let p = self.cfg.surface;
+        let clock = std::time::Instant::now();
+        let w = weights(self.rain_separable, &self.w_static, &self.w_buf);
+        let inp = FluxIn {
+            z: &self.z,
+            h: &self.h,
+            n: &self.n,
+            qx: &self.qx,
+            qy: &self.qy,
+        };
+        let (flux, out) = surface::fused_pass(
+            self.d,
+            &p,
+            fk,
+            uk,
+            &inp,
+            w,
+            &self.edge,
+            &mut self.qx_raw,
+            &mut self.qy_raw,
+            &mut self.h_next,
+            &mut self.scratch,
+        );
+        self.kernel.fluxes += clock.elapsed().as_secs_f64();
+        if self.inject_debug_nan() || !flux.finite {
+            return Err(self.find_flux_fault());
+        }
+        let w = weights(self.rain_separable, &self.w_static, &self.w_buf);
+        if out.hmax_bits >= R::INF_BITS || out.negative > 0 {
+            return Err(self.find_depth_fault(uk, w));
+        }
+        let clock = std::time::Instant::now();
+        self.finish_step(dt, rain_scale, w_sum, uk, out.hmax_bits, 0.0, clock);
+        Ok(rain_scale)
+    }
+
+    /// Test hook: put a NaN on a face of the pending discharges (see
+    /// [`Model::debug_inject_nan`]); true if it did.
+    fn inject_debug_nan(&mut self) -> bool {
+        let nc = self.d.nc;
+        match self.debug_nan {
+            Some((cell, left)) if left > 0 => {
+                let (r, c) = (cell / nc, cell % nc);
+                self.qx_raw[r * (nc + 1) + c + 1] = R::from_f64(f64::NAN);
+                self.debug_nan = Some((cell, left - 1));
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Commit a sub-step that passed its checks: the boundaries' volumes (with exactly
+    /// the limited fluxes the update moved), point inflows, the rain booked, and the new
+    /// state swapped in. `clock` started the update kernel's timing.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_step(
+        &mut self,
+        dt: f64,
+        rain_scale: f64,
+        w_sum: f64,
+        uk: &UpdK<R>,
+        hmax_bits: R::Bits,
+        wave_speed: f64,
+        clock: std::time::Instant,
+    ) {
+        let d = self.d;
+        let t = self.t;
+        let w = weights(self.rain_separable, &self.w_static, &self.w_buf);
         // Boundary accounting with exactly the limited fluxes the update pass moved.
         let inp = UpdIn {
             h: &self.h,
@@ -1663,7 +1758,7 @@ impl<R: Real> Model<R> {
             qx: &self.qx_raw,
             qy: &self.qy_raw,
         };
-        let mut hmax = R::from_bits(out.hmax_bits).to_f64();
+        let mut hmax = R::from_bits(hmax_bits).to_f64();
         for b in &mut self.boundaries {
             let (mut vin, mut vout) = (0.0, 0.0);
             for f in &b.faces {
@@ -1675,7 +1770,7 @@ impl<R: Real> Model<R> {
                 .to_f64();
                 let o = q * f.out_sign;
                 if o > 0.0 {
-                    let fac = surface::cell_factor(d, &uk, &inp, f.row, f.col).to_f64();
+                    let fac = surface::cell_factor(d, uk, &inp, f.row, f.col).to_f64();
                     vout += o * fac * self.dx * dt;
                 } else {
                     vin -= o * self.dx * dt;
@@ -1694,28 +1789,30 @@ impl<R: Real> Model<R> {
             self.balance.boundary_inflow += vin;
             self.balance.boundary_outflow += vout;
         }
-        let _ = nr;
         self.kernel.update += clock.elapsed().as_secs_f64();
         self.balance.rain += rain_scale * w_sum * self.area;
         std::mem::swap(&mut self.h, &mut self.h_next);
         std::mem::swap(&mut self.qx, &mut self.qx_raw);
         std::mem::swap(&mut self.qy, &mut self.qy_raw);
         self.hmax = hmax;
-        self.wave_speed = flux.wave_speed;
-        Ok(rain_scale)
+        self.wave_speed = wave_speed;
     }
 
-    fn apply_boundaries(&mut self, t: f64, dt: f64) {
+    /// The discharges the boundaries put on their edge faces in the sub-step from `t`
+    /// to `t + dt` (pure functions of the old state), into `self.edge`, sorted.
+    fn boundary_faces(&mut self, t: f64, dt: f64) {
         let p = self.cfg.surface;
         let thr = p.depth_threshold;
         let dx = self.dx;
-        let (qx_raw, qy_raw) = (&mut self.qx_raw, &mut self.qy_raw);
+        let edge = &mut self.edge;
+        edge.x.clear();
+        edge.y.clear();
         let (h, qx, qy, n, z_map) = (&self.h, &self.qx, &self.qy, &self.n, &self.z_map);
         let mut set = |f: &BFace, q: f64| {
             if f.x {
-                qx_raw[f.face] = R::from_f64(q);
+                edge.x.push((f.face, R::from_f64(q)));
             } else {
-                qy_raw[f.face] = R::from_f64(q);
+                edge.y.push((f.face, R::from_f64(q)));
             }
         };
         for b in &self.boundaries {
@@ -1754,6 +1851,7 @@ impl<R: Real> Model<R> {
                 Boundary::PointInflow { .. } => {}
             }
         }
+        self.edge.sort();
     }
 
     fn find_flux_fault(&self) -> Fault {

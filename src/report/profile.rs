@@ -29,15 +29,22 @@ const KERNELS: [&str; 6] = [
 /// A water kernel's name in both languages.
 fn kernel_name(k: &str) -> String {
     let zh = match k {
-        "fluxes" => "通量",
+        "fluxes" => "通量与水深",
         "boundaries" => "边界",
-        "update" => "水深更新",
+        "update" => "水深更新与记账",
         "drainage" => "管网",
         "losses" => "下渗与排水",
         "rain" => "降雨场",
         _ => "",
     };
-    format!("  · {zh} {k}")
+    // Without advection (the default) one pass computes the fluxes and the new depths
+    // ([`crate::hydro::KernelTimes`]); `update` is then the boundaries' accounting.
+    let en = match k {
+        "fluxes" => "fluxes + depths",
+        "update" => "update, accounting",
+        _ => k,
+    };
+    format!("  · {zh} {en}")
 }
 
 /// The profile (`summary.json`'s `figures.profile`) as a table: each phase and kernel
