@@ -22,7 +22,7 @@ use crate::agents::HouseholdId;
 use crate::exercise::log::{Origin, SimEvent};
 use crate::exercise::{SimClock, SimSet, SimTick};
 use crate::forces::{Actions, BoatTerrain, Env, ForceEvent, Forces, ShelterView};
-use crate::hydro::HydroModel;
+use crate::hydro::AnyModel;
 use crate::scenario::schema::{InjectEvent, Order};
 use crate::world::roads::EdgeId;
 
@@ -128,7 +128,7 @@ struct EnvBuf {
     shelters: Vec<ShelterView>,
 }
 
-fn env_buf(people: Option<&People>, water: Option<&HydroModel>, n_cells: usize) -> EnvBuf {
+fn env_buf(people: Option<&People>, water: Option<&AnyModel>, n_cells: usize) -> EnvBuf {
     let (edge_depth, closed, shelters) = match people {
         Some(p) => {
             let n = p.graph.edge_count();
@@ -302,7 +302,7 @@ fn apply_force_orders(
 }
 
 struct Act<'a> {
-    model: Option<&'a mut HydroModel>,
+    model: Option<&'a mut AnyModel>,
     people: Option<&'a mut crate::agents::Households>,
 }
 

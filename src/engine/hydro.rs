@@ -11,13 +11,13 @@ use bevy::prelude::*;
 
 use super::{DepthFrames, ScenarioRes, SimHealth, StateError, register_digest};
 use crate::exercise::{SimClock, SimSet, SimTick};
-use crate::hydro::HydroModel;
+use crate::hydro::AnyModel;
 use crate::scenario::schema as s;
 use crate::setup::hydro::{build_model, rain_source, station_cells, station_pumps};
 
 /// The hydraulic model of the run.
 #[derive(Resource)]
-pub struct Water(pub HydroModel);
+pub struct Water(pub AnyModel);
 
 /// Totals over the run's `step_until` calls.
 #[derive(Resource, Debug, Default, Clone, Copy, serde::Serialize, serde::Deserialize)]
@@ -246,7 +246,10 @@ pub fn apply_water_injects(
     }
     let t = clock.t;
     for (_, b) in &mut breaches.0 {
-        b.apply(t, &mut water.0);
+        match &mut water.0 {
+            AnyModel::F64(m) => b.apply(t, m),
+            AnyModel::F32(m) => b.apply(t, m),
+        };
     }
     let mut k = 0;
     while k < stations.0.len() {

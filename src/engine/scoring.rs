@@ -16,7 +16,6 @@ use super::people::{People, Warnings};
 use crate::exercise::log::SimEvent;
 use crate::exercise::{SimClock, SimSet, SimTick};
 use crate::forces::{RobotState, dist};
-use crate::hydro::Real;
 use crate::scenario::schema::{Condition, Order, Rubric};
 use crate::scoring::{
     Facts, FailureFacts, HotspotFacts, PostFacts, RequestFacts, Scorecard, ShelterFacts,
@@ -207,11 +206,10 @@ fn track_score(
             // scenario's `population.hazard`.
             if let Some(p) = &people {
                 let hz = &p.households.params().hazard;
-                let depth = w.0.depth();
                 let nc = w.0.spec().ncols;
                 for (i, cell) in su.home_cell.iter().enumerate() {
                     let Some(c) = *cell else { continue };
-                    let d = depth[c as usize].to_f64();
+                    let d = w.0.depth_grid_at(c as usize / nc, c as usize % nc);
                     if !tr.hh_onset[i].is_infinite() || hz.rating(d, 0.0) < hz.hr_threshold * 0.5 {
                         continue;
                     }

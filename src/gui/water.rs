@@ -156,7 +156,7 @@ fn spawn_overlay(
         return;
     }
     let mut rgba = vec![0u8; width * height * 4];
-    paint_depth(model.depth(), model.blocked(), &spec, stride, &mut rgba);
+    paint_depth(&model.depth(), model.blocked(), &spec, stride, &mut rgba);
     let handle = images.add(overlay_image(width, height, rgba));
     let (x0, y0, x1, y1) = spec.extent();
     let centre = frame.to_world((x0 + x1) / 2.0, (y0 + y1) / 2.0);
@@ -212,7 +212,7 @@ fn refresh_water(
             && let Some(data) = image.data.as_mut()
         {
             new_status.wet_cells =
-                paint_depth(model.depth(), model.blocked(), &spec, o.stride, data);
+                paint_depth(&model.depth(), model.blocked(), &spec, o.stride, data);
         }
     }
     *status = new_status;

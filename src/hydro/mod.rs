@@ -25,6 +25,7 @@
 // which `x <= 0.0` would let through.
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
+mod any;
 mod balance;
 pub mod bench;
 mod boundary;
@@ -38,6 +39,7 @@ mod real;
 mod series;
 mod surface;
 
+pub use any::AnyModel;
 pub use balance::WaterBalance;
 pub use bench::{BenchResult, surface_bench};
 pub use boundary::{Boundary, BoundaryFlow, Edge, EdgeSegment};
@@ -58,5 +60,6 @@ pub use surface::{BLOCKED_Z, CHUNK_ROWS, SurfaceError, SurfaceParams};
 
 /// The hydraulic model the engine uses (f64 state; see the `surface` module docs).
 pub type HydroModel = Model<f64>;
-/// The same model in f32 (half the memory traffic; kept for measurement).
+/// The same model in f32 (half the memory traffic; a scenario's `hydro.precision: F32`,
+/// through [`AnyModel`]).
 pub type HydroModelF32 = Model<f32>;

@@ -115,7 +115,9 @@
 //! - speed at 1024², wet urban grid: f32 ≈ 1.6× f64 on one thread (half the bytes).
 //!
 //! f64 clears the 100 M cell-updates/s target on 2 threads as well, so the exact lake,
-//! the round-off balance and replay-friendly exactness win. The friction factor
+//! the round-off balance and replay-friendly exactness win: f64 is the default, and a
+//! scenario may choose f32 (`hydro.precision`, see docs/scenario.md for what it changes
+//! on the demo drill). The friction factor
 //! `h_f^(−1/3)` is evaluated in f32 precision in both (see [`Real::inv_cbrt`]).
 //!
 //! Units: metres, seconds, m²/s; Manning's n in s·m^(−1/3).

@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::ReportError;
-use crate::hydro::{HydroModel, WaterBalance};
+use crate::hydro::{AnyModel, WaterBalance};
 use crate::scenario::format_duration;
 use crate::world::{Grid, write_asc};
 
@@ -51,7 +51,7 @@ pub fn on_interval(ts: &[f64], every: f64) -> Vec<usize> {
 /// mean inflow and outflow over each `every`-second interval, m³/s.
 pub fn write_boundaries(
     dir: &Path,
-    model: &HydroModel,
+    model: &AnyModel,
     names: &[String],
     every: f64,
 ) -> Result<(), ReportError> {
@@ -107,7 +107,7 @@ pub fn write_depth(dir: &Path, depth: &Grid<f64>, t: f64) -> Result<(), ReportEr
 }
 
 /// Write the maximum rasters.
-pub fn write_max_rasters(dir: &Path, model: &HydroModel) -> Result<(), ReportError> {
+pub fn write_max_rasters(dir: &Path, model: &AnyModel) -> Result<(), ReportError> {
     let out = model.outputs();
     for (name, grid) in [
         ("max_depth.asc", out.max_depth_grid()),
@@ -123,7 +123,7 @@ pub fn write_max_rasters(dir: &Path, model: &HydroModel) -> Result<(), ReportErr
 
 /// Write `probes.csv`: `time_s` then `<id>_depth_m,<id>_speed_m_s` per probe, one row
 /// per `every` seconds (and the last sample).
-pub fn write_probes(dir: &Path, model: &HydroModel, every: f64) -> Result<(), ReportError> {
+pub fn write_probes(dir: &Path, model: &AnyModel, every: f64) -> Result<(), ReportError> {
     let probes = model.probes();
     if probes.is_empty() {
         return Ok(());

@@ -7,9 +7,9 @@ use std::path::Path;
 
 use super::SetupError;
 use crate::hydro::{
-    Boundary, ChicagoStorm, Edge, EdgeSegment, GriddedFrames, Horton, HydroConfig, HydroModel,
-    IdfParams, Infiltration, Interp, LossClass, MovingCell, RainField, RainSource, Scs, Series,
-    ZoneScaling,
+    AnyModel, Boundary, ChicagoStorm, Edge, EdgeSegment, GriddedFrames, Horton, HydroConfig,
+    IdfParams, Infiltration, Interp, LossClass, Model, MovingCell, RainField, RainSource, Real,
+    Scs, Series, ZoneScaling,
 };
 use crate::scenario::Scenario;
 use crate::scenario::schema as s;
@@ -211,8 +211,16 @@ pub fn segment(seg: &s::EdgeSegment) -> EdgeSegment {
     }
 }
 
-/// Build the hydraulic model of a scenario.
-pub fn build_model(scenario: &Scenario) -> Result<HydroModel, SetupError> {
+/// Build the hydraulic model of a scenario, in the precision it asks for.
+pub fn build_model(scenario: &Scenario) -> Result<AnyModel, SetupError> {
+    Ok(match scenario.file.hydro.precision {
+        s::Precision::F64 => AnyModel::F64(build_in::<f64>(scenario)?),
+        s::Precision::F32 => AnyModel::F32(build_in::<f32>(scenario)?),
+    })
+}
+
+/// Build the hydraulic model of a scenario in precision `R`.
+pub fn build_in<R: Real>(scenario: &Scenario) -> Result<Model<R>, SetupError> {
     let f = &scenario.file;
     let spec = scenario.dem.spec;
     let classes = &f.district.land_classes;
@@ -299,7 +307,7 @@ pub fn build_model(scenario: &Scenario) -> Result<HydroModel, SetupError> {
     cfg.surface.max_dt = f.hydro.max_dt.secs();
     cfg.surface.depth_threshold = f.hydro.depth_threshold_m;
     cfg.source_interval_s = f.meta.tick.secs().min(cfg.source_interval_s).max(1.0);
-    let mut b = HydroModel::builder(&scenario.dem)
+    let mut b = Model::<R>::builder(&scenario.dem)
         .manning(&manning)
         .blocked(&blocked)
         .losses(losses, &class_of)
