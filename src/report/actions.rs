@@ -833,7 +833,22 @@ pub fn executive_summary(card: &Scorecard, findings: &[Finding]) -> Vec<String> 
         .iter()
         .map(|c| format!("{} ({:.0})", c.name, c.score))
         .collect();
-    let mut out = vec![if card.pass {
+    let open: Vec<String> = card
+        .criteria
+        .iter()
+        .filter(|c| c.not_yet)
+        .map(|c| c.name.clone())
+        .collect();
+    let mut out = vec![if !card.pass && !open.is_empty() && failed.is_empty() {
+        // A drill stopped early: nothing has failed, and some criteria cannot be
+        // judged yet — not a failure.
+        format!(
+            "总评 {:.1} / 100 so far，尚无结论 not yet judged (pass mark {:.0}): nothing failed so far; still open: {}.",
+            card.overall,
+            card.pass_mark,
+            list(&open)
+        )
+    } else if card.pass {
         format!(
             "总评 {:.1} / 100，通过 (pass mark {:.0}){}.",
             card.overall,
@@ -846,10 +861,15 @@ pub fn executive_summary(card: &Scorecard, findings: &[Finding]) -> Vec<String> 
         )
     } else {
         format!(
-            "总评 {:.1} / 100，未通过 (pass mark {:.0}); failed: {}.",
+            "总评 {:.1} / 100，未通过 (pass mark {:.0}); failed: {}{}.",
             card.overall,
             card.pass_mark,
-            list(&names)
+            list(&names),
+            if open.is_empty() {
+                String::new()
+            } else {
+                format!("; still open: {}", list(&open))
+            }
         )
     }];
     if let Some(top) = findings.first() {

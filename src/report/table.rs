@@ -66,7 +66,7 @@ pub fn summary_table(s: &RunSummary) -> String {
             s.final_state_digest[..16.min(s.final_state_digest.len())].to_string(),
         ),
     ];
-    let mut blocks: Vec<(String, Vec<&str>)> = Vec::new();
+    let mut blocks: Vec<(String, Vec<String>)> = Vec::new();
     for (k, v) in &s.figures {
         // Where the wall time went has a table of its own (`run --profile`).
         if k == "profile" {
@@ -88,10 +88,19 @@ pub fn summary_table(s: &RunSummary) -> String {
                 .map(|(k, v)| format!("{k} {v}"))
                 .collect::<Vec<_>>()
                 .join(", "),
-            // A list of lines is printed under the table.
-            serde_json::Value::Array(a) if a.iter().all(|x| x.is_string()) => {
+            // A list is printed under the table, one line per item (the first
+            // `LIST_LINES`; all of them are in summary.json).
+            serde_json::Value::Array(a) => {
                 if !a.is_empty() {
-                    blocks.push((k.clone(), a.iter().filter_map(|x| x.as_str()).collect()));
+                    let mut lines: Vec<String> = a.iter().take(LIST_LINES).map(list_line).collect();
+                    if a.len() > LIST_LINES {
+                        lines.push(format!(
+                            "… {} more (summary.json) 另有 {} 项",
+                            a.len() - LIST_LINES,
+                            a.len() - LIST_LINES
+                        ));
+                    }
+                    blocks.push((k.clone(), lines));
                 }
                 continue;
             }
@@ -116,6 +125,36 @@ pub fn summary_table(s: &RunSummary) -> String {
         }
     }
     out
+}
+
+/// Items of a list figure printed under the summary table.
+const LIST_LINES: usize = 10;
+
+/// One item of a list figure as a line: a string as it is; an object as its `id` (if
+/// any) then `key value` pairs, numbers to 2 decimals.
+fn list_line(v: &serde_json::Value) -> String {
+    let num = |v: &serde_json::Value| match v {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            format!("{:.2}", n.as_f64().unwrap_or(f64::NAN))
+        }
+        serde_json::Value::String(t) => t.clone(),
+        other => other.to_string(),
+    };
+    match v {
+        serde_json::Value::Object(m) => {
+            let rest = m
+                .iter()
+                .filter(|(k, _)| k.as_str() != "id")
+                .map(|(k, v)| format!("{k} {}", num(v)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            match m.get("id") {
+                Some(id) => format!("{}: {rest}", num(id)),
+                None => rest,
+            }
+        }
+        other => num(other),
+    }
 }
 
 /// A table with a header row, aligned for CJK; long cells are kept whole.
@@ -340,5 +379,23 @@ mod tests {
         );
         let widths: Vec<usize> = t.lines().map(display_width).collect();
         assert!(widths.windows(2).all(|w| w[0] == w[1]), "{t}");
+    }
+
+    /// A list of objects (the network's notable manholes) goes under the table, a line
+    /// per item and at most `LIST_LINES` of them, instead of widening the table to its
+    /// JSON.
+    #[test]
+    fn list_figures_go_under_the_table() {
+        let nodes: Vec<serde_json::Value> = (0..14)
+            .map(|k| serde_json::json!({"id": format!("J{k:04}"), "flooded_m3": 871.6485 + k as f64, "rim_m": 6.14}))
+            .collect();
+        let line = list_line(&nodes[0]);
+        assert_eq!(line, "J0000: flooded_m3 871.65, rim_m 6.14");
+        let lines: Vec<String> = nodes.iter().take(LIST_LINES).map(list_line).collect();
+        let t = key_value_table("演练", &[("status".into(), "completed".into())]);
+        // The table itself stays narrow whatever the list holds.
+        assert!(t.lines().all(|l| display_width(l) < 40), "{t}");
+        assert_eq!(lines.len(), LIST_LINES);
+        assert_eq!(list_line(&serde_json::json!("a line")), "a line");
     }
 }
