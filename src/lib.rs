@@ -24,6 +24,7 @@
 pub mod agents;
 pub mod codec;
 pub mod engine;
+pub mod ensemble;
 pub mod exercise;
 pub mod forces;
 #[cfg(feature = "gui")]

@@ -177,11 +177,43 @@ enum Command {
     /// Check scenario files: syntax, fields, referenced files and cross-references.
     ///
     /// Reports every problem with file, line:column and field. Exits 2 if any file
-    /// has problems.
+    /// has problems. An ensemble specification (`Ensemble(…)`) is checked with its
+    /// plans' scenarios and orders.
     Validate {
         /// Scenario files (RON).
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
+    },
+    /// Compare plans over many storms: an ensemble of members, every plan on every member.
+    ///
+    /// `floodrill ensemble SPEC --out DIR` runs the members not yet finished in DIR
+    /// (`--jobs` at a time, each on one kernel thread) and merges them into DIR:
+    /// ensemble.html, members.csv, criteria.csv, paired.csv, probability grids and
+    /// maps. A killed ensemble resumes where it stopped; a crashed member is retried
+    /// once. On a cluster, each task runs `--shard i/N` into a shared or its own
+    /// folder, and `floodrill ensemble merge DIR... --out OUT` combines them (the same
+    /// bytes as one run, in any order). The specification's format: docs/ensemble.md.
+    #[command(args_conflicts_with_subcommands = true)]
+    Ensemble {
+        #[command(subcommand)]
+        what: Option<EnsembleWhat>,
+        /// The ensemble specification (RON).
+        spec: Option<PathBuf>,
+        /// Output folder (created if missing).
+        #[arg(long, default_value = "out/ensemble")]
+        out: PathBuf,
+        /// Run only the members whose index is i modulo N (0 ≤ i < N), e.g. "2/4".
+        #[arg(long, value_parser = shard_arg)]
+        shard: Option<(u32, u32)>,
+        /// Members at a time (default: the machine's cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Run members in child processes or in threads of this process.
+        #[arg(long, value_enum, default_value_t = WorkersArg::Processes)]
+        workers: WorkersArg,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
     },
     /// The drainage network on its own (EPA SWMM 5 `.inp` models, or their GeoJSON form).
     Network {
@@ -229,6 +261,54 @@ enum Command {
         #[command(subcommand)]
         what: BenchWhat,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum WorkersArg {
+    Processes,
+    Threads,
+}
+
+#[derive(Subcommand)]
+enum EnsembleWhat {
+    /// Merge the results in ensemble folders (shards, in any order) into OUT.
+    Merge {
+        /// Ensemble output folders (each with its ensemble.json).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output folder of the merged result.
+        #[arg(long, default_value = "out/ensemble")]
+        out: PathBuf,
+        /// Merge even if some runs are missing (they are listed in the report).
+        #[arg(long)]
+        allow_missing: bool,
+    },
+    /// Run one plan in one member and write its result (what each worker process runs).
+    #[command(hide = true)]
+    Member {
+        /// The ensemble specification.
+        spec: PathBuf,
+        /// The ensemble's output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Plan id.
+        #[arg(long)]
+        plan: String,
+        /// Member index.
+        #[arg(long)]
+        member: u32,
+    },
+}
+
+fn shard_arg(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("expected i/N with 0 ≤ i < N (e.g. \"0/4\"), found {s:?}");
+    let (a, b) = s.split_once('/').ok_or_else(bad)?;
+    let i: u32 = a.trim().parse().map_err(|_| bad())?;
+    let n: u32 = b.trim().parse().map_err(|_| bad())?;
+    if n == 0 || i >= n {
+        return Err(bad());
+    }
+    Ok((i, n))
 }
 
 #[derive(Subcommand)]
@@ -980,6 +1060,36 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Validate { scenarios } => validate(&scenarios),
+        Command::Ensemble {
+            what,
+            spec,
+            out,
+            shard,
+            jobs,
+            workers,
+            quiet,
+        } => match what {
+            Some(EnsembleWhat::Merge {
+                dirs,
+                out,
+                allow_missing,
+            }) => ensemble_merge(&dirs, &out, allow_missing),
+            Some(EnsembleWhat::Member {
+                spec,
+                out,
+                plan,
+                member,
+            }) => ensemble_member(&spec, &out, &plan, member),
+            None => match spec {
+                Some(spec) => ensemble_run(&spec, &out, shard, jobs, workers, quiet),
+                None => {
+                    eprintln!(
+                        "error: give an ensemble specification (floodrill ensemble SPEC --out DIR) or `merge DIR...`"
+                    );
+                    ExitCode::from(2)
+                }
+            },
+        },
         Command::Network {
             what: NetworkWhat::Run { inp, out },
         } => network_run(&inp, &out),
@@ -1127,6 +1237,22 @@ fn main() -> ExitCode {
 fn validate(paths: &[PathBuf]) -> ExitCode {
     let mut failed = 0;
     for p in paths {
+        if floodrill::ensemble::spec::is_ensemble_file(p) {
+            match floodrill::ensemble::load(p) {
+                Ok(e) => println!(
+                    "ok: {} — ensemble {} ({} members × {} plans)",
+                    p.display(),
+                    e.file.name,
+                    e.file.members,
+                    e.plans.len()
+                ),
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("{e}");
+                }
+            }
+            continue;
+        }
         match floodrill::setup::load(p) {
             Ok(s) => {
                 println!("ok: {} — {}", p.display(), s.file.meta.name);
@@ -1516,4 +1642,169 @@ fn bench_agents(households: usize, threads: Option<u16>, repeat: u32) -> ExitCod
     rates.sort_by(f64::total_cmp);
     println!("household_updates_per_s: {:.0}", rates[rates.len() / 2]);
     ExitCode::SUCCESS
+}
+
+fn load_ensemble(spec: &std::path::Path) -> Option<floodrill::ensemble::Ensemble> {
+    match floodrill::ensemble::load(spec) {
+        Ok(e) => Some(e),
+        Err(e) => {
+            eprintln!("{e}");
+            None
+        }
+    }
+}
+
+/// `floodrill ensemble SPEC --out DIR`.
+fn ensemble_run(
+    spec: &std::path::Path,
+    out: &std::path::Path,
+    shard: Option<(u32, u32)>,
+    jobs: Option<usize>,
+    workers: WorkersArg,
+    quiet: bool,
+) -> ExitCode {
+    use floodrill::ensemble::{LocalOptions, Workers};
+    let Some(e) = load_ensemble(spec) else {
+        return ExitCode::from(2);
+    };
+    if let Err(err) = ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed)) {
+        eprintln!("warning: Ctrl-C handler not installed ({err})");
+    }
+    let exe = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(err) => {
+            eprintln!(
+                "error: cannot find the floodrill executable for the member processes: {err}"
+            );
+            return ExitCode::from(1);
+        }
+    };
+    let shard = shard.unwrap_or((0, 1));
+    let opts = LocalOptions {
+        out: out.to_path_buf(),
+        shard,
+        jobs: jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1),
+        workers: match workers {
+            WorkersArg::Processes => Workers::Processes,
+            WorkersArg::Threads => Workers::Threads,
+        },
+        exe,
+        progress: !quiet,
+    };
+    let plans = e.plans.len();
+    println!(
+        "{}: {} members × {} plans{}, {} at a time ({})",
+        e.file.name,
+        e.file.members,
+        plans,
+        if shard.1 > 1 {
+            format!(", shard {}/{}", shard.0, shard.1)
+        } else {
+            String::new()
+        },
+        opts.jobs,
+        match opts.workers {
+            Workers::Processes => "processes",
+            Workers::Threads => "threads",
+        }
+    );
+    let r = match floodrill::ensemble::run_shard(&e, &opts, &STOP) {
+        Ok(r) => r,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(err.exit_code());
+        }
+    };
+    println!(
+        "{} runs in this shard: {} already finished, {} run now in {:.0} s",
+        r.tasks, r.skipped, r.ran, r.wall_s
+    );
+    for (p, m, err) in &r.retried {
+        eprintln!("note: {p}/{m} failed once and succeeded on the retry (first attempt: {err})");
+    }
+    for (p, m, err) in &r.failed {
+        eprintln!("error: {p}/{m} failed twice: {err}");
+    }
+    if r.interrupted {
+        eprintln!(
+            "interrupted: the finished members are kept; run the same command again to resume"
+        );
+        return ExitCode::from(130);
+    }
+    if !r.failed.is_empty() {
+        eprintln!(
+            "{} runs failed (their folders hold failed.txt); run the same command again to retry them",
+            r.failed.len()
+        );
+        return ExitCode::from(1);
+    }
+    if shard.1 > 1 {
+        println!(
+            "shard done; when every shard is, merge: floodrill ensemble merge DIR... --out OUT"
+        );
+        return ExitCode::SUCCESS;
+    }
+    ensemble_merge(&[out.to_path_buf()], out, false)
+}
+
+/// `floodrill ensemble merge DIR... --out OUT`.
+fn ensemble_merge(dirs: &[PathBuf], out: &std::path::Path, allow_missing: bool) -> ExitCode {
+    match floodrill::ensemble::merge(dirs, out, allow_missing) {
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(err.exit_code())
+        }
+        Ok(o) => {
+            for n in &o.notes {
+                eprintln!("note: {n}");
+            }
+            println!("{}", floodrill::ensemble::html::summary_table(&o.merged));
+            for f in &o.files {
+                if !f.starts_with("maps/") && !f.starts_with("prob_") {
+                    println!("wrote {}", out.join(f).display());
+                }
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// `floodrill ensemble member SPEC --out DIR --plan P --member M` (a worker process).
+fn ensemble_member(
+    spec: &std::path::Path,
+    out: &std::path::Path,
+    plan: &str,
+    member: u32,
+) -> ExitCode {
+    // The ensemble that started this process has tried the varied scenarios' corners.
+    let e = match floodrill::ensemble::load_checked(spec, false) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let Some(p) = e.plan(plan) else {
+        eprintln!("error: the ensemble has no plan {plan:?}");
+        return ExitCode::from(2);
+    };
+    if member >= e.file.members {
+        eprintln!(
+            "error: member {member} of an ensemble of {}",
+            e.file.members
+        );
+        return ExitCode::from(2);
+    }
+    if let Err(err) = ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed)) {
+        eprintln!("warning: Ctrl-C handler not installed ({err})");
+    }
+    match floodrill::ensemble::local::run_and_write(&e, out, p, member, &STOP) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {plan}/{member}: {err}");
+            ExitCode::from(if STOP.load(Ordering::Relaxed) { 130 } else { 1 })
+        }
+    }
 }

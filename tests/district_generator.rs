@@ -700,16 +700,20 @@ fn the_sewer_network_reads_routes_and_serves_every_pump_station() {
 #[test]
 fn shipped_districts_are_what_the_generator_writes() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/districts");
-    for (name, size) in [("demo", "512"), ("demo_1m", "1024")] {
+    for (name, size, cell) in [
+        ("demo", "512", "5"),
+        ("demo_1m", "1024", "5"),
+        ("demo_10m", "256", "10"),
+    ] {
         let t = tempfile::tempdir().expect("temp dir");
         let out = t.path().to_str().expect("temp path is UTF-8");
-        let o = run(&["--seed", "7", "--size", size, "--out", out]);
+        let o = run(&["--seed", "7", "--size", size, "--cell", cell, "--out", out]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let (made, shipped) = (read_all(t.path()), read_all(&root.join(name)));
         for f in FILES.iter().filter(|f| **f != "README.md") {
             assert!(
                 made.get(*f) == shipped.get(*f),
-                "assets/districts/{name}/{f} is not what `gen-district --seed 7 --size {size}` writes"
+                "assets/districts/{name}/{f} is not what `gen-district --seed 7 --size {size} --cell {cell}` writes"
             );
         }
     }

@@ -230,3 +230,60 @@ fn a_robot_lowers_ponding_at_the_hotspot_and_the_balance_closes() {
         "depth at H01 with the robot {with} m, without {without} m"
     );
 }
+
+#[test]
+fn a_team_that_joins_late_refuses_orders_until_then_and_serves_after() {
+    let dir = common::mini_copy();
+    let text = common::mini_with(
+        "speed_kmh: 8.0, depot: \"D01\")]",
+        "speed_kmh: 8.0, depot: \"D01\", available_from: \"20m\")]",
+    );
+    let sp = dir.path().join("late.ron");
+    std::fs::write(&sp, text).unwrap();
+    let orders = dir.path().join("orders.txt");
+    std::fs::write(&orders, "25m PrePosition(unit: \"T01\", post: \"P01\")\n").unwrap();
+    let out = dir.path().join("out");
+    let (code, o, e) = common::floodrill(&[
+        "run",
+        sp.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--orders",
+        orders.to_str().unwrap(),
+        "--quiet",
+        "--no-replay",
+    ]);
+    assert_eq!(code, 0, "{o}{e}");
+    let ev = events(&out);
+    // The plan pre-positions T01 at 5 min: refused, naming when it joins.
+    let refused: Vec<&serde_json::Value> =
+        ev.iter().filter(|e| e["kind"] == "order_failed").collect();
+    assert!(
+        refused.iter().any(|e| e["t"].as_f64() == Some(300.0)
+            && e["detail"]["error"]
+                .as_str()
+                .is_some_and(|s| s.contains("T01 is not available until 0:20:00"))),
+        "{refused:?}"
+    );
+    // After it joins, the command stream's order at 25 min is carried out.
+    assert!(
+        !refused.iter().any(|e| e["t"].as_f64() == Some(1500.0)),
+        "{refused:?}"
+    );
+    let moved = ev.iter().any(|e| {
+        e["t"].as_f64().is_some_and(|t| t >= 1500.0)
+            && e.to_string().contains("T01")
+            && e["kind"] != "order_failed"
+            && e["kind"] != "order"
+    });
+    assert!(moved, "T01 never acted after joining");
+    // A bad time is refused with the field.
+    let bad = common::mini_with(
+        "speed_kmh: 8.0, depot: \"D01\")]",
+        "speed_kmh: 8.0, depot: \"D01\", available_from: \"soon\")]",
+    );
+    std::fs::write(&sp, bad).unwrap();
+    let (code, _, e) = common::floodrill(&["validate", sp.to_str().unwrap()]);
+    assert_eq!(code, 2, "{e}");
+    assert!(e.contains("forces.teams[0].available_from"), "{e}");
+}

@@ -24,6 +24,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("report", 8),
     ("run", 9),
     ("gui", 10),
+    ("ensemble", 10),
 ];
 
 fn layer(m: &str) -> Option<u32> {

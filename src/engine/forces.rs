@@ -248,12 +248,41 @@ fn apply_force_orders(
             | InjectEvent::RainCell { .. } => {}
         }
     }
+    // Teams that have not joined the drill yet (forces.teams[..].available_from).
+    let available: Vec<bool> = s
+        .file
+        .forces
+        .teams
+        .iter()
+        .map(|tm| clock.t >= tm.available_from.secs() - 1e-9)
+        .collect();
+    let not_yet = |unit: &str| {
+        s.file
+            .forces
+            .teams
+            .iter()
+            .zip(&available)
+            .find(|(tm, _)| tm.id == unit)
+            .filter(|(_, a)| !**a)
+            .map(|(tm, _)| crate::forces::OrderError::NotAvailable {
+                unit: unit.to_string(),
+                from: crate::scenario::format_clock(tm.available_from.secs()),
+            })
+    };
     for io in &issued.0 {
         let label = |l: &crate::scenario::schema::Location| match l {
             crate::scenario::schema::Location::Place(id) => id.clone(),
             crate::scenario::schema::Location::Point(x, y) => format!("({x:.0}, {y:.0})"),
         };
+        let unit_of = match &io.order {
+            Order::Dispatch { unit, .. }
+            | Order::PrePosition { unit, .. }
+            | Order::Recall { unit } => Some(unit.as_str()),
+            _ => None,
+        };
+        let refused = unit_of.and_then(not_yet);
         let r = match &io.order {
+            _ if refused.is_some() => Err(refused.expect("checked just above")),
             Order::Dispatch { unit, to } => match s.location(to) {
                 Some(p) => f.dispatch(unit, p, &label(to), clock.t, &env),
                 None => continue,
@@ -264,7 +293,7 @@ fn apply_force_orders(
             },
             Order::Recall { unit } => f.recall(unit, clock.t, &env),
             Order::DispatchNearestToRescue => {
-                f.dispatch_to_rescues(clock.t, &env);
+                f.dispatch_to_rescues(clock.t, &env, &available);
                 let waiting = f.waiting_requests();
                 // Logged when the backlog changes, not every minute.
                 if waiting > 0 && waiting != last_unserved.0 {

@@ -445,6 +445,14 @@ pub enum OrderError {
     /// The unit is busy with people aboard.
     #[error("{0} has rescued people aboard and is taking them to a shelter")]
     Busy(String),
+    /// The team has not joined the drill yet.
+    #[error("{unit} is not available until {from} (forces.teams: available_from)")]
+    NotAvailable {
+        /// The team.
+        unit: String,
+        /// When it joins, `H:MM:SS`.
+        from: String,
+    },
 }
 
 /// All forces and requests.
@@ -617,10 +625,11 @@ impl Forces {
     }
 
     /// Send the nearest free team to each waiting rescue request, oldest first. A team
-    /// counts as free when it has nobody aboard and is not already on a rescue; nearest
+    /// counts as free when it is `available` (by team index; missing: available), has
+    /// nobody aboard and is not already on a rescue; nearest
     /// is by travel time on its own route; a team whose route stops short of the
     /// request is not sent. Returns the number of requests assigned.
-    pub fn dispatch_to_rescues(&mut self, t: f64, env: &Env) -> usize {
+    pub fn dispatch_to_rescues(&mut self, t: f64, env: &Env, available: &[bool]) -> usize {
         let mut assigned = 0;
         let waiting: Vec<u32> = self
             .requests
@@ -640,6 +649,7 @@ impl Forces {
             .teams
             .iter()
             .enumerate()
+            .filter(|(k, _)| available.get(*k).copied().unwrap_or(true))
             .filter(|(_, tm)| {
                 tm.aboard == 0
                     && (matches!(

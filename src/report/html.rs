@@ -151,7 +151,7 @@ fn head(h: &mut String, s: &Scenario, run_id: &str) {
     );
 }
 
-fn head_titled(h: &mut String, title: &str, meta: &str) {
+pub(crate) fn head_titled(h: &mut String, title: &str, meta: &str) {
     let _ = write!(
         h,
         r#"<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">{}<title>{}</title>

@@ -252,7 +252,14 @@ pub fn check_inject(s: &Scenario, e: &InjectEvent) -> Vec<(String, String)> {
 /// Load, parse and validate a scenario file, with the checks of the layers above
 /// (`crate::setup::load` passes them).
 pub fn load_with(path: &Path, checks: &'static dyn InputChecks) -> Result<Scenario, ScenarioError> {
-    let text = crate::text::read_text(path).map_err(|e| {
+    let text = read_input(path, "scenario file")?;
+    load_str_with(path, text, checks)
+}
+
+/// The text of an input file (`what` names it in the error: "scenario file"), or a
+/// diagnostic at the line and column where it stops being text.
+pub fn read_input(path: &Path, what: &str) -> Result<String, ScenarioError> {
+    crate::text::read_text(path).map_err(|e| {
         let (line, col) = e.position();
         ScenarioError {
             diagnostics: vec![Diagnostic {
@@ -262,14 +269,13 @@ pub fn load_with(path: &Path, checks: &'static dyn InputChecks) -> Result<Scenar
                 field: String::new(),
                 message: match e {
                     crate::text::TextError::Io { source, .. } => {
-                        format!("cannot read scenario file: {source}")
+                        format!("cannot read {what}: {source}")
                     }
                     other => other.reason(),
                 },
             }],
         }
-    })?;
-    load_str_with(path, text, checks)
+    })
 }
 
 /// Parse and validate scenario text read from `path` (used for error messages and to
@@ -330,6 +336,16 @@ fn ron_options() -> ron::Options {
 
 /// Parse only (no files loaded): syntax, field names, types, durations.
 pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ScenarioError> {
+    parse_as(path, text)
+}
+
+/// Parse any RON file of ours (a scenario, an ensemble specification) with the
+/// scenario's extensions and diagnostics: file, line:column, field path, what was
+/// expected.
+pub fn parse_as<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    text: &str,
+) -> Result<T, ScenarioError> {
     let text = crate::text::strip_bom(text);
     let mut de =
         ron::de::Deserializer::from_str_with_options(text, &ron_options()).map_err(|e| {
@@ -343,7 +359,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ScenarioFile, ScenarioError> {
                 }],
             }
         })?;
-    let result: Result<ScenarioFile, _> = serde_path_to_error::deserialize(&mut de);
+    let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
     let fail = |field: String, code: ron::Error, de: &ron::de::Deserializer| {
         let span = de.span_error(code.clone()).span;
         // Custom errors (durations, values) are raised after the value is read; point
@@ -2041,6 +2057,13 @@ impl Validator {
                 1.0,
                 86400.0,
                 "a time per person",
+            );
+            self.span(
+                t.available_from,
+                &format!("{at}.available_from"),
+                0.0,
+                limits::DURATION_MAX_S,
+                "a time the team joins",
             );
             r.place_of(
                 self,

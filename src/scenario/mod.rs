@@ -10,5 +10,7 @@ pub mod schema;
 
 pub use duration::{Duration, DurationError, format_clock, format_duration, parse_duration};
 pub use error::{Diagnostic, ScenarioError};
-pub use load::{Scenario, check_inject, check_order, load_str_with, load_with, parse};
+pub use load::{
+    Scenario, check_inject, check_order, load_str_with, load_with, parse, parse_as, read_input,
+};
 pub use schema::ScenarioFile;

@@ -811,6 +811,11 @@ pub struct Team {
     pub rescue_time_per_person: Duration,
     /// Depot place id where it starts.
     pub depot: String,
+    /// When it joins the drill (off duty or committed elsewhere until then; default:
+    /// from the start). Orders to it before then are refused, naming the time, and it
+    /// is not sent to rescues.
+    #[serde(default)]
+    pub available_from: Duration,
 }
 
 fn default_rescue_time() -> Duration {
