@@ -130,6 +130,28 @@ fn four_shards_merged_in_a_shuffled_order_equal_the_one_process_run() {
             "{name} differs between the one-process run and the merged shards"
         );
     }
+    // A tampered result (a grid of 10^22 cells) is refused, naming the file, not
+    // allocated.
+    let bad = shards[0].join("members/A/00000/result.json");
+    let text = std::fs::read_to_string(&bad).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut v = v;
+    v["grid"]["ncols"] = serde_json::json!(100_000_000_000u64);
+    v["grid"]["nrows"] = serde_json::json!(100_000_000_000u64);
+    std::fs::write(&bad, v.to_string()).unwrap();
+    let mut args = vec!["ensemble".to_string(), "merge".to_string()];
+    args.extend(shards.iter().map(|d| d.display().to_string()));
+    args.extend([
+        "--out".to_string(),
+        tmp.path().join("bad").display().to_string(),
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, _, err) = floodrill(&args);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("members/A/00000/result.json") && err.contains("do not agree"),
+        "{err}"
+    );
     // The paired comparison is there, with intervals.
     let paired = std::fs::read_to_string(one.join("paired.csv")).unwrap();
     assert!(paired.lines().count() == 6, "{paired}");

@@ -89,6 +89,25 @@ pub fn collect(dirs: &[PathBuf], allow_missing: bool) -> Result<Collected, Ensem
                         "belongs to another ensemble or plan than its folder's manifest",
                     ));
                 }
+                let cells = r
+                    .grid
+                    .ncols
+                    .checked_mul(r.grid.nrows)
+                    .filter(|c| *c <= crate::world::asc::MAX_CELLS);
+                let masks_fit = cells.is_some_and(|c| {
+                    unpack_mask(&r.wet_015, c).is_some() && unpack_mask(&r.wet_05, c).is_some()
+                });
+                if !masks_fit {
+                    return Err(folder_err(
+                        &rp,
+                        format!(
+                            "its grid ({} × {}) and depth masks do not agree (at most {} cells)",
+                            r.grid.ncols,
+                            r.grid.nrows,
+                            crate::world::asc::MAX_CELLS
+                        ),
+                    ));
+                }
                 if r.member >= m.members {
                     return Err(folder_err(
                         &rp,
@@ -116,6 +135,25 @@ pub fn collect(dirs: &[PathBuf], allow_missing: bool) -> Result<Collected, Ensem
         }
     }
     let (_, manifest) = manifest.expect("at least one folder was read");
+    if let Some((p0, r0)) = results.values().next() {
+        for (p, r) in results.values() {
+            if r.grid != r0.grid {
+                return Err(folder_err(
+                    p,
+                    format!(
+                        "its grid ({} × {} cells of {} m) is not that of {} ({} × {} of {} m)",
+                        r.grid.ncols,
+                        r.grid.nrows,
+                        r.grid.cell,
+                        p0.display(),
+                        r0.grid.ncols,
+                        r0.grid.nrows,
+                        r0.grid.cell
+                    ),
+                ));
+            }
+        }
+    }
     let mut missing = Vec::new();
     for (pi, (pid, _)) in manifest.plans.iter().enumerate() {
         for m in 0..manifest.members {
