@@ -280,39 +280,41 @@ fn apply_force_orders(
             | Order::Recall { unit } => Some(unit.as_str()),
             _ => None,
         };
-        let refused = unit_of.and_then(not_yet);
-        let r = match &io.order {
-            _ if refused.is_some() => Err(refused.expect("checked just above")),
-            Order::Dispatch { unit, to } => match s.location(to) {
-                Some(p) => f.dispatch(unit, p, &label(to), clock.t, &env),
-                None => continue,
-            },
-            Order::PrePosition { unit, post } => match s.place(post) {
-                Some(p) => f.pre_position(unit, p.at, post, clock.t, &env),
-                None => continue,
-            },
-            Order::Recall { unit } => f.recall(unit, clock.t, &env),
-            Order::DispatchNearestToRescue => {
-                f.dispatch_to_rescues(clock.t, &env, &available);
-                let waiting = f.waiting_requests();
-                // Logged when the backlog changes, not every minute.
-                if waiting > 0 && waiting != last_unserved.0 {
-                    log.0.push(
-                        clock.t,
-                        Origin::Sim,
-                        SimEvent::NoTeamAvailable {
-                            waiting_requests: waiting,
-                        },
-                    );
+        let r = if let Some(e) = unit_of.and_then(not_yet) {
+            Err(e)
+        } else {
+            match &io.order {
+                Order::Dispatch { unit, to } => match s.location(to) {
+                    Some(p) => f.dispatch(unit, p, &label(to), clock.t, &env),
+                    None => continue,
+                },
+                Order::PrePosition { unit, post } => match s.place(post) {
+                    Some(p) => f.pre_position(unit, p.at, post, clock.t, &env),
+                    None => continue,
+                },
+                Order::Recall { unit } => f.recall(unit, clock.t, &env),
+                Order::DispatchNearestToRescue => {
+                    f.dispatch_to_rescues(clock.t, &env, &available);
+                    let waiting = f.waiting_requests();
+                    // Logged when the backlog changes, not every minute.
+                    if waiting > 0 && waiting != last_unserved.0 {
+                        log.0.push(
+                            clock.t,
+                            Origin::Sim,
+                            SimEvent::NoTeamAvailable {
+                                waiting_requests: waiting,
+                            },
+                        );
+                    }
+                    last_unserved.0 = waiting;
+                    Ok(())
                 }
-                last_unserved.0 = waiting;
-                Ok(())
+                // The people's orders.
+                Order::Warn { .. }
+                | Order::OpenShelter(_)
+                | Order::CloseShelter(_)
+                | Order::CloseRoad(_) => continue,
             }
-            // The people's orders.
-            Order::Warn { .. }
-            | Order::OpenShelter(_)
-            | Order::CloseShelter(_)
-            | Order::CloseRoad(_) => continue,
         };
         if let Err(e) = r {
             log.0.push(

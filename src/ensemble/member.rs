@@ -494,8 +494,8 @@ pub fn run_member(
     threads: usize,
     stop: &Arc<AtomicBool>,
 ) -> Result<MemberResult, String> {
-    let scenario = Arc::new(member_scenario(e, plan, index)?);
     let d = draws(e, index);
+    let scenario = Arc::new(scenario_with(e, plan, &d)?);
     let out = dir.join("run");
     let opts = crate::run::RunOptions {
         out: out.clone(),
