@@ -18,7 +18,9 @@
 //! 7. `replay` — recording, verifying, seeking, comparing;
 //! 8. `report` — outputs of a run, from plain data;
 //! 9. `run` — the headless runner (writes the outputs);
-//! 10. `gui` — the trainer console; then the CLI (`main.rs`).
+//! 10. `live` (the drill on a worker thread, and what the console draws of it) and
+//!     `ensemble` (many members, merged);
+//! 11. `gui` — the trainer console; then the CLI (`main.rs`).
 #![warn(missing_docs)]
 
 pub mod agents;
@@ -30,6 +32,7 @@ pub mod forces;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod hydro;
+pub mod live;
 pub mod replay;
 pub mod report;
 pub mod rng;

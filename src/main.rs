@@ -227,7 +227,12 @@ enum Command {
     /// display; on a machine without one, run under `xvfb-run`.
     ///
     /// With --replay FILE it reviews a recorded drill instead: a review window scrubs
-    /// it (seek to any moment, then play on as recorded).
+    /// it (seek to any moment, then play on as recorded, or branch from there).
+    ///
+    /// The drill ticks on a worker thread; orders given in the window (select a unit,
+    /// click the map) and injects fired from the trainer panel go through the same
+    /// checks as a command stream, with origin trainee / trainer. With --out DIR the
+    /// session is recorded (DIR/drill.replay, events.jsonl, scorecard.json on exit).
     Gui {
         /// Scenario file (RON); not with --replay (the replay embeds its scenario).
         #[arg(required_unless_present = "replay", conflicts_with = "replay")]
@@ -255,6 +260,35 @@ enum Command {
         /// Threads for the numerical kernels (default: all cores; at most 256).
         #[arg(long, value_parser = threads_arg)]
         threads: Option<u16>,
+        /// Record the session in this folder (drill.replay, events.jsonl,
+        /// scorecard.json); a review's branch is recorded here too.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Run as fast as possible to this moment first, e.g. "1h30m" (not with --replay).
+        #[arg(long, value_parser = duration_arg, conflicts_with = "replay")]
+        start_at: Option<f64>,
+        /// Start paused.
+        #[arg(long)]
+        paused: bool,
+        /// Start in the trainee view (what the trainees would know), e.g. on a projector.
+        #[arg(long)]
+        trainee: bool,
+        /// Select this team or robot at the start (its route is drawn).
+        #[arg(long)]
+        select: Option<String>,
+        /// Show the hazard classes (H1–H6) instead of the water depth at the start.
+        #[arg(long)]
+        hazard: bool,
+        /// UI scale, 0.5–4 (1.5 reads well on a projector).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f32,
+        /// Write where the panels and units are on screen to this JSON file, twice a
+        /// second (for scripted tests).
+        #[arg(long)]
+        ui_marks: Option<PathBuf>,
+        /// Write frame-time statistics (median, 99th percentile) to this JSON file.
+        #[arg(long)]
+        frame_stats: Option<PathBuf>,
     },
     /// Measure the numerical kernels. The last line printed is the figure.
     Bench {
@@ -1173,20 +1207,38 @@ fn main() -> ExitCode {
             speed,
             seed,
             threads,
-        } => gui(
-            {
-                warn_threads(threads);
-                scenario
-            },
-            replay.map(|r| (r, at)),
-            screenshot,
-            exit_after_frames,
-            speed,
-            EngineOptions {
-                seed,
-                threads: threads.map(usize::from),
-            },
-        ),
+            out,
+            start_at,
+            paused,
+            trainee,
+            select,
+            hazard,
+            scale,
+            ui_marks,
+            frame_stats,
+        } => {
+            warn_threads(threads);
+            gui(GuiArgs {
+                path: scenario,
+                replay: replay.map(|r| (r, at)),
+                screenshot,
+                exit_after_frames,
+                speed,
+                engine: EngineOptions {
+                    seed,
+                    threads: threads.map(usize::from),
+                },
+                out,
+                start_at,
+                paused,
+                trainee,
+                select,
+                hazard,
+                scale,
+                ui_marks,
+                frame_stats,
+            })
+        }
         Command::Bench {
             what:
                 BenchWhat::Surface {
@@ -1554,18 +1606,31 @@ fn speed_arg(s: &str) -> Result<f64, ArgError> {
     }
 }
 
-#[cfg(feature = "gui")]
-fn gui(
+/// The `gui` command's arguments.
+#[cfg_attr(not(feature = "gui"), allow(dead_code))]
+struct GuiArgs {
     path: Option<PathBuf>,
     replay: Option<(PathBuf, Option<f64>)>,
     screenshot: Option<PathBuf>,
     exit_after_frames: Option<u32>,
     speed: f64,
     engine: EngineOptions,
-) -> ExitCode {
-    let (scenario, engine) = match (&path, &replay) {
+    out: Option<PathBuf>,
+    start_at: Option<f64>,
+    paused: bool,
+    trainee: bool,
+    select: Option<String>,
+    hazard: bool,
+    scale: f32,
+    ui_marks: Option<PathBuf>,
+    frame_stats: Option<PathBuf>,
+}
+
+#[cfg(feature = "gui")]
+fn gui(a: GuiArgs) -> ExitCode {
+    let (scenario, engine) = match (&a.path, &a.replay) {
         (Some(p), _) => match load_or_report(p) {
-            Some(s) => (s, engine),
+            Some(s) => (s, a.engine),
             None => return ExitCode::from(2),
         },
         (None, Some((file, _))) => match scenario_of_replay(file) {
@@ -1573,7 +1638,7 @@ fn gui(
                 s,
                 EngineOptions {
                     seed: Some(seed),
-                    ..engine
+                    ..a.engine
                 },
             ),
             Err(e) => {
@@ -1586,17 +1651,42 @@ fn gui(
             return ExitCode::from(2);
         }
     };
-    let (replay, review_at) = match replay {
+    if let Some(u) = &a.select {
+        let f = &scenario.file.forces;
+        if !f.teams.iter().any(|t| &t.id == u) && !f.robots.iter().any(|r| &r.id == u) {
+            eprintln!(
+                "error: --select {u}: no team or robot {u:?} in {} (it has {})",
+                scenario.path.display(),
+                f.teams
+                    .iter()
+                    .map(|t| t.id.as_str())
+                    .chain(f.robots.iter().map(|r| r.id.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            return ExitCode::from(2);
+        }
+    }
+    let (replay, review_at) = match a.replay {
         Some((f, at)) => (Some(f), at),
         None => (None, None),
     };
     let opts = floodrill::gui::GuiOptions {
-        screenshot,
-        exit_after_frames,
-        speed,
+        screenshot: a.screenshot,
+        exit_after_frames: a.exit_after_frames,
+        speed: a.speed,
         engine,
         replay,
         review_at,
+        out: a.out,
+        start_at: a.start_at,
+        paused: a.paused,
+        trainee: a.trainee,
+        select: a.select,
+        hazard: a.hazard,
+        scale: a.scale,
+        ui_marks: a.ui_marks,
+        frame_stats: a.frame_stats,
     };
     match floodrill::gui::run_gui(scenario, opts) {
         Ok(()) => ExitCode::SUCCESS,
@@ -1608,14 +1698,7 @@ fn gui(
 }
 
 #[cfg(not(feature = "gui"))]
-fn gui(
-    _path: Option<PathBuf>,
-    _replay: Option<(PathBuf, Option<f64>)>,
-    _screenshot: Option<PathBuf>,
-    _exit_after_frames: Option<u32>,
-    _speed: f64,
-    _engine: EngineOptions,
-) -> ExitCode {
+fn gui(_: GuiArgs) -> ExitCode {
     eprintln!(
         "error: this floodrill was built without the `gui` feature; run `cargo run --release --features gui -- gui SCENARIO`"
     );

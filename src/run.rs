@@ -562,6 +562,7 @@ fn branch_engine(
             match &c.kind {
                 CommandKind::Order(_) => "the order",
                 CommandKind::Inject(_) => "the inject",
+                CommandKind::Skip(_) => "the skip",
             },
             format_clock(c.t),
             format_clock(t)

@@ -23,7 +23,8 @@ const LAYERS: &[(&str, u32)] = &[
     ("replay", 7),
     ("report", 8),
     ("run", 9),
-    ("gui", 10),
+    ("live", 10),
+    ("gui", 11),
     ("ensemble", 10),
 ];
 

@@ -268,6 +268,22 @@ pub fn apply_inbox(
                     event: e.clone(),
                 });
             }
+            CommandKind::Skip(id) => {
+                let before = inbox.pending.len();
+                inbox
+                    .pending
+                    .retain(|p| !(p.source.starts_with("injects[") && &p.id == id));
+                if inbox.pending.len() < before {
+                    log.0.push(
+                        clock.t,
+                        c.origin,
+                        SimEvent::InjectSkipped {
+                            id: id.clone(),
+                            source: c.source.clone(),
+                        },
+                    );
+                }
+            }
         }
         applied.0.push(c);
     }

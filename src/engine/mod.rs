@@ -659,6 +659,25 @@ impl Engine {
         let problems = match &cmd.kind {
             CommandKind::Order(o) => crate::scenario::check_order(&s, o),
             CommandKind::Inject(e) => crate::scenario::check_inject(&s, e),
+            CommandKind::Skip(id) => {
+                let pending = self
+                    .app
+                    .world()
+                    .resource::<exercise::Inbox>()
+                    .pending
+                    .iter()
+                    .any(|p| p.source.starts_with("injects[") && &p.id == id);
+                if pending {
+                    Vec::new()
+                } else {
+                    vec![(
+                        "skip".to_string(),
+                        format!(
+                            "no scenario inject {id:?} is still to come (applied already, skipped, or not in the scenario)"
+                        ),
+                    )]
+                }
+            }
         };
         if !problems.is_empty() {
             let text: Vec<String> = problems

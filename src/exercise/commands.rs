@@ -25,6 +25,8 @@ pub enum CommandKind {
     Order(Order),
     /// A trainer's inject.
     Inject(InjectEvent),
+    /// A trainer skips a scenario inject (by id) that has not happened yet.
+    Skip(String),
 }
 
 /// A timed command.

@@ -282,6 +282,11 @@ impl SimEvent {
                     spot,
                 )
             }
+            SimEvent::InjectSkipped { id, source } => d(
+                Class::Inject,
+                format!("导调 inject {id} skipped 跳过 ({source})"),
+                None,
+            ),
             SimEvent::OrderFailed { error, order } => {
                 let (what, spot) = order
                     .as_ref()

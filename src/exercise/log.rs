@@ -28,6 +28,17 @@ pub enum Origin {
     Sim,
 }
 
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Plan => "plan",
+            Self::Trainee => "trainee",
+            Self::Trainer => "trainer",
+            Self::Sim => "sim",
+        })
+    }
+}
+
 /// Something that happened in the drill, past tense, with typed ids and values.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
@@ -60,6 +71,14 @@ pub enum SimEvent {
         /// Inject id.
         id: String,
         /// Where it came from (`injects[2]`, `orders.txt:5`).
+        source: String,
+    },
+    /// A scenario inject still to come was skipped by the trainer.
+    #[serde(rename = "inject_skipped")]
+    InjectSkipped {
+        /// Inject id.
+        id: String,
+        /// Where the skip came from (`console:trainer`, `orders.txt:5`).
         source: String,
     },
     /// An order could not be carried out.
@@ -418,6 +437,7 @@ impl SimEvent {
     pub fn on_timeline(&self) -> bool {
         match self {
             Self::InjectApplied { .. }
+            | Self::InjectSkipped { .. }
             | Self::OrderIssued { .. }
             | Self::RuleFired { .. }
             | Self::WarningIssued { .. }

@@ -207,6 +207,89 @@ pub struct Robot {
     discharge: Option<(usize, usize)>,
 }
 
+/// The part of a route still ahead of a unit at `path_s` seconds along it: its
+/// position now, then the route's later vertices (empty without a route).
+fn ahead(pos: Pt, path: Option<&Path>, path_s: f64) -> Vec<Pt> {
+    let Some(p) = path else {
+        return Vec::new();
+    };
+    let mut out = vec![pos];
+    out.extend(
+        p.pts
+            .iter()
+            .zip(&p.t)
+            .filter(|(_, t)| **t > path_s)
+            .map(|(pt, _)| *pt),
+    );
+    out
+}
+
+impl Goal {
+    /// Where the unit is travelling to, where that is known without the environment
+    /// (an ordered point, a post, home at `home`).
+    fn point(&self, home: Pt) -> Option<Pt> {
+        match self {
+            Self::Point(p, _) | Self::Post(p, _) => Some(*p),
+            Self::Home => Some(home),
+            _ => None,
+        }
+    }
+
+    /// What the unit is travelling for, for a person reading the console.
+    fn describe(&self) -> String {
+        match self {
+            Self::None => String::new(),
+            Self::Point(_, label) => format!("to {label}"),
+            Self::Post(_, id) => format!("to post {id}"),
+            Self::Requests(ids) => format!(
+                "rescue request{} {}",
+                if ids.len() == 1 { "" } else { "s" },
+                ids.iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Self::Shelter(k) => format!("to shelter #{k}"),
+            Self::Home => "home".into(),
+        }
+    }
+}
+
+impl Team {
+    /// The route still ahead (its position first), empty when not travelling.
+    pub fn route_ahead(&self) -> Vec<Pt> {
+        ahead(self.pos, self.path.as_ref(), self.path_s)
+    }
+
+    /// What it is doing, in words (`to the ordered point`, `rescue requests 3, 4`).
+    pub fn goal_text(&self) -> String {
+        self.goal.describe()
+    }
+
+    /// Where it is going, when that is a point (an ordered location, a post, home).
+    pub fn goal_point(&self) -> Option<Pt> {
+        let home = self.post.as_ref().map_or(self.spec.depot, |p| p.0);
+        self.goal.point(home)
+    }
+}
+
+impl Robot {
+    /// The route still ahead (its position first), empty when not travelling.
+    pub fn route_ahead(&self) -> Vec<Pt> {
+        ahead(self.pos, self.path.as_ref(), self.path_s)
+    }
+
+    /// What it is doing, in words.
+    pub fn goal_text(&self) -> String {
+        self.goal.describe()
+    }
+
+    /// Where it is going, when that is a point (an ordered location, a post, home).
+    pub fn goal_point(&self) -> Option<Pt> {
+        self.goal.point(self.spec.depot)
+    }
+}
+
 /// How a rescue request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

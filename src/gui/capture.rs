@@ -2,10 +2,12 @@
 //!
 //! How it works: with a screenshot path, once the window has rendered
 //! [`MIN_FRAMES`] frames (fonts loaded, terrain uploaded) and the simulation has run
-//! [`MIN_TICKS`] ticks (or finished, or stopped), one [`Screenshot`] of the primary
-//! window is requested; its observer writes the PNG and asks the app to exit. With a
-//! frame limit, the app exits after that many frames whatever happens; if a screenshot
-//! was asked for and is not written by then, that is an error ([`GuiOutcome`]).
+//! [`MIN_TICKS`] ticks (or reached `--start-at`, or is paused, finished or stopped),
+//! and [`SETTLE_FRAMES`] more frames have drawn that state, one [`Screenshot`] of the
+//! primary window is requested; its observer writes the PNG and asks the app to exit.
+//! With a frame limit, the app exits after that many frames whatever happens; if a
+//! screenshot was asked for and is not written by then, that is an error
+//! ([`GuiOutcome`]). Ctrl+Q ends the session at any time.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,14 +18,15 @@ use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 
 use super::GuiOutcome;
-use super::driver::SimDriver;
+use super::driver::Console;
 use super::water::SimStatus;
-use crate::exercise::SimClock;
 
 /// Frames rendered before the screenshot is taken.
 pub const MIN_FRAMES: u32 = 20;
 /// Ticks run before the screenshot is taken (so the clock shows time advancing).
 pub const MIN_TICKS: u64 = 3;
+/// Frames drawn after the state is ready (overlays refreshed) before the shot.
+pub const SETTLE_FRAMES: u32 = 12;
 
 /// Adds screenshot mode and the frame limit.
 pub struct CapturePlugin {
@@ -39,12 +42,15 @@ struct CapturePlan {
     screenshot: Option<PathBuf>,
     exit_after_frames: Option<u32>,
     requested: bool,
+    /// Frames drawn since the state became ready.
+    settled: u32,
     /// Set by the screenshot's observer once the PNG is on disk.
     saved: Arc<AtomicBool>,
 }
 
 impl Plugin for CapturePlugin {
     fn build(&self, app: &mut App) {
+        app.add_systems(Update, quit_on_ctrl_q);
         if self.screenshot.is_none() && self.exit_after_frames.is_none() {
             return;
         }
@@ -52,17 +58,25 @@ impl Plugin for CapturePlugin {
             screenshot: self.screenshot.clone(),
             exit_after_frames: self.exit_after_frames,
             requested: false,
+            settled: 0,
             saved: Arc::new(AtomicBool::new(false)),
         })
         .add_systems(Last, (request_screenshot, stop_at_frame_limit));
     }
 }
 
+fn quit_on_ctrl_q(keys: Res<ButtonInput<KeyCode>>, mut exit: MessageWriter<AppExit>) {
+    if keys.any_pressed([KeyCode::ControlLeft, KeyCode::ControlRight])
+        && keys.just_pressed(KeyCode::KeyQ)
+    {
+        exit.write(AppExit::Success);
+    }
+}
+
 fn request_screenshot(
     mut commands: Commands,
     frames: Res<FrameCount>,
-    clock: Res<SimClock>,
-    driver: Res<SimDriver>,
+    console: Res<Console>,
     outcome: Res<GuiOutcome>,
     status: Res<SimStatus>,
     mut plan: ResMut<CapturePlan>,
@@ -70,8 +84,15 @@ fn request_screenshot(
     let Some(path) = plan.screenshot.clone() else {
         return;
     };
-    let sim_ready = clock.tick >= MIN_TICKS || clock.finished() || driver.failure.is_some();
+    let Some(v) = &console.view else { return };
+    let clock = v.clock;
+    let sim_ready = v.run.fast_forward.is_none()
+        && (clock.tick >= MIN_TICKS || v.run.paused || clock.finished() || v.run.failure.is_some());
     if plan.requested || frames.0 < MIN_FRAMES || !sim_ready {
+        return;
+    }
+    plan.settled += 1;
+    if plan.settled < SETTLE_FRAMES {
         return;
     }
     plan.requested = true;
@@ -83,13 +104,12 @@ fn request_screenshot(
         return;
     }
     eprintln!(
-        "floodrill gui: frame {}, sim T+{} (tick {}, ×{:.0} achieved, last frame {} ticks in {:.1} ms, {} wet cells on the map): taking a screenshot",
+        "floodrill gui: frame {}, sim T+{} (tick {}, ×{:.0} achieved, last tick {:.1} ms, {} wet cells on the map): taking a screenshot",
         frames.0,
         crate::scenario::format_clock(clock.t),
         clock.tick,
-        driver.achieved_speed,
-        driver.last_frame_ticks,
-        driver.last_frame_ms,
+        v.run.achieved,
+        v.run.last_tick_ms,
         status.wet_cells,
     );
     let outcome = outcome.clone();

@@ -1,221 +1,136 @@
-//! The sim driver: runs `SimTick` from the frame loop at the chosen speed.
-//!
-//! How it works: each frame, [`drive_simulation`] (an exclusive system in `Update`)
-//! adds `real Δt × speed / tick` to the ticks owed and calls
-//! [`run_tick`](crate::engine::run_tick) for the whole ticks, stopping early once the
-//! frame's budget ([`FRAME_BUDGET`]) is spent so the window stays responsive. Ticks that
-//! did not fit are dropped, not carried: on a slow machine the drill runs slower than
-//! asked (the top bar shows the speed achieved) instead of piling up a backlog. Paused,
-//! it runs only the single steps asked for. It never touches sim state except through
-//! `run_tick`, so a console session computes exactly what a headless run computes.
+//! The console's link to the drill: the simulation ticks on its worker thread
+//! ([`crate::live::LiveSim`]); each frame [`poll_worker`] takes what it has sent (the
+//! newest [`SimView`], new log entries, the answers to orders) without waiting, and
+//! the panels send [`Control`]s through [`Console::send`]. A frame never waits for a
+//! tick: at ×600 it shows the newest finished state.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
 
 use bevy::prelude::*;
 
-use crate::engine::run_tick;
-use crate::exercise::SimClock;
+use crate::exercise::commands::{Command, CommandKind};
+use crate::exercise::log::{LogEntry, Origin};
+use crate::live::{Control, LiveSim, SimView, Update};
 
-/// Speeds offered in the top bar, sim seconds per real second.
-pub const SPEEDS: [f64; 5] = [1.0, 10.0, 60.0, 300.0, 600.0];
+/// Speeds offered in the top bar, sim seconds per real second (∞: as fast as possible).
+pub const SPEEDS: [f64; 6] = [1.0, 10.0, 60.0, 300.0, 600.0, f64::INFINITY];
 
-/// Wall time the ticks of one frame may take before the rest are dropped.
-pub const FRAME_BUDGET: Duration = Duration::from_millis(30);
+/// Wall seconds a reply stays on screen.
+pub const MESSAGE_S: f64 = 8.0;
 
-/// Longest real frame time counted (a stall — start-up, a dragged window — does not
-/// turn into a burst of ticks).
-const MAX_FRAME_DT: f64 = 0.25;
+/// The worker (behind a mutex: its receiver is not `Sync`).
+#[derive(Resource)]
+pub struct Worker(pub Mutex<Option<LiveSim>>);
 
-/// Real seconds over which the achieved speed is measured.
-const SPEED_WINDOW: f64 = 1.5;
-
-/// How the console drives the simulation. Console state, not sim state: it decides how
-/// often `SimTick` runs, never what it computes.
-#[derive(Resource, Debug, Clone)]
-pub struct SimDriver {
-    /// Sim seconds per real second.
-    pub speed: f64,
-    /// No ticks run except single steps.
-    pub paused: bool,
-    /// Single steps asked for and not yet run.
-    pub steps_requested: u32,
-    /// Why the simulation stopped, if a tick failed (the driver then stays paused).
-    pub failure: Option<String>,
-    /// Sim seconds per real second actually achieved over the last second or so.
-    pub achieved_speed: f64,
-    /// Ticks run in the last frame.
-    pub last_frame_ticks: u32,
-    /// Wall time of those ticks, milliseconds.
-    pub last_frame_ms: f64,
-    /// True when the last frame hit the budget and dropped ticks.
-    pub behind: bool,
-    owed_ticks: f64,
-    /// Recent (real seconds since start, sim t) samples for `achieved_speed`.
-    samples: VecDeque<(f64, f64)>,
+/// What the console knows of the drill: the newest view, the log so far, and the
+/// answers to its orders.
+#[derive(Resource, Default)]
+pub struct Console {
+    /// The newest view (`None` until the first arrives).
+    pub view: Option<Arc<SimView>>,
+    /// Views received (a new one means redraw).
+    pub views: u64,
+    /// The event log so far.
+    pub log: Vec<LogEntry>,
+    /// Replies: (accepted, text, wall time received).
+    pub messages: VecDeque<(bool, String, f64)>,
+    /// Controls to send this frame.
+    outbox: Vec<Control>,
 }
 
-impl SimDriver {
-    /// A running driver at `speed`.
-    pub fn new(speed: f64) -> Self {
-        Self {
-            speed,
-            paused: false,
-            steps_requested: 0,
-            failure: None,
-            achieved_speed: 0.0,
-            last_frame_ticks: 0,
-            last_frame_ms: 0.0,
-            behind: false,
-            owed_ticks: 0.0,
-            samples: VecDeque::new(),
-        }
+impl Console {
+    /// Queue a control for the worker.
+    pub fn send(&mut self, c: Control) {
+        self.outbox.push(c);
     }
 
-    /// Ask for one tick (only while paused; running, the speed decides).
-    pub fn step(&mut self) {
-        if self.paused && self.failure.is_none() {
-            self.steps_requested += 1;
-        }
+    /// Submit an order or inject now, from `origin` (checked by the engine; the answer
+    /// comes back as a message).
+    pub fn submit(&mut self, kind: CommandKind, origin: Origin) {
+        self.submit_as(kind, origin, None);
     }
 
-    /// Pause or resume.
-    pub fn toggle_pause(&mut self) {
-        self.paused = !self.paused;
-        self.owed_ticks = 0.0;
+    /// As [`Console::submit`], logged under `id` (a scenario inject fired early keeps
+    /// its id, so the scorecard still knows it).
+    pub fn submit_as(&mut self, kind: CommandKind, origin: Origin, id: Option<String>) {
+        let t = self.view.as_ref().map_or(0.0, |v| v.clock.t);
+        let source = match origin {
+            Origin::Trainer => "console:trainer",
+            _ => "console:trainee",
+        };
+        self.send(Control::Submit(Command {
+            t,
+            origin,
+            kind,
+            source: source.into(),
+            id: id.unwrap_or_else(|| source.into()),
+        }));
     }
 
-    /// Record sim time `t` at real time `wall` (seconds) and update the achieved speed
-    /// over the samples of the last [`SPEED_WINDOW`] seconds.
-    fn sample(&mut self, wall: f64, t: f64) {
-        self.samples.push_back((wall, t));
-        while self
-            .samples
-            .front()
-            .is_some_and(|s| wall - s.0 > SPEED_WINDOW)
-        {
-            self.samples.pop_front();
-        }
-        if let Some(&(w0, t0)) = self.samples.front()
-            && wall - w0 >= 0.25
-        {
-            self.achieved_speed = (t - t0) / (wall - w0);
-        }
-    }
-
-    /// Whole ticks due this frame for a real frame time `real_dt` and tick length `dt`
-    /// (seconds); keeps the fraction for the next frame.
-    fn ticks_due(&mut self, real_dt: f64, dt: f64) -> u64 {
-        let mut due = u64::from(std::mem::take(&mut self.steps_requested));
-        if !self.paused && dt > 0.0 {
-            self.owed_ticks += real_dt.clamp(0.0, MAX_FRAME_DT) * self.speed / dt;
-            let whole = self.owed_ticks.floor();
-            self.owed_ticks -= whole;
-            due += whole as u64;
-        }
-        due
+    /// Sim time of the newest view.
+    pub fn t(&self) -> f64 {
+        self.view.as_ref().map_or(0.0, |v| v.clock.t)
     }
 }
 
-/// Adds the driver.
-pub struct SimDriverPlugin {
-    /// Initial speed, sim seconds per real second.
-    pub speed: f64,
-}
+/// Adds the link to the worker.
+pub struct SimDriverPlugin;
 
 impl Plugin for SimDriverPlugin {
     fn build(&self, app: &mut App) {
-        app.insert_resource(SimDriver::new(self.speed))
-            .add_systems(Update, drive_simulation);
+        app.init_resource::<Console>()
+            .add_systems(PreUpdate, poll_worker)
+            .add_systems(Last, send_controls);
     }
 }
 
-/// Run the ticks due this frame, within [`FRAME_BUDGET`].
-pub fn drive_simulation(world: &mut World) {
-    let (real_dt, wall) = {
-        let time = world.resource::<Time<Real>>();
-        (time.delta_secs_f64(), time.elapsed_secs_f64())
+/// Take what the worker sent (never waits).
+pub fn poll_worker(worker: Res<Worker>, mut console: ResMut<Console>, time: Res<Time<Real>>) {
+    let updates = match worker.0.lock() {
+        Ok(g) => g.as_ref().map(|l| l.poll()).unwrap_or_default(),
+        Err(_) => return,
     };
-    let clock = *world.resource::<SimClock>();
-    let due = {
-        let mut d = world.resource_mut::<SimDriver>();
-        if d.failure.is_some() || clock.finished() {
-            d.steps_requested = 0;
-            d.last_frame_ticks = 0;
-            d.sample(wall, clock.t);
-            return;
-        }
-        d.ticks_due(real_dt, clock.dt)
-    };
-    let start = Instant::now();
-    let mut done = 0u32;
-    let mut failure = None;
-    while u64::from(done) < due && !world.resource::<SimClock>().finished() {
-        if let Err(e) = run_tick(world) {
-            failure = Some(e.to_string());
-            break;
-        }
-        done += 1;
-        if start.elapsed() >= FRAME_BUDGET {
-            break;
+    let now = time.elapsed_secs_f64();
+    for u in updates {
+        match u {
+            Update::View(v) => {
+                console.view = Some(v);
+                console.views += 1;
+            }
+            Update::Log { reset, entries } => {
+                if reset {
+                    console.log.clear();
+                }
+                console.log.extend(entries);
+            }
+            Update::Reply { ok, text } => {
+                console.messages.push_back((ok, text, now));
+                while console.messages.len() > 6 {
+                    console.messages.pop_front();
+                }
+            }
         }
     }
-    let t_after = world.resource::<SimClock>().t;
-    let mut d = world.resource_mut::<SimDriver>();
-    d.last_frame_ticks = done;
-    d.last_frame_ms = start.elapsed().as_secs_f64() * 1e3;
-    d.behind = u64::from(done) < due && failure.is_none() && !clock.finished();
-    if d.behind {
-        d.owed_ticks = 0.0;
-    }
-    d.sample(wall, t_after);
-    if let Some(f) = failure {
-        d.failure = Some(f);
-        d.paused = true;
+    while console
+        .messages
+        .front()
+        .is_some_and(|m| now - m.2 > MESSAGE_S)
+    {
+        console.messages.pop_front();
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ticks_due_follow_speed_and_keep_the_fraction() {
-        let mut d = SimDriver::new(60.0);
-        // 60 sim s per real s with 10 s ticks: 6 ticks per second, 1.5 per 0.25 s frame.
-        let per_frame: Vec<u64> = (0..4).map(|_| d.ticks_due(0.25, 10.0)).collect();
-        assert_eq!(per_frame, [1, 2, 1, 2]);
+fn send_controls(worker: Res<Worker>, mut console: ResMut<Console>) {
+    if console.outbox.is_empty() {
+        return;
     }
-
-    #[test]
-    fn paused_runs_only_single_steps() {
-        let mut d = SimDriver::new(600.0);
-        d.toggle_pause();
-        assert_eq!(d.ticks_due(0.1, 5.0), 0);
-        d.step();
-        d.step();
-        assert_eq!(d.ticks_due(0.1, 5.0), 2);
-        assert_eq!(d.ticks_due(0.1, 5.0), 0);
-    }
-
-    #[test]
-    fn achieved_speed_is_measured_over_a_window() {
-        let mut d = SimDriver::new(60.0);
-        for i in 0..=100 {
-            // 50 frames per second, one 10 s tick every 10 frames: 50 sim s per real s.
-            let wall = f64::from(i) * 0.02;
-            d.sample(wall, f64::from(i / 10) * 10.0);
+    let out = std::mem::take(&mut console.outbox);
+    if let Ok(g) = worker.0.lock()
+        && let Some(l) = g.as_ref()
+    {
+        for c in out {
+            l.send(c);
         }
-        assert!(
-            (d.achieved_speed - 50.0).abs() < 10.0,
-            "{}",
-            d.achieved_speed
-        );
-    }
-
-    #[test]
-    fn a_stall_does_not_become_a_burst() {
-        let mut d = SimDriver::new(600.0);
-        assert_eq!(d.ticks_due(10.0, 5.0), (MAX_FRAME_DT * 600.0 / 5.0) as u64);
     }
 }

@@ -72,6 +72,10 @@ impl MapFrame {
 pub struct ScreenInsets {
     /// Height of the top bar.
     pub top: f32,
+    /// Width taken on the left (the trainer's column).
+    pub left: f32,
+    /// Width taken on the right (the trainee's column).
+    pub right: f32,
 }
 
 /// The map camera.
@@ -90,9 +94,13 @@ pub struct MapViewPlugin;
 
 impl Plugin for MapViewPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<ScreenInsets>()
-            .add_systems(Startup, spawn_map)
-            .add_systems(Update, (pan_and_zoom, fit_on_key, fit_camera).chain());
+        app.insert_resource(ScreenInsets {
+            top: 0.0,
+            left: super::side::LEFT_W + 12.0,
+            right: super::side::RIGHT_W + 12.0,
+        })
+        .add_systems(Startup, spawn_map)
+        .add_systems(Update, (pan_and_zoom, fit_on_key, fit_camera).chain());
     }
 }
 
@@ -135,7 +143,7 @@ pub fn spawn_map(
 
 /// Metres per logical pixel that show the whole district below the top bar.
 fn fit_scale(frame: &MapFrame, window: &Window, insets: &ScreenInsets) -> f32 {
-    let w = window.width().max(1.0);
+    let w = (window.width() - insets.left - insets.right).max(1.0);
     let h = (window.height() - insets.top).max(1.0);
     let size = frame.size();
     (size.x / w).max(size.y / h) * 1.04
@@ -158,8 +166,12 @@ fn fit_camera(
     {
         ortho.scale = scale;
     }
-    // Centre the district in the area below the top bar.
-    let target = Vec3::new(0.0, insets.top * scale / 2.0, transform.translation.z);
+    // Centre the district in the area below the top bar, between the columns.
+    let target = Vec3::new(
+        (insets.right - insets.left) * scale / 2.0,
+        insets.top * scale / 2.0,
+        transform.translation.z,
+    );
     if transform.translation != target {
         transform.translation = target;
     }

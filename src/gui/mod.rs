@@ -1,36 +1,42 @@
-//! The interactive console (feature `gui`): a window with the district map and an egui
-//! top bar, driving the same [`SimTick`](crate::exercise::SimTick) as a headless run.
+//! The trainer console (feature `gui`): one window with the district map, the live
+//! layers, the trainee's orders, the trainer's injects, the timeline and charts, and
+//! replay review — on the same engine API as plan rules and command streams.
 //!
-//! How it works: [`run_gui`] builds one Bevy `App` with the windowing and rendering
-//! plugins, the engine's [`SimPlugin`] (the simulation world, unchanged) and
+//! How it works: the drill runs on a worker thread ([`crate::live::LiveSim`]); the
+//! window never touches the simulation and never waits for a tick. [`run_gui`] starts
+//! the worker, then builds a Bevy `App` with the windowing and rendering plugins and
 //! [`GuiPlugin`], which composes one plugin per concern:
 //!
-//! - [`driver::SimDriverPlugin`] — runs `k` ticks per frame for the chosen speed through
-//!   [`crate::engine::run_tick`], within a per-frame time budget; pause and single step.
-//!   It is the only place the GUI touches the simulation, and it only calls `run_tick`:
-//!   the GUI never mutates sim state.
+//! - [`driver::SimDriverPlugin`] — each frame takes the newest view, new log entries
+//!   and the answers to orders from the worker, and sends the panels' controls.
 //! - [`map_view::MapViewPlugin`] — the district terrain (hillshade × land-use colour) as
 //!   a sprite in map metres, a 2D camera with pan (drag) and zoom (wheel).
-//! - [`top_bar::TopBarPlugin`] — scenario name, sim clock and date-time, speed, pause,
-//!   step, and a compact status (rain at the district centre, households sheltered /
-//!   moving / trapped).
-//! - [`water::WaterOverlayPlugin`] — the water depth over the terrain in five depth
-//!   classes (refreshed at most twice a second of wall time), with a legend.
-//! - [`network::NetworkLayerPlugin`] — the drainage network over the water: pipes by
-//!   flow ÷ capacity, pumps running / off / failed, surcharged and flooding manholes,
-//!   with a legend that counts them (`N` shows and hides it).
-//! - [`capture::CapturePlugin`] — the CI screenshot (`--screenshot`) and the frame limit
-//!   (`--exit-after-frames`).
-//! - [`review::ReviewPlugin`] (with `--replay FILE`) — a review window whose time
-//!   slider seeks in a recorded drill: restore the recorded view at or before the
-//!   moment and show it; playing on restores the exact state first.
+//! - [`top_bar::TopBarPlugin`] — scenario name, sim clock and date-time, speed (×1 …
+//!   ×600, as fast as possible), pause, step, status, recording, trainer/trainee view.
+//! - [`water::WaterOverlayPlugin`] — water depth or AIDR hazard class over the terrain.
+//! - [`layers::LayersPlugin`] — households as dots coloured by state, routes and
+//!   tracks, rescue requests, shelters with occupancy; clicks on the map (select,
+//!   dispatch, place an inject, inspect).
+//! - [`network::NetworkLayerPlugin`] — the drainage network: pipes by flow ÷ capacity,
+//!   pumps running / off / failed, surcharged and flooding manholes (`N`).
+//! - [`forces_panel::ForcesPanelPlugin`] — unit markers, and the trainee's panel: units,
+//!   scorecard with evidence, orders (dispatch, recall, pre-position, warn, shelters,
+//!   roads, rescue dispatch).
+//! - [`trainer::TrainerPlugin`] — the scenario's injects with "fire now" and "skip",
+//!   and ad-hoc injects.
+//! - [`timeline::TimelinePlugin`] — events you can click (in review: seek there),
+//!   charts, the answers to orders.
+//! - [`review::ReviewPlugin`] (with `--replay FILE`) — the scrubber, jumps, branch.
+//! - [`marks::MarksPlugin`] — where each panel and unit is on screen (`--ui-marks`,
+//!   for scripted tests), frame-time statistics (`--frame-stats`).
+//! - [`capture::CapturePlugin`] — the screenshot (`--screenshot`), the frame limit,
+//!   Ctrl+Q.
 //! - [`fonts`] — a bundled CJK font registered as egui's fallback, so Chinese names render.
 //!
-//! Later panels (sensors, orders) are further plugins reading the same
-//! resources ([`map_view::MapFrame`] for map ↔ world coordinates).
-//!
-//! Controls: drag (left or middle button) pans, the wheel zooms at the cursor, `F` fits
-//! the district to the window, `Space` pauses/resumes, `.` steps one tick when paused.
+//! Controls: drag pans, the wheel zooms at the cursor, `F` fits the district, `Space`
+//! pauses/resumes, `.` steps one tick when paused, `Esc` drops the selection, `N`
+//! shows/hides the network, Ctrl+Q ends the session (the replay is closed and
+//! `events.jsonl`, `scorecard.json` written).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -39,18 +45,24 @@ use bevy::prelude::*;
 use bevy::window::{PresentMode, WindowResolution};
 use bevy_egui::EguiPlugin;
 
-use crate::engine::{EngineOptions, SimPlugin};
+use crate::engine::{EngineOptions, ScenarioRes};
+use crate::live::{LiveOptions, LiveSim};
 use crate::scenario::Scenario;
 
 pub mod capture;
 pub mod driver;
 pub mod fonts;
 pub mod forces_panel;
+pub mod layers;
 pub mod map_view;
+pub mod marks;
 pub mod network;
 pub mod review;
+pub mod side;
 pub use crate::report::terrain;
+pub mod timeline;
 pub mod top_bar;
+pub mod trainer;
 pub mod water;
 
 /// Options of the interactive console that are not in the scenario.
@@ -71,6 +83,24 @@ pub struct GuiOptions {
     pub replay: Option<PathBuf>,
     /// The moment to open the replay at, s.
     pub review_at: Option<f64>,
+    /// Record the session here (`drill.replay`, `events.jsonl`, `scorecard.json`).
+    pub out: Option<PathBuf>,
+    /// Run as fast as possible to this moment first, s.
+    pub start_at: Option<f64>,
+    /// Start paused.
+    pub paused: bool,
+    /// Start in the trainee view (for a projector in the trainees' room).
+    pub trainee: bool,
+    /// Select this unit at the start.
+    pub select: Option<String>,
+    /// Show the hazard classes instead of depths at the start.
+    pub hazard: bool,
+    /// UI scale (1: normal; 1.5 for a projector).
+    pub scale: f32,
+    /// Write where panels and units are on screen to this JSON file (for scripts).
+    pub ui_marks: Option<PathBuf>,
+    /// Write frame-time statistics to this JSON file.
+    pub frame_stats: Option<PathBuf>,
 }
 
 impl Default for GuiOptions {
@@ -82,6 +112,15 @@ impl Default for GuiOptions {
             engine: EngineOptions::default(),
             replay: None,
             review_at: None,
+            out: None,
+            start_at: None,
+            paused: false,
+            trainee: false,
+            select: None,
+            hazard: false,
+            scale: 1.0,
+            ui_marks: None,
+            frame_stats: None,
         }
     }
 }
@@ -120,6 +159,27 @@ pub fn run_gui(scenario: Arc<Scenario>, opts: GuiOptions) -> Result<(), GuiError
     {
         return Err(GuiError::ScreenshotNotPng(p.clone()));
     }
+    if !(opts.scale.is_finite() && (0.5..=4.0).contains(&opts.scale)) {
+        return Err(GuiError::Scale(opts.scale));
+    }
+    let review = match &opts.replay {
+        Some(p) => Some(review_info(p)?),
+        None => None,
+    };
+    let live = LiveSim::start(
+        scenario.clone(),
+        LiveOptions {
+            engine: opts.engine.clone(),
+            speed: opts.speed,
+            paused: opts.paused,
+            out: opts.out.clone(),
+            replay: opts.replay.clone(),
+            review_at: opts.review_at,
+            start_at: opts.start_at,
+            ..LiveOptions::default()
+        },
+    )
+    .map_err(|e| GuiError::Failed(e.to_string()))?;
     let outcome = GuiOutcome::default();
     let title = format!("floodrill — {}", scenario.file.meta.name);
     let mut app = App::new();
@@ -127,16 +187,31 @@ pub fn run_gui(scenario: Arc<Scenario>, opts: GuiOptions) -> Result<(), GuiError
         primary_window: Some(Window {
             title,
             resolution: WindowResolution::new(1280, 800),
-            // The driver budgets its ticks per frame; vsync keeps an idle console cool.
+            // The worker runs the drill; vsync keeps an idle console cool.
             present_mode: PresentMode::AutoVsync,
             ..default()
         }),
         ..default()
     }))
-    .add_plugins(SimPlugin::new(scenario, opts.engine.clone()))
+    .insert_resource(ScenarioRes(scenario))
+    .insert_resource(driver::Worker(Mutex::new(Some(live))))
     .insert_resource(outcome.clone())
-    .add_plugins(GuiPlugin { opts });
+    .add_plugins(GuiPlugin { opts, review });
     let exit = app.run();
+    let live = app
+        .world_mut()
+        .remove_resource::<driver::Worker>()
+        .and_then(|w| w.0.into_inner().ok().flatten());
+    if let Some(live) = live {
+        match live.finish() {
+            Ok(closed) => {
+                for f in &closed.files {
+                    eprintln!("floodrill gui: wrote {}", f.display());
+                }
+            }
+            Err(e) => outcome.fail(e.to_string()),
+        }
+    }
     if let Some(why) = outcome.take() {
         return Err(GuiError::Failed(why));
     }
@@ -144,6 +219,24 @@ pub fn run_gui(scenario: Arc<Scenario>, opts: GuiOptions) -> Result<(), GuiError
         AppExit::Success => Ok(()),
         AppExit::Error(code) => Err(GuiError::Exit(code.get())),
     }
+}
+
+/// What the review window shows of a replay: its end and its views and keyframes.
+fn review_info(path: &std::path::Path) -> Result<(f64, (usize, usize)), GuiError> {
+    let r = crate::replay::read_indexed(path)
+        .and_then(|r| match r {
+            Some(r) => Ok(r),
+            None => crate::replay::read(path),
+        })
+        .map_err(|e| GuiError::Failed(e.to_string()))?;
+    let end = r
+        .end
+        .as_ref()
+        .map(|e| e.t)
+        .or_else(|| r.states.last().map(|s| s.t))
+        .unwrap_or(0.0);
+    let views = r.states.iter().filter(|s| s.view).count();
+    Ok((end, (views, r.states.len() - views)))
 }
 
 /// Why the console could not open or ended in failure.
@@ -158,6 +251,9 @@ pub enum GuiError {
     /// `--speed` is not a positive number.
     #[error("speed must be a positive number of sim seconds per real second, got {0}")]
     Speed(f64),
+    /// `--scale` is out of range.
+    #[error("the UI scale must be between 0.5 and 4, got {0}")]
+    Scale(f32),
     /// `--screenshot` is not a .png path.
     #[error("the screenshot must be a .png file, got {}", .0.display())]
     ScreenshotNotPng(std::path::PathBuf),
@@ -169,36 +265,69 @@ pub enum GuiError {
     Exit(u8),
 }
 
-/// The console's plugins, on top of a windowed `App` that already has [`SimPlugin`].
+/// The console's plugins, on top of a windowed `App` that has [`ScenarioRes`] and the
+/// worker ([`driver::Worker`]).
 pub struct GuiPlugin {
     /// Console options.
     pub opts: GuiOptions,
+    /// The replay under review: its end and (views, keyframes).
+    pub review: Option<(f64, (usize, usize))>,
 }
 
 impl Plugin for GuiPlugin {
     fn build(&self, app: &mut App) {
+        let o = &self.opts;
+        use side::UiOrder as U;
+        app.configure_sets(
+            bevy_egui::EguiPrimaryContextPass,
+            (
+                U::Top,
+                U::Left1,
+                U::Left2,
+                U::Left3,
+                U::Left4,
+                U::Right1,
+                U::Right2,
+                U::Float,
+            )
+                .chain(),
+        );
         app.insert_resource(ClearColor(Color::srgb(0.12, 0.13, 0.15)))
             .init_resource::<GuiOutcome>()
+            .insert_resource(layers::Layers {
+                trainee: o.trainee,
+                ..Default::default()
+            })
+            .insert_resource(marks::Scale(o.scale))
             .add_plugins(EguiPlugin::default())
             .add_plugins((
                 fonts::plugin,
-                driver::SimDriverPlugin {
-                    speed: self.opts.speed,
-                },
+                driver::SimDriverPlugin,
                 map_view::MapViewPlugin,
                 top_bar::TopBarPlugin,
-                water::WaterOverlayPlugin,
+                water::WaterOverlayPlugin { hazard: o.hazard },
+                layers::LayersPlugin {
+                    select: o.select.clone(),
+                },
                 network::NetworkLayerPlugin,
                 forces_panel::ForcesPanelPlugin,
+                trainer::TrainerPlugin,
+                timeline::TimelinePlugin,
+                marks::MarksPlugin {
+                    ui_marks: o.ui_marks.clone(),
+                    frame_stats: o.frame_stats.clone(),
+                },
                 capture::CapturePlugin {
-                    screenshot: self.opts.screenshot.clone(),
-                    exit_after_frames: self.opts.exit_after_frames,
+                    screenshot: o.screenshot.clone(),
+                    exit_after_frames: o.exit_after_frames,
                 },
             ));
-        if let Some(path) = &self.opts.replay {
+        if let (Some(path), Some((end, records))) = (&o.replay, self.review) {
             app.add_plugins(review::ReviewPlugin {
                 path: path.clone(),
-                at: self.opts.review_at,
+                end,
+                records,
+                at: o.review_at.unwrap_or(0.0).clamp(0.0, end),
             });
         }
     }

@@ -10,18 +10,17 @@
 //! pressurised), pumps green when running, grey when off and red when failed; manholes
 //! are dots: orange when surcharged (water above the crown of their highest pipe),
 //! magenta when the lid has lifted and water comes out onto the street. `N` or the
-//! legend's box shows and hides the layer. It only reads the model.
+//! legend's box shows and hides the layer. It only reads the newest view's copy of the
+//! network (the layer appears with the first view that has one).
 
 use bevy::prelude::*;
 use bevy_egui::egui::{self, Color32, RichText};
 use bevy_egui::input::EguiWantsInput;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
 
-use super::driver::{SimDriver, drive_simulation};
-use super::map_view::{MapFrame, spawn_map};
+use super::driver::{Console, poll_worker};
+use super::map_view::MapFrame;
 use super::water::{Z_WATER, overlay_image, refresh_due, show};
-use crate::engine::hydro::Water;
-use crate::exercise::SimClock;
 use crate::hydro::drainage::{DualDrainage, LinkKind, NodeKind, link_capacities};
 
 /// Z of the network layer (above the water).
@@ -83,24 +82,37 @@ pub struct NetworkLayerPlugin;
 
 impl Plugin for NetworkLayerPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Startup, spawn_layer.after(spawn_map))
-            .add_systems(
-                Update,
-                (toggle_on_key, refresh_network.after(drive_simulation)),
-            )
-            .add_systems(EguiPrimaryContextPass, legend);
+        app.add_systems(
+            Update,
+            (
+                spawn_layer.after(poll_worker),
+                toggle_on_key,
+                refresh_network.after(spawn_layer),
+            ),
+        )
+        .add_systems(
+            EguiPrimaryContextPass,
+            legend.in_set(super::side::UiOrder::Left4),
+        );
     }
 }
 
 fn spawn_layer(
     mut commands: Commands,
-    water: Option<Res<Water>>,
-    frame: Res<MapFrame>,
+    console: Res<Console>,
+    frame: Option<Res<MapFrame>>,
     mut images: ResMut<Assets<Image>>,
+    mut done: Local<bool>,
 ) {
-    let Some(water) = water else { return };
-    let Some(dd) = water.0.drainage() else { return };
-    let spec = *water.0.spec();
+    if *done {
+        return;
+    }
+    let Some(frame) = frame else { return };
+    let Some(v) = &console.view else { return };
+    *done = true;
+    let (Some(dd), Some(spec)) = (v.network.as_deref(), v.spec) else {
+        return;
+    };
     let (x0, y0, x1, y1) = spec.extent();
     let side = spec.ncols.max(spec.nrows).max(1);
     let per_cell = (MAX_SIDE / side).clamp(1, 2) as f64;
@@ -266,12 +278,9 @@ fn toggle_on_key(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn refresh_network(
     time: Res<Time<Real>>,
-    clock: Res<SimClock>,
-    driver: Res<SimDriver>,
-    water: Option<Res<Water>>,
+    console: Res<Console>,
     layer: Option<ResMut<NetworkLayer>>,
     mut images: ResMut<Assets<Image>>,
     mut sprite: Query<&mut Visibility, With<NetworkSprite>>,
@@ -279,11 +288,13 @@ fn refresh_network(
 ) {
     let Some(mut layer) = layer else { return };
     show(layer.visible, sprite.iter_mut());
-    if !refresh_due(&time, &clock, &driver, &mut last) {
+    if !refresh_due(&time, &console, &mut last) {
         return;
     }
-    let Some(water) = water else { return };
-    let Some(dd) = water.0.drainage() else { return };
+    let Some(dd) = console.view.as_ref().and_then(|v| v.network.clone()) else {
+        return;
+    };
+    let dd = dd.as_ref();
     let handle = layer.image.clone();
     if let Some(mut image) = images.get_mut(&handle)
         && let Some(data) = image.data.as_mut()
@@ -299,12 +310,12 @@ fn legend(mut contexts: EguiContexts, layer: Option<ResMut<NetworkLayer>>) -> Re
     };
     let ctx = contexts.ctx_mut()?;
     let c = layer.counts;
-    egui::Window::new("排水管网 drainage network")
-        .anchor(egui::Align2::LEFT_BOTTOM, [8.0, -185.0])
-        .resizable(false)
-        .collapsible(true)
-        .default_width(300.0)
-        .show(ctx, |ui| {
+    super::side::section(
+        ctx,
+        super::side::Column::Left,
+        "排水管网 drainage network",
+        false,
+        |ui| {
             ui.checkbox(&mut layer.visible, "显示 show (N)");
             let key = |ui: &mut egui::Ui, rgba: [u8; 4], text: String| {
                 ui.horizontal(|ui| {
@@ -347,6 +358,7 @@ fn legend(mut contexts: EguiContexts, layer: Option<ResMut<NetworkLayer>>) -> Re
                 key(ui, PUMP_FAILED, "故障水泵 failed pump".into());
             }
             ui.label(format!("{} nodes 节点, {} links 管段", c.nodes, c.links));
-        });
+        },
+    );
     Ok(())
 }

@@ -2,10 +2,10 @@
 //!
 //! Shows the scenario name, the sim clock (`T+H:MM:SS` since the start, of the drill's
 //! duration, and the wall-clock date-time in the drill: start + t), the speed selector
-//! (×1 … ×600), pause/resume, single step, the speed achieved and a compact status from
-//! [`SimStatus`] (rain now at the district centre, households sheltered / moving /
-//! trapped). Everything it changes is [`SimDriver`] state; the simulation itself is only
-//! ever advanced by the driver.
+//! (×1 … ×600, and as fast as possible), pause/resume, single step, the speed achieved,
+//! a compact status from [`SimStatus`] (rain now at the district centre, households
+//! sheltered / moving / trapped), whether the session is recorded, and the trainer /
+//! trainee view switch. It only sends controls to the worker.
 //!
 //! Keys (when no text field has focus): `Space` pauses/resumes, `.` steps one tick.
 
@@ -13,11 +13,11 @@ use bevy::prelude::*;
 use bevy_egui::egui::{self, Color32, RichText};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
 
-use super::driver::{SPEEDS, SimDriver};
+use super::driver::{Console, SPEEDS};
 use super::map_view::ScreenInsets;
 use super::water::SimStatus;
 use crate::engine::ScenarioRes;
-use crate::exercise::SimClock;
+use crate::live::Control;
 use crate::scenario::format_clock;
 
 /// Adds the top bar.
@@ -25,13 +25,18 @@ pub struct TopBarPlugin;
 
 impl Plugin for TopBarPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(EguiPrimaryContextPass, top_bar);
+        app.add_systems(
+            EguiPrimaryContextPass,
+            top_bar.in_set(super::side::UiOrder::Top),
+        );
     }
 }
 
-/// `×60` for 60, `×0.5` for 0.5.
+/// `×60` for 60, `×0.5` for 0.5, `max` for as fast as possible.
 fn speed_label(speed: f64) -> String {
-    if speed.fract() == 0.0 {
+    if speed.is_infinite() {
+        "max".into()
+    } else if speed.fract() == 0.0 {
         format!("×{speed:.0}")
     } else {
         format!("×{speed}")
@@ -81,13 +86,20 @@ fn status_label(ui: &mut egui::Ui, status: &SimStatus) {
 fn top_bar(
     mut contexts: EguiContexts,
     scenario: Res<ScenarioRes>,
-    clock: Res<SimClock>,
-    mut driver: ResMut<SimDriver>,
+    mut console: ResMut<Console>,
     mut insets: ResMut<ScreenInsets>,
     status: Res<SimStatus>,
+    mut layers: ResMut<super::layers::Layers>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let s = &scenario.0;
+    let Some(view) = console.view.clone() else {
+        return Ok(());
+    };
+    let clock = view.clock;
+    let run = &view.run;
+    let finished = clock.finished();
+    let can_run = run.failure.is_none() && !finished;
 
     if !ctx.egui_wants_keyboard_input() {
         let (space, dot) = ctx.input(|i| {
@@ -96,11 +108,11 @@ fn top_bar(
                 i.key_pressed(egui::Key::Period),
             )
         });
-        if space && driver.failure.is_none() && !clock.finished() {
-            driver.toggle_pause();
+        if space && can_run {
+            console.send(Control::Pause(!run.paused));
         }
-        if dot {
-            driver.step();
+        if dot && run.paused {
+            console.send(Control::Step);
         }
     }
 
@@ -133,69 +145,115 @@ fn top_bar(
             ui.separator();
 
             ui.label("速度");
+            let mut speed = run.speed;
             for v in SPEEDS {
-                ui.selectable_value(&mut driver.speed, v, speed_label(v))
-                    .on_hover_text(format!("{v} sim seconds per real second"));
+                ui.selectable_value(&mut speed, v, speed_label(v))
+                    .on_hover_text(if v.is_infinite() {
+                        "尽快 as fast as the machine can".to_string()
+                    } else {
+                        format!("{v} sim seconds per real second")
+                    });
+            }
+            if speed != run.speed {
+                console.send(Control::Speed(speed));
             }
             ui.separator();
 
-            let finished = clock.finished();
-            let can_run = driver.failure.is_none() && !finished;
-            let (icon, what) = if driver.paused {
+            let (icon, what) = if run.paused {
                 ("▶ 继续", "Resume (Space)")
             } else {
                 ("⏸ 暂停", "Pause (Space)")
             };
             if ui
-                .add_enabled(can_run, egui::Button::new(icon))
+                .add_enabled(
+                    can_run && !view.is_view || run.paused,
+                    egui::Button::new(icon),
+                )
                 .on_hover_text(what)
                 .clicked()
+                && can_run
             {
-                driver.toggle_pause();
+                console.send(Control::Pause(!run.paused));
             }
             if ui
-                .add_enabled(can_run && driver.paused, egui::Button::new("⏭ 单步"))
+                .add_enabled(
+                    can_run && run.paused && !view.is_view,
+                    egui::Button::new("⏭ 单步"),
+                )
                 .on_hover_text("One tick (.)")
                 .clicked()
             {
-                driver.step();
+                console.send(Control::Step);
             }
             ui.separator();
 
-            status_label(ui, &status);
+            // The trainees know the rain (gauges), not every household's state.
+            if layers.trainee {
+                status_label(
+                    ui,
+                    &SimStatus {
+                        households: None,
+                        ..*status
+                    },
+                );
+            } else {
+                status_label(ui, &status);
+            }
 
-            if let Some(f) = &driver.failure {
+            if let Some(f) = &run.failure {
                 ui.colored_label(Color32::from_rgb(230, 80, 70), "✖ 模拟中止")
                     .on_hover_text(f.as_str());
             } else if finished {
                 ui.label("演练结束 finished");
-            } else if driver.paused {
+            } else if run.paused {
                 ui.label("已暂停 paused");
             } else {
-                let achieved = RichText::new(format!(
-                    "实际 {}",
-                    speed_label(driver.achieved_speed.round())
-                ));
-                let achieved = if driver.behind {
+                let achieved = RichText::new(format!("实际 {}", speed_label(run.achieved.round())));
+                let achieved = if run.behind {
                     achieved.color(Color32::from_rgb(230, 160, 60))
                 } else {
                     achieved
                 };
                 ui.label(achieved).on_hover_text(format!(
-                    "speed achieved; last frame {} ticks in {:.1} ms{}",
-                    driver.last_frame_ticks,
-                    driver.last_frame_ms,
-                    if driver.behind {
+                    "speed achieved; last tick {:.1} ms{}",
+                    run.last_tick_ms,
+                    if run.behind {
                         " — the machine cannot keep up, ticks dropped"
                     } else {
                         ""
                     }
                 ));
             }
+            ui.separator();
+            match &run.recording {
+                Some(p) => ui
+                    .colored_label(Color32::from_rgb(220, 60, 60), "● 录制 REC")
+                    .on_hover_text(format!("recording {}", p.display())),
+                None if run.reviewing.is_some() => ui.label("复盘 review"),
+                None => ui
+                    .label("未录制 not recording")
+                    .on_hover_text("start with --out DIR to record the session"),
+            };
+            ui.separator();
+            let seat = if layers.trainee {
+                "学员视图 trainee view"
+            } else {
+                "导调视图 trainer view"
+            };
+            if ui
+                .selectable_label(layers.trainee, seat)
+                .on_hover_text(
+                    "T: the trainees see only what they would know (sensors, reports, units)",
+                )
+                .clicked()
+            {
+                layers.trainee = !layers.trainee;
+            }
         });
         ui.add_space(2.0);
     });
-    let top = bar.response.rect.height();
+    ctx.data_mut(|d| d.insert_temp(super::side::top_id(), bar.response.rect.bottom()));
+    let top = bar.response.rect.height() * ctx.zoom_factor();
     if insets.top != top {
         insets.top = top;
     }

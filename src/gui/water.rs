@@ -7,8 +7,9 @@
 //! class, every other cell is transparent. [`refresh_water`] rewrites the texture's
 //! bytes in place (one pass over the depth slice, rows in parallel) when the sim clock
 //! has moved, at most every [`REFRESH_S`] of wall time while running and at once after
-//! a single step while paused. It only reads [`Water`] and [`People`]; the simulation is
-//! never touched.
+//! a single step while paused. With the hazard layer chosen it paints each cell's AIDR
+//! hazard class (H1–H6, from depth and speed) instead. It only reads the newest
+//! [`crate::live::SimView`]; the simulation is never touched.
 
 use bevy::asset::RenderAssetUsages;
 use bevy::image::ImageSampler;
@@ -18,13 +19,10 @@ use bevy_egui::egui::{self, Color32, RichText};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
 use rayon::prelude::*;
 
-use super::driver::{SimDriver, drive_simulation};
+use super::driver::{Console, poll_worker};
 use super::map_view::{MapFrame, Z_TERRAIN, spawn_map};
 use super::terrain::MAX_TEXTURE;
-use crate::agents::HouseholdState;
-use crate::engine::hydro::Water;
-use crate::engine::people::People;
-use crate::exercise::SimClock;
+use crate::engine::ScenarioRes;
 use crate::world::GridSpec;
 
 /// Z of the water overlay (above the terrain).
@@ -35,6 +33,36 @@ pub const REFRESH_S: f64 = 0.5;
 
 pub use crate::report::terrain::{CLASS_LABELS, CLASS_RGBA, DEPTH_CLASSES, depth_class};
 
+/// What the water overlay shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WaterMode {
+    /// Depth classes.
+    #[default]
+    Depth,
+    /// AIDR hazard classes H1–H6.
+    Hazard,
+}
+
+/// sRGB colour and alpha of the hazard classes H1 … H6.
+pub const HAZARD_RGBA: [[u8; 4]; 6] = [
+    [120, 200, 120, 150],
+    [250, 230, 90, 185],
+    [250, 170, 50, 200],
+    [235, 100, 40, 215],
+    [200, 30, 30, 230],
+    [110, 20, 90, 240],
+];
+
+/// Legend labels of the hazard classes.
+pub const HAZARD_LABELS: [&str; 6] = [
+    "H1 安全 safe",
+    "H2 小车危险 small cars",
+    "H3 车辆老幼 cars, elderly",
+    "H4 人车危险 people",
+    "H5 建筑易损 buildings",
+    "H6 建筑危险 all unsafe",
+];
+
 /// The overlay's texture and refresh state.
 #[derive(Resource, Debug, Clone)]
 pub struct WaterOverlay {
@@ -44,6 +72,10 @@ pub struct WaterOverlay {
     pub stride: usize,
     /// Show the overlay.
     pub visible: bool,
+    /// Depth or hazard.
+    pub mode: WaterMode,
+    /// Force a redraw (the mode changed).
+    pub dirty: bool,
 }
 
 /// What the top bar shows about the sim (refreshed with the overlay).
@@ -59,19 +91,34 @@ pub struct SimStatus {
     pub wet_cells: usize,
 }
 
+/// The mode the overlay starts in.
+#[derive(Resource, Debug, Clone, Copy)]
+struct StartMode(WaterMode);
+
 /// Marker of the water overlay sprite.
 #[derive(Component)]
 pub struct WaterSprite;
 
 /// Adds the water overlay, its legend and the status.
-pub struct WaterOverlayPlugin;
+pub struct WaterOverlayPlugin {
+    /// Start with the hazard classes shown.
+    pub hazard: bool,
+}
 
 impl Plugin for WaterOverlayPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<SimStatus>()
+            .insert_resource(StartMode(if self.hazard {
+                WaterMode::Hazard
+            } else {
+                WaterMode::Depth
+            }))
             .add_systems(Startup, spawn_overlay.after(spawn_map))
-            .add_systems(Update, refresh_water.after(drive_simulation))
-            .add_systems(EguiPrimaryContextPass, legend);
+            .add_systems(Update, refresh_water.after(poll_worker))
+            .add_systems(
+                EguiPrimaryContextPass,
+                legend.in_set(super::side::UiOrder::Left2),
+            );
     }
 }
 
@@ -88,14 +135,34 @@ fn texture_size(spec: &GridSpec) -> (usize, usize, usize) {
 /// Paint `depth` (row-major, row 0 north, `spec`) into `rgba` (`width × height × 4`,
 /// sampled every `stride` cells); returns the number of wet pixels.
 pub fn paint_depth(
-    depth: &[f64],
+    depth: &[f32],
     blocked: &[bool],
     spec: &GridSpec,
     stride: usize,
     rgba: &mut [u8],
 ) -> usize {
+    if depth.len() != spec.len() {
+        rgba.fill(0);
+        return 0;
+    }
+    paint_cells(spec, stride, rgba, |i| {
+        if blocked.get(i).copied().unwrap_or(false) {
+            return None;
+        }
+        depth_class(f64::from(depth[i])).map(|k| (CLASS_RGBA[k], true))
+    })
+}
+
+/// Paint every `stride`-th cell of `spec` into `rgba` with `colour(cell)`: a colour
+/// and whether the pixel counts, or `None` for a transparent pixel. Returns the count.
+fn paint_cells(
+    spec: &GridSpec,
+    stride: usize,
+    rgba: &mut [u8],
+    colour: impl Fn(usize) -> Option<([u8; 4], bool)> + Sync,
+) -> usize {
     let width = spec.ncols.div_ceil(stride);
-    if width == 0 || depth.len() != spec.len() {
+    if width == 0 {
         rgba.fill(0);
         return 0;
     }
@@ -103,23 +170,17 @@ pub fn paint_depth(
         .enumerate()
         .map(|(pr, row)| {
             let r = pr * stride;
-            let mut wet = 0;
+            let mut counted = 0;
             for (pc, px) in row.chunks_exact_mut(4).enumerate() {
-                let i = spec.idx(r, pc * stride);
-                let class = if blocked.get(i).copied().unwrap_or(false) {
-                    None
-                } else {
-                    depth_class(depth[i])
-                };
-                match class {
-                    Some(k) => {
-                        px.copy_from_slice(&CLASS_RGBA[k]);
-                        wet += 1;
+                match colour(spec.idx(r, pc * stride)) {
+                    Some((rgba, counts)) => {
+                        px.copy_from_slice(&rgba);
+                        counted += usize::from(counts);
                     }
                     None => px.fill(0),
                 }
             }
-            wet
+            counted
         })
         .sum()
 }
@@ -142,21 +203,32 @@ pub fn overlay_image(width: usize, height: usize, rgba: Vec<u8>) -> Image {
     image
 }
 
+/// Paint hazard classes (0 dry, 1–6) like [`paint_depth`]; returns the pixels in H3 or
+/// above.
+pub fn paint_hazard(hazard: &[u8], spec: &GridSpec, stride: usize, rgba: &mut [u8]) -> usize {
+    if hazard.len() != spec.len() {
+        rgba.fill(0);
+        return 0;
+    }
+    paint_cells(spec, stride, rgba, |i| match hazard[i] {
+        0 => None,
+        k => Some((HAZARD_RGBA[usize::from(k.min(6)) - 1], k >= 3)),
+    })
+}
+
 fn spawn_overlay(
     mut commands: Commands,
-    water: Option<Res<Water>>,
+    scenario: Res<ScenarioRes>,
     frame: Res<MapFrame>,
+    start: Res<StartMode>,
     mut images: ResMut<Assets<Image>>,
 ) {
-    let Some(water) = water else { return };
-    let model = &water.0;
-    let spec = *model.spec();
+    let spec = scenario.0.dem.spec;
     let (width, height, stride) = texture_size(&spec);
     if width == 0 || height == 0 {
         return;
     }
-    let mut rgba = vec![0u8; width * height * 4];
-    paint_depth(&model.depth(), model.blocked(), &spec, stride, &mut rgba);
+    let rgba = vec![0u8; width * height * 4];
     let handle = images.add(overlay_image(width, height, rgba));
     let (x0, y0, x1, y1) = spec.extent();
     let centre = frame.to_world((x0 + x1) / 2.0, (y0 + y1) / 2.0);
@@ -173,47 +245,45 @@ fn spawn_overlay(
         image: handle,
         stride,
         visible: true,
+        mode: start.0,
+        dirty: true,
     });
 }
 
 #[allow(clippy::too_many_arguments)]
 fn refresh_water(
     time: Res<Time<Real>>,
-    clock: Res<SimClock>,
-    driver: Res<SimDriver>,
-    water: Option<Res<Water>>,
-    people: Option<Res<People>>,
-    frame: Option<Res<MapFrame>>,
-    overlay: Option<Res<WaterOverlay>>,
+    console: Res<Console>,
+    overlay: Option<ResMut<WaterOverlay>>,
+    layers: Res<super::side::Layers>,
     mut images: ResMut<Assets<Image>>,
     mut status: ResMut<SimStatus>,
     mut sprite: Query<&mut Visibility, With<WaterSprite>>,
     mut last: Local<Option<(u64, f64)>>,
 ) {
-    if let Some(o) = &overlay {
-        show(o.visible, sprite.iter_mut());
-    }
-    if !refresh_due(&time, &clock, &driver, &mut last) {
+    let Some(mut o) = overlay else { return };
+    // The trainees do not see the water itself: only what the sensors report.
+    show(o.visible && !layers.trainee, sprite.iter_mut());
+    let Some(v) = console.view.clone() else {
+        return;
+    };
+    let forced = std::mem::take(&mut o.dirty);
+    if !refresh_due(&time, &console, &mut last) && !forced {
         return;
     }
     let mut new_status = SimStatus {
-        households: people.map(|p| household_counts(&p)),
-        ..*status
+        households: v.counts,
+        rain_mm_h: v.rain_mm_h,
+        wet_cells: v.wet_cells,
     };
-    if let Some(water) = water {
-        let model = &water.0;
-        let spec = *model.spec();
-        if let Some(f) = frame {
-            let (cx, cy) = f.centre();
-            new_status.rain_mm_h = Some(model.rain_field().intensity_at(&spec, cx, cy, clock.t));
-        }
-        if let Some(o) = overlay
-            && let Some(mut image) = images.get_mut(&o.image)
-            && let Some(data) = image.data.as_mut()
-        {
-            new_status.wet_cells =
-                paint_depth(&model.depth(), model.blocked(), &spec, o.stride, data);
-        }
+    if let Some(spec) = v.spec
+        && let Some(mut image) = images.get_mut(&o.image)
+        && let Some(data) = image.data.as_mut()
+    {
+        new_status.wet_cells = match o.mode {
+            WaterMode::Depth => paint_depth(&v.depth, &v.blocked, &spec, o.stride, data),
+            WaterMode::Hazard => paint_hazard(&v.hazard, &spec, o.stride, data),
+        };
     }
     *status = new_status;
 }
@@ -232,34 +302,18 @@ pub fn show<'a>(visible: bool, sprites: impl Iterator<Item = Mut<'a, Visibility>
     }
 }
 
-/// Whether an overlay is due a redraw: when the clock moved, at once while paused
-/// (single steps), otherwise at most every [`REFRESH_S`] of wall time; `last` keeps
-/// the tick and wall time of the last redraw.
-pub fn refresh_due(
-    time: &Time<Real>,
-    clock: &SimClock,
-    driver: &SimDriver,
-    last: &mut Option<(u64, f64)>,
-) -> bool {
+/// Whether an overlay is due a redraw: when a new view came, at once while paused
+/// (single steps, seeks), otherwise at most every [`REFRESH_S`] of wall time; `last`
+/// keeps the view count and wall time of the last redraw.
+pub fn refresh_due(time: &Time<Real>, console: &Console, last: &mut Option<(u64, f64)>) -> bool {
     let wall = time.elapsed_secs_f64();
-    let moved = last.is_none_or(|(tick, _)| tick != clock.tick);
-    let due = driver.paused || last.is_none_or(|(_, at)| wall - at >= REFRESH_S);
+    let moved = last.is_none_or(|(n, _)| n != console.views);
+    let paused = console.view.as_ref().is_none_or(|v| v.run.paused);
+    let due = paused || last.is_none_or(|(_, at)| wall - at >= REFRESH_S);
     if moved && due {
-        *last = Some((clock.tick, wall));
+        *last = Some((console.views, wall));
     }
     moved && due
-}
-
-/// Households safe away from home, staying in, moving, waiting, trapped.
-fn household_counts(p: &People) -> [u32; 5] {
-    let t = p.households.counts_by_state_and_zone();
-    [
-        t.total(HouseholdState::Sheltered) + t.total(HouseholdState::Away),
-        t.total(HouseholdState::InPlace) + t.total(HouseholdState::Refuge),
-        t.total(HouseholdState::Moving),
-        t.total(HouseholdState::Waiting),
-        t.total(HouseholdState::Trapped),
-    ]
 }
 
 /// Ground colour the legend swatches are blended over (a light street block).
@@ -268,7 +322,15 @@ const LEGEND_GROUND: [u8; 3] = [225, 220, 205];
 /// Opaque egui colour of a depth class as it looks over light ground (the class colour
 /// blended over [`LEGEND_GROUND`] in sRGB, as the sprite is).
 pub fn class_colour(k: usize) -> Color32 {
-    let [r, g, b, a] = CLASS_RGBA[k];
+    blend(CLASS_RGBA[k])
+}
+
+/// Opaque egui colour of a hazard class `k` (0 = H1) over light ground.
+pub fn hazard_colour(k: usize) -> Color32 {
+    blend(HAZARD_RGBA[k])
+}
+
+fn blend([r, g, b, a]: [u8; 4]) -> Color32 {
     let a = f32::from(a) / 255.0;
     let mix = |c: u8, ground: u8| (f32::from(c) * a + f32::from(ground) * (1.0 - a)).round() as u8;
     Color32::from_rgb(
@@ -278,27 +340,60 @@ pub fn class_colour(k: usize) -> Color32 {
     )
 }
 
-fn legend(mut contexts: EguiContexts, overlay: Option<ResMut<WaterOverlay>>) -> Result {
+fn swatch(ui: &mut egui::Ui, c: Color32, label: &str) {
+    ui.horizontal(|ui| {
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(22.0, 14.0), egui::Sense::hover());
+        ui.painter().rect_filled(rect, 2.0, c);
+        ui.label(RichText::new(label).small());
+    });
+}
+
+fn legend(
+    mut contexts: EguiContexts,
+    mut marks: ResMut<super::side::UiMarks>,
+    overlay: Option<ResMut<WaterOverlay>>,
+    layers: Res<super::side::Layers>,
+) -> Result {
     let Some(mut overlay) = overlay else {
         return Ok(());
     };
+    if layers.trainee {
+        return Ok(());
+    }
     let ctx = contexts.ctx_mut()?;
-    egui::Window::new("水深 depth")
-        .anchor(egui::Align2::LEFT_BOTTOM, [8.0, -8.0])
-        .resizable(false)
-        .collapsible(true)
-        .default_width(130.0)
-        .show(ctx, |ui| {
-            ui.checkbox(&mut overlay.visible, "显示 show");
-            for (k, label) in CLASS_LABELS.iter().enumerate().rev() {
-                ui.horizontal(|ui| {
-                    let (rect, _) =
-                        ui.allocate_exact_size(egui::vec2(22.0, 14.0), egui::Sense::hover());
-                    ui.painter().rect_filled(rect, 2.0, class_colour(k));
-                    ui.label(RichText::new(*label).monospace());
+    let shown = super::side::section(ctx, super::side::Column::Left, "水 water", true, |ui| {
+        ui.checkbox(&mut overlay.visible, "显示 show");
+        let before = overlay.mode;
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut overlay.mode, WaterMode::Depth, "水深 depth");
+            ui.selectable_value(&mut overlay.mode, WaterMode::Hazard, "危险 hazard");
+        });
+        if overlay.mode != before {
+            overlay.dirty = true;
+        }
+        match overlay.mode {
+            WaterMode::Depth => {
+                for (k, label) in CLASS_LABELS.iter().enumerate().rev() {
+                    swatch(ui, class_colour(k), label);
+                }
+            }
+            WaterMode::Hazard => {
+                // AIDR Guideline 7-3 (2017); H3: unsafe for vehicles, children and
+                // the elderly, H4: for people and vehicles, H5/H6: buildings.
+                egui::Grid::new("hazard_legend").show(ui, |ui| {
+                    for (k, label) in HAZARD_LABELS.iter().enumerate() {
+                        swatch(ui, hazard_colour(k), label);
+                        if k % 2 == 1 {
+                            ui.end_row();
+                        }
+                    }
                 });
             }
-        });
+        }
+    });
+    if let Some(r) = shown {
+        marks.put("water", r);
+    }
     Ok(())
 }
 
@@ -327,7 +422,7 @@ mod tests {
             yll: 0.0,
             cell: 5.0,
         };
-        let depth = [0.0, 0.1, 2.0, 0.5, 0.01, 0.3];
+        let depth = [0.0f32, 0.1, 2.0, 0.5, 0.01, 0.3];
         let blocked = [false, false, false, false, false, true];
         let mut rgba = vec![7u8; 24];
         let wet = paint_depth(&depth, &blocked, &spec, 1, &mut rgba);

@@ -183,6 +183,8 @@ pub enum CommandRecordKind {
     Order,
     /// An inject (`what` is an `InjectEvent` in RON).
     Inject,
+    /// A scenario inject skipped (`what` is its id as a RON string).
+    Skip,
 }
 
 impl CommandRecordKind {
@@ -191,6 +193,7 @@ impl CommandRecordKind {
         match self {
             Self::Order => "order",
             Self::Inject => "inject",
+            Self::Skip => "skip",
         }
     }
 }
@@ -467,6 +470,7 @@ impl Writer {
         let (kind, what) = match &c.kind {
             CommandKind::Order(o) => (CommandRecordKind::Order, ron::to_string(o)),
             CommandKind::Inject(e) => (CommandRecordKind::Inject, ron::to_string(e)),
+            CommandKind::Skip(id) => (CommandRecordKind::Skip, ron::to_string(id)),
         };
         let what = what.map_err(|e| ReplayError::Io {
             path: self.path.display().to_string(),
@@ -783,6 +787,9 @@ impl<'p> Parser<'p> {
                             .map(|_| ())
                             .map_err(|e| e.to_string())
                     }
+                    CommandRecordKind::Skip => ron::from_str::<String>(&c.what)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string()),
                 };
                 if let Err(e) = back {
                     return Err(self.bad(
@@ -1212,6 +1219,9 @@ impl Replay {
                     }
                     CommandRecordKind::Order => {
                         CommandKind::Order(ron::from_str(&c.what).map_err(err)?)
+                    }
+                    CommandRecordKind::Skip => {
+                        CommandKind::Skip(ron::from_str(&c.what).map_err(err)?)
                     }
                 };
                 Ok(Command {
