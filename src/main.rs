@@ -282,6 +282,9 @@ enum Command {
         /// UI scale, 0.5–4 (1.5 reads well on a projector).
         #[arg(long, default_value_t = 1.0)]
         scale: f32,
+        /// Language of the console: both (Chinese and English side by side), zh, en.
+        #[arg(long, default_value = "both")]
+        lang: String,
         /// Write where the panels and units are on screen to this JSON file, twice a
         /// second (for scripted tests).
         #[arg(long)]
@@ -1214,6 +1217,7 @@ fn main() -> ExitCode {
             select,
             hazard,
             scale,
+            lang,
             ui_marks,
             frame_stats,
         } => {
@@ -1235,6 +1239,7 @@ fn main() -> ExitCode {
                 select,
                 hazard,
                 scale,
+                lang,
                 ui_marks,
                 frame_stats,
             })
@@ -1622,6 +1627,7 @@ struct GuiArgs {
     select: Option<String>,
     hazard: bool,
     scale: f32,
+    lang: String,
     ui_marks: Option<PathBuf>,
     frame_stats: Option<PathBuf>,
 }
@@ -1667,6 +1673,15 @@ fn gui(a: GuiArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    let lang = match a.lang.as_str() {
+        "both" => floodrill::gui::lang::Lang::Both,
+        "zh" => floodrill::gui::lang::Lang::Zh,
+        "en" => floodrill::gui::lang::Lang::En,
+        other => {
+            eprintln!("error: --lang {other:?}: expected both, zh or en");
+            return ExitCode::from(2);
+        }
+    };
     let (replay, review_at) = match a.replay {
         Some((f, at)) => (Some(f), at),
         None => (None, None),
@@ -1685,6 +1700,7 @@ fn gui(a: GuiArgs) -> ExitCode {
         select: a.select,
         hazard: a.hazard,
         scale: a.scale,
+        lang,
         ui_marks: a.ui_marks,
         frame_stats: a.frame_stats,
     };

@@ -272,3 +272,46 @@ fn a_trainer_fires_one_inject_early_and_skips_nothing_else_and_the_replay_agrees
     floodrill::replay::record::verify(&session.join("drill.replay"), Some(1))
         .expect("the replay with a skip verifies");
 }
+
+#[test]
+fn a_command_stream_skips_a_scenario_inject_and_a_bad_skip_names_the_line() {
+    let s = floodrill::setup::load(&common::mini_dir().join("mini.ron")).expect("mini loads");
+    let cmds = floodrill::exercise::commands::parse_command_stream(
+        "orders.txt",
+        "# the trainer calls the pump failure off\n10m skip pump-fails\n",
+        &s,
+    )
+    .expect("a skip of a scenario inject still to come checks");
+    assert!(matches!(&cmds[0].kind, CommandKind::Skip(id) if id == "pump-fails"));
+    assert_eq!(cmds[0].origin, Origin::Trainer);
+    let mut e = Engine::new(Arc::new(s.clone()), one_thread()).unwrap();
+    e.push_commands(cmds);
+    e.run_until(1800.0).unwrap();
+    let log =
+        serde_json::to_string(&e.world().resource::<floodrill::engine::exercise::Log>().0).unwrap();
+    assert!(log.contains("inject_skipped"), "the skip is logged");
+    assert!(
+        !log.contains("\"kind\":\"inject\""),
+        "the skipped inject does not apply"
+    );
+
+    for (text, want) in [
+        (
+            "10m skip no-such\n",
+            "orders.txt:1:10: no inject \"no-such\"",
+        ),
+        (
+            "30m skip pump-fails\n",
+            "orders.txt:1:10: inject \"pump-fails\" happens at 20m",
+        ),
+        (
+            "10m skip\n",
+            "orders.txt:1:9: expected the id of a scenario inject",
+        ),
+    ] {
+        let err = floodrill::exercise::commands::parse_command_stream("orders.txt", text, &s)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(want), "{text:?}: {err}");
+    }
+}

@@ -8,7 +8,8 @@
 //! scenario's RON notation (`Dispatch(unit: "T01", to: Place("H01"))`), optionally
 //! preceded by who gave it (`trainee`, the default, `trainer` or `plan`), or `inject`
 //! followed by an inject event (`inject LeveeBreach(x: 502150, y: 3351000, width_m: 30,
-//! bottom_m: 3.0, over: "20m")`, given by the trainer). `#` starts a comment; blank
+//! bottom_m: 3.0, over: "20m")`, given by the trainer), or `skip` and the id of one of
+//! the scenario's injects still to come (the trainer calls it off). `#` starts a comment; blank
 //! lines are skipped. Every line is checked against the scenario before the run
 //! starts; problems name the file, line and column.
 
@@ -230,6 +231,23 @@ pub fn parse_command_stream(
                 break;
             }
         }
+        if !inject
+            && let Some(r) = what.strip_prefix("skip")
+            && (r.is_empty() || r.starts_with(char::is_whitespace))
+        {
+            let id = r.trim();
+            match skip_check(s, id, t) {
+                Ok(()) => out.push(Command {
+                    t,
+                    origin: Origin::Trainer,
+                    kind: CommandKind::Skip(id.to_string()),
+                    source: format!("{file}:{line}"),
+                    id: format!("{}:{line}", short_name(file)),
+                }),
+                Err(m) => errs.push(err(col + 4 + (r.len() - r.trim_start().len()), m)),
+            }
+            continue;
+        }
         if what.is_empty() {
             errs.push(err(col, "expected an order (e.g. Dispatch(unit: \"T01\", to: Place(\"H01\"))) or `inject` and an event after the time".into()));
             continue;
@@ -320,6 +338,41 @@ fn strip_comment(line: &str) -> &str {
         prev = ch;
     }
     line
+}
+
+/// A `skip ID` line at `t`: `ID` must be one of the scenario's injects, due after `t`.
+fn skip_check(s: &Scenario, id: &str, t: f64) -> Result<(), String> {
+    let injects = &s.file.injects;
+    let ids = || {
+        injects
+            .iter()
+            .map(|i| i.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if id.is_empty() {
+        return Err(format!(
+            "expected the id of a scenario inject after `skip` (one of: {})",
+            ids()
+        ));
+    }
+    let Some(inj) = injects.iter().find(|i| i.id == id) else {
+        return Err(format!(
+            "no inject \"{id}\" in the scenario (its injects: {})",
+            if injects.is_empty() {
+                "none".into()
+            } else {
+                ids()
+            }
+        ));
+    };
+    if inj.at.secs() < t {
+        return Err(format!(
+            "inject \"{id}\" happens at {}, before this skip",
+            crate::scenario::format_duration(inj.at.secs())
+        ));
+    }
+    Ok(())
 }
 
 /// Commands from the scenario's events list (`injects`), as trainer commands.

@@ -33,6 +33,9 @@ pub struct Console {
     pub views: u64,
     /// The event log so far.
     pub log: Vec<LogEntry>,
+    /// Times the log was started again (a seek or a branch): a panel that keeps its
+    /// own digest of the log rebuilds it when this changes.
+    pub log_resets: u64,
     /// Replies: (accepted, text, wall time received).
     pub messages: VecDeque<(bool, String, f64)>,
     /// Controls to send this frame.
@@ -74,6 +77,30 @@ impl Console {
     }
 }
 
+/// Where a panel is in the log: it reads only the entries that arrived since.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LogCursor {
+    read: usize,
+    resets: u64,
+}
+
+impl LogCursor {
+    /// The entries not yet read, and whether the log was started again since the last
+    /// call (then they are all of it, and the panel drops what it had).
+    pub fn take<'a>(&mut self, console: &'a Console) -> (bool, &'a [LogEntry]) {
+        let reset = self.resets != console.log_resets || self.read > console.log.len();
+        if reset {
+            *self = Self {
+                read: 0,
+                resets: console.log_resets,
+            };
+        }
+        let new = &console.log[self.read..];
+        self.read = console.log.len();
+        (reset, new)
+    }
+}
+
 /// Adds the link to the worker.
 pub struct SimDriverPlugin;
 
@@ -101,6 +128,7 @@ pub fn poll_worker(worker: Res<Worker>, mut console: ResMut<Console>, time: Res<
             Update::Log { reset, entries } => {
                 if reset {
                     console.log.clear();
+                    console.log_resets += 1;
                 }
                 console.log.extend(entries);
             }

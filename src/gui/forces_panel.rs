@@ -18,6 +18,7 @@ use bevy_egui::egui::{self, Color32, RichText};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
 
 use super::driver::Console;
+use super::lang::tr;
 use super::layers::{MapTool, Tool};
 use super::map_view::MapFrame;
 use super::water::Z_WATER;
@@ -132,9 +133,9 @@ fn combo(ui: &mut egui::Ui, id: &str, value: &mut String, options: &[String]) {
 
 fn scorecard_ui(ui: &mut egui::Ui, card: &crate::scoring::Scorecard, form: &mut OrderForm) {
     let overall = if card.not_yet {
-        "四到位 score — (尚无 not yet)".to_string()
+        tr("四到位 score — (尚无 not yet)")
     } else {
-        format!("四到位 score {:.0}", card.overall)
+        tr(&format!("四到位 score {:.0}", card.overall))
     };
     ui.label(RichText::new(overall).strong());
     for (k, c) in card.criteria.iter().enumerate() {
@@ -146,7 +147,7 @@ fn scorecard_ui(ui: &mut egui::Ui, card: &crate::scoring::Scorecard, form: &mut 
             Color32::from_rgb(210, 50, 50)
         };
         let score = if c.not_yet {
-            "尚无 not yet".to_string()
+            tr("尚无 not yet")
         } else {
             format!("{:>5.1}", c.score)
         };
@@ -154,8 +155,8 @@ fn scorecard_ui(ui: &mut egui::Ui, card: &crate::scoring::Scorecard, form: &mut 
             ui.colored_label(col, score);
             let open = form.evidence == Some(k);
             if ui
-                .selectable_label(open, &c.name)
-                .on_hover_text("证据 evidence")
+                .selectable_label(open, tr(&c.name))
+                .on_hover_text(tr("证据 evidence"))
                 .clicked()
             {
                 form.evidence = if open { None } else { Some(k) };
@@ -167,10 +168,10 @@ fn scorecard_ui(ui: &mut egui::Ui, card: &crate::scoring::Scorecard, form: &mut 
                 .max_height(120.0)
                 .show(ui, |ui| {
                     if c.evidence.is_empty() {
-                        ui.label(RichText::new("无 no evidence yet").small());
+                        ui.label(RichText::new(tr("无 no evidence yet")).small());
                     }
                     for e in &c.evidence {
-                        ui.label(RichText::new(e.to_string()).small().monospace());
+                        ui.label(RichText::new(tr(&e.to_string())).small().monospace());
                     }
                 });
         }
@@ -195,7 +196,7 @@ fn panel(
     let shown = super::side::section(
         ctx,
         super::side::Column::Right,
-        "学员 trainee — 力量与指令 forces & orders",
+        tr("学员 trainee — 力量与指令 forces & orders"),
         true,
         |ui| {
             if let Some(card) = &v.card {
@@ -203,13 +204,13 @@ fn panel(
                 ui.separator();
             }
             let waiting = v.requests.iter().filter(|r| !r.assigned).count();
-            ui.label(format!(
+            ui.label(tr(&format!(
                 "求救 rescue requests: {} raised, {} open, {waiting} waiting",
                 v.requests_raised,
                 v.requests.len()
-            ));
+            )));
             if ui
-                .button("派遣救援 send nearest teams to waiting requests")
+                .button(tr("派遣救援 send nearest teams to waiting requests"))
                 .clicked()
             {
                 orders.push(Order::DispatchNearestToRescue);
@@ -252,15 +253,15 @@ fn panel(
                 && let Some(u) = v.units.iter().find(|u| u.id == id)
             {
                 ui.separator();
-                ui.label(RichText::new(format!("{} {} — {}", u.id, u.name, u.state)).strong());
+                ui.label(RichText::new(tr(&format!("{} {} — {}", u.id, u.name, u.state))).strong());
                 if !u.doing.is_empty() {
-                    ui.label(format!("任务 doing: {}", u.doing));
+                    ui.label(tr(&format!("任务 doing: {}", u.doing)));
                 }
                 ui.horizontal(|ui| {
-                    if ui.button("📍 派遣 dispatch (click map)").clicked() {
+                    if ui.button(tr("📍 派遣 dispatch (click map)")).clicked() {
                         tool.tool = Tool::Dispatch(id.clone());
                     }
-                    if ui.button("↩ 召回 recall").clicked() {
+                    if ui.button(tr("↩ 召回 recall")).clicked() {
                         orders.push(Order::Recall { unit: id.clone() });
                     }
                 });
@@ -273,7 +274,7 @@ fn panel(
                 if !posts.is_empty() {
                     ui.horizontal(|ui| {
                         combo(ui, "post", &mut form.post, &posts);
-                        if ui.button("前置 pre-position").clicked() {
+                        if ui.button(tr("前置 pre-position")).clicked() {
                             orders.push(Order::PrePosition {
                                 unit: id.clone(),
                                 post: form.post.clone(),
@@ -283,7 +284,7 @@ fn panel(
                 }
             }
             ui.separator();
-            ui.collapsing("预警 warn zones", |ui| {
+            ui.collapsing(tr("预警 warn zones"), |ui| {
                 ui.horizontal_wrapped(|ui| {
                     for z in &s.zones {
                         let mut on = form.zones.contains(&z.id);
@@ -306,17 +307,17 @@ fn panel(
                 ui.horizontal(|ui| {
                     combo(ui, "channel", &mut form.channel, &channels);
                     egui::ComboBox::from_id_salt("action")
-                        .selected_text(ACTIONS[form.action.min(2)].1)
+                        .selected_text(tr(ACTIONS[form.action.min(2)].1))
                         .show_ui(ui, |ui| {
                             for (k, (_, label)) in ACTIONS.iter().enumerate() {
-                                ui.selectable_value(&mut form.action, k, *label);
+                                ui.selectable_value(&mut form.action, k, tr(label));
                             }
                         });
                 });
                 if ui
                     .add_enabled(
                         !form.zones.is_empty(),
-                        egui::Button::new("📢 发布预警 warn"),
+                        egui::Button::new(tr("📢 发布预警 warn")),
                     )
                     .clicked()
                 {
@@ -327,15 +328,15 @@ fn panel(
                     });
                 }
             });
-            ui.collapsing("安置点与道路 shelters & roads", |ui| {
+            ui.collapsing(tr("安置点与道路 shelters & roads"), |ui| {
                 let shelters: Vec<String> = v.shelters.iter().map(|s| s.id.clone()).collect();
                 if !shelters.is_empty() {
                     ui.horizontal(|ui| {
                         combo(ui, "shelter", &mut form.shelter, &shelters);
-                        if ui.button("开放 open").clicked() {
+                        if ui.button(tr("开放 open")).clicked() {
                             orders.push(Order::OpenShelter(form.shelter.clone()));
                         }
-                        if ui.button("关闭 close").clicked() {
+                        if ui.button(tr("关闭 close")).clicked() {
                             orders.push(Order::CloseShelter(form.shelter.clone()));
                         }
                     });
@@ -356,7 +357,7 @@ fn panel(
                 if !roads.is_empty() {
                     ui.horizontal(|ui| {
                         combo(ui, "road", &mut form.road, &roads);
-                        if ui.button("封闭道路 close road").clicked() {
+                        if ui.button(tr("封闭道路 close road")).clicked() {
                             orders.push(Order::CloseRoad(form.road.clone()));
                         }
                     });

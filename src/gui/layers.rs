@@ -21,6 +21,7 @@ use bevy_egui::input::EguiWantsInput;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
 
 use super::driver::{Console, poll_worker};
+use super::lang::tr;
 use super::map_view::{MapCamera, MapFrame, spawn_map};
 pub use super::side::Layers;
 use super::water::{Z_WATER, overlay_image, refresh_due, show};
@@ -578,78 +579,88 @@ fn layers_window(
     console: Res<Console>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
-    let shown = super::side::section(ctx, super::side::Column::Left, "图层 layers", true, |ui| {
-        ui.add_enabled_ui(!layers.trainee, |ui| {
-            ui.checkbox(&mut layers.households, "住户 households");
-        });
-        ui.checkbox(&mut layers.routes, "路线 routes & tracks");
-        ui.checkbox(&mut layers.shelters, "安置点 shelters");
-        ui.checkbox(&mut layers.requests, "求救 rescue requests");
-        if layers.households && !layers.trainee {
-            ui.separator();
-            egui::Grid::new("household_legend").show(ui, |ui| {
-                for (k, (s, label)) in HOUSEHOLD_LEGEND.iter().enumerate() {
-                    let [r, g, b, _] = household_rgba(*s);
-                    ui.horizontal(|ui| {
-                        let (rect, _) =
-                            ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
-                        ui.painter()
-                            .rect_filled(rect, 5.0, Color32::from_rgb(r, g, b));
-                        ui.label(RichText::new(*label).small());
-                    });
-                    if k % 2 == 1 {
-                        ui.end_row();
-                    }
-                }
+    let shown = super::side::section(
+        ctx,
+        super::side::Column::Left,
+        tr("图层 layers"),
+        true,
+        |ui| {
+            ui.add_enabled_ui(!layers.trainee, |ui| {
+                ui.checkbox(&mut layers.households, tr("住户 households"));
             });
-        }
-        match &tool.tool {
-            Tool::Select => {}
-            Tool::Dispatch(u) => {
+            ui.checkbox(&mut layers.routes, tr("路线 routes & tracks"));
+            ui.checkbox(&mut layers.shelters, tr("安置点 shelters"));
+            ui.checkbox(&mut layers.requests, tr("求救 rescue requests"));
+            if layers.households && !layers.trainee {
                 ui.separator();
-                ui.label(
-                    RichText::new(format!("点击地图派遣 {u} — click the map to send it")).strong(),
-                );
-            }
-            Tool::Breach => {
-                ui.separator();
-                ui.label(RichText::new("点击堤防放置决口 click a levee to breach it").strong());
-            }
-            Tool::FalseReport => {
-                ui.separator();
-                ui.label(
-                    RichText::new("点击地图放置虚假求救 click to place a false report").strong(),
-                );
-            }
-        }
-        if tool.tool != Tool::Select && ui.button("取消 cancel (Esc)").clicked() {
-            tool.tool = Tool::Select;
-        }
-        if let (Some(p), Some(v)) = (tool.inspect, &console.view) {
-            ui.separator();
-            ui.label(RichText::new(format!("({:.0}, {:.0})", p.0, p.1)).monospace());
-            if !layers.trainee
-                && let Some((r, c, d, h)) = v.cell_at(p)
-            {
-                ui.label(format!(
-                    "格 cell {r},{c}: 水深 depth {d:.2} m · {}",
-                    if h == 0 {
-                        "干 dry".to_string()
-                    } else {
-                        format!("H{h}")
+                egui::Grid::new("household_legend").show(ui, |ui| {
+                    for (k, (s, label)) in HOUSEHOLD_LEGEND.iter().enumerate() {
+                        let [r, g, b, _] = household_rgba(*s);
+                        ui.horizontal(|ui| {
+                            let (rect, _) = ui
+                                .allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+                            ui.painter()
+                                .rect_filled(rect, 5.0, Color32::from_rgb(r, g, b));
+                            ui.label(RichText::new(tr(label)).small());
+                        });
+                        if k % 2 == 1 {
+                            ui.end_row();
+                        }
                     }
-                ));
+                });
             }
-            if !layers.trainee
-                && let Some(k) = v.household_near(p, 15.0)
-            {
-                ui.label(format!(
-                    "住户 household #{k}: {}",
-                    household_state_name(v.households[k].2)
-                ));
+            match &tool.tool {
+                Tool::Select => {}
+                Tool::Dispatch(u) => {
+                    ui.separator();
+                    ui.label(
+                        RichText::new(tr(&format!("点击地图派遣 {u} — click the map to send it")))
+                            .strong(),
+                    );
+                }
+                Tool::Breach => {
+                    ui.separator();
+                    ui.label(
+                        RichText::new(tr("点击堤防放置决口 click a levee to breach it")).strong(),
+                    );
+                }
+                Tool::FalseReport => {
+                    ui.separator();
+                    ui.label(
+                        RichText::new(tr("点击地图放置虚假求救 click to place a false report"))
+                            .strong(),
+                    );
+                }
             }
-        }
-    });
+            if tool.tool != Tool::Select && ui.button(tr("取消 cancel (Esc)")).clicked() {
+                tool.tool = Tool::Select;
+            }
+            if let (Some(p), Some(v)) = (tool.inspect, &console.view) {
+                ui.separator();
+                ui.label(RichText::new(format!("({:.0}, {:.0})", p.0, p.1)).monospace());
+                if !layers.trainee
+                    && let Some((r, c, d, h)) = v.cell_at(p)
+                {
+                    ui.label(tr(&format!(
+                        "格 cell {r},{c}: 水深 depth {d:.2} m · {}",
+                        if h == 0 {
+                            "干 dry".to_string()
+                        } else {
+                            format!("H{h}")
+                        }
+                    )));
+                }
+                if !layers.trainee
+                    && let Some(k) = v.household_near(p, 15.0)
+                {
+                    ui.label(tr(&format!(
+                        "住户 household #{k}: {}",
+                        household_state_name(v.households[k].2)
+                    )));
+                }
+            }
+        },
+    );
     if let Some(r) = shown {
         marks.put("layers", r);
     }

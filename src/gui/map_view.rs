@@ -137,7 +137,9 @@ pub fn spawn_map(
         Transform::from_xyz(0.0, 0.0, Z_TERRAIN),
         TerrainSprite,
     ));
-    commands.spawn((Camera2d, MapCamera { fitted: true }));
+    // No multisampling: the map is textures and egui shapes (egui antialiases its own
+    // edges), and on a software renderer (lavapipe) 4× MSAA costs most of a frame.
+    commands.spawn((Camera2d, Msaa::Off, MapCamera { fitted: true }));
     commands.insert_resource(frame);
 }
 

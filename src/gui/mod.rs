@@ -26,6 +26,8 @@
 //!   and ad-hoc injects.
 //! - [`timeline::TimelinePlugin`] — events you can click (in review: seek there),
 //!   charts, the answers to orders.
+//! - [`situation::SituationPlugin`] — zones by status, roads by passability, the
+//!   sensors with their readings and series.
 //! - [`review::ReviewPlugin`] (with `--replay FILE`) — the scrubber, jumps, branch.
 //! - [`marks::MarksPlugin`] — where each panel and unit is on screen (`--ui-marks`,
 //!   for scripted tests), frame-time statistics (`--frame-stats`).
@@ -53,12 +55,14 @@ pub mod capture;
 pub mod driver;
 pub mod fonts;
 pub mod forces_panel;
+pub mod lang;
 pub mod layers;
 pub mod map_view;
 pub mod marks;
 pub mod network;
 pub mod review;
 pub mod side;
+pub mod situation;
 pub use crate::report::terrain;
 pub mod timeline;
 pub mod top_bar;
@@ -97,6 +101,8 @@ pub struct GuiOptions {
     pub hazard: bool,
     /// UI scale (1: normal; 1.5 for a projector).
     pub scale: f32,
+    /// Language at the start (the top bar switches it).
+    pub lang: lang::Lang,
     /// Write where panels and units are on screen to this JSON file (for scripts).
     pub ui_marks: Option<PathBuf>,
     /// Write frame-time statistics to this JSON file.
@@ -119,6 +125,7 @@ impl Default for GuiOptions {
             select: None,
             hazard: false,
             scale: 1.0,
+            lang: lang::Lang::Both,
             ui_marks: None,
             frame_stats: None,
         }
@@ -162,6 +169,7 @@ pub fn run_gui(scenario: Arc<Scenario>, opts: GuiOptions) -> Result<(), GuiError
     if !(opts.scale.is_finite() && (0.5..=4.0).contains(&opts.scale)) {
         return Err(GuiError::Scale(opts.scale));
     }
+    lang::set(opts.lang);
     let review = match &opts.replay {
         Some(p) => Some(review_info(p)?),
         None => None,
@@ -176,6 +184,8 @@ pub fn run_gui(scenario: Arc<Scenario>, opts: GuiOptions) -> Result<(), GuiError
             replay: opts.replay.clone(),
             review_at: opts.review_at,
             start_at: opts.start_at,
+            // The window's frames come first; the drill takes what is left.
+            background: true,
             ..LiveOptions::default()
         },
     )
@@ -286,6 +296,7 @@ impl Plugin for GuiPlugin {
                 U::Left2,
                 U::Left3,
                 U::Left4,
+                U::Left5,
                 U::Right1,
                 U::Right2,
                 U::Float,
@@ -313,6 +324,7 @@ impl Plugin for GuiPlugin {
                 forces_panel::ForcesPanelPlugin,
                 trainer::TrainerPlugin,
                 timeline::TimelinePlugin,
+                situation::SituationPlugin,
                 marks::MarksPlugin {
                     ui_marks: o.ui_marks.clone(),
                     frame_stats: o.frame_stats.clone(),

@@ -19,6 +19,7 @@ use bevy_egui::input::EguiWantsInput;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
 
 use super::driver::{Console, poll_worker};
+use super::lang::tr;
 use super::map_view::MapFrame;
 use super::water::{Z_WATER, overlay_image, refresh_due, show};
 use crate::hydro::drainage::{DualDrainage, LinkKind, NodeKind, link_capacities};
@@ -313,10 +314,10 @@ fn legend(mut contexts: EguiContexts, layer: Option<ResMut<NetworkLayer>>) -> Re
     super::side::section(
         ctx,
         super::side::Column::Left,
-        "排水管网 drainage network",
+        tr("排水管网 drainage network"),
         false,
         |ui| {
-            ui.checkbox(&mut layer.visible, "显示 show (N)");
+            ui.checkbox(&mut layer.visible, tr("显示 show (N)"));
             let key = |ui: &mut egui::Ui, rgba: [u8; 4], text: String| {
                 ui.horizontal(|ui| {
                     let (rect, _) =
@@ -329,35 +330,44 @@ fn legend(mut contexts: EguiContexts, layer: Option<ResMut<NetworkLayer>>) -> Re
                     ui.label(RichText::new(text));
                 });
             };
-            key(ui, PIPE_LOW, "管道 pipe < ½ full-bore flow".into());
-            key(ui, PIPE_MID, "管道 pipe ½–1".into());
+            key(ui, PIPE_LOW, tr("管道 pipe < ½ full-bore flow"));
+            key(ui, PIPE_MID, tr("管道 pipe ½–1"));
             key(
                 ui,
                 PIPE_FULL,
-                format!("满管/压力流 full or pressurised: {}", c.full_pipes),
+                tr(&format!(
+                    "满管/压力流 full or pressurised: {}",
+                    c.full_pipes
+                )),
             );
             key(
                 ui,
                 NODE_SURCHARGED,
-                format!("超载检查井 surcharged manholes: {}", c.surcharged),
+                tr(&format!("超载检查井 surcharged manholes: {}", c.surcharged)),
             );
             key(
                 ui,
                 NODE_FLOODING,
-                format!("冒溢检查井 manholes flooding the street: {}", c.flooding),
+                tr(&format!(
+                    "冒溢检查井 manholes flooding the street: {}",
+                    c.flooding
+                )),
             );
             key(
                 ui,
                 PUMP_ON,
-                format!(
+                tr(&format!(
                     "水泵 pumps: {} running 运行, {} off 停, {} failed 故障",
                     c.pumps[0], c.pumps[1], c.pumps[2]
-                ),
+                )),
             );
             if c.pumps[2] > 0 {
-                key(ui, PUMP_FAILED, "故障水泵 failed pump".into());
+                key(ui, PUMP_FAILED, tr("故障水泵 failed pump"));
             }
-            ui.label(format!("{} nodes 节点, {} links 管段", c.nodes, c.links));
+            ui.label(tr(&format!(
+                "{} nodes 节点, {} links 管段",
+                c.nodes, c.links
+            )));
         },
     );
     Ok(())

@@ -20,6 +20,7 @@ use bevy_egui::egui::{self, RichText};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
 
 use super::driver::Console;
+use super::lang::tr;
 use crate::live::Control;
 use crate::scenario::format_clock;
 
@@ -77,7 +78,7 @@ fn review_window(
         return Ok(());
     };
     let branched = v.run.reviewing.is_none();
-    let shown = egui::Window::new("复盘 review")
+    let shown = egui::Window::new(tr("复盘 review"))
         .anchor(egui::Align2::CENTER_BOTTOM, [0.0, -8.0])
         .resizable(false)
         .collapsible(true)
@@ -98,13 +99,13 @@ fn review_window(
             );
             if branched {
                 ui.label(
-                    RichText::new(format!(
+                    RichText::new(tr(&format!(
                         "⑂ 分支 branched: live from here, recording {}",
                         v.run
                             .recording
                             .as_ref()
                             .map_or(String::new(), |p| p.display().to_string())
-                    ))
+                    )))
                     .strong(),
                 );
                 return;
@@ -129,7 +130,7 @@ fn review_window(
                     review.target = to.clamp(0.0, end);
                     console.send(Control::Seek(review.target));
                 };
-                if ui.button("⏮ 开始 start").clicked() {
+                if ui.button(tr("⏮ 开始 start")).clicked() {
                     jump(0.0, &mut console, &mut review);
                 }
                 if ui.button("−10 min").clicked() {
@@ -138,12 +139,12 @@ fn review_window(
                 if ui.button("+10 min").clicked() {
                     jump(now + step, &mut console, &mut review);
                 }
-                if ui.button("结束 end ⏭").clicked() {
+                if ui.button(tr("结束 end ⏭")).clicked() {
                     jump(end, &mut console, &mut review);
                 }
                 ui.separator();
                 if ui
-                    .button("⑂ 从此分支 branch from here")
+                    .button(tr("⑂ 从此分支 branch from here"))
                     .on_hover_text(
                         "continue live from this moment into a new replay that names this one",
                     )

@@ -42,6 +42,8 @@ pub enum UiOrder {
     Left3,
     /// Fourth on the left.
     Left4,
+    /// Fifth on the left.
+    Left5,
     /// Right column, first.
     Right1,
     /// Second on the right.
@@ -66,10 +68,11 @@ struct ColumnState {
 pub fn section<R>(
     ctx: &egui::Context,
     col: Column,
-    title: &str,
+    title: impl AsRef<str>,
     open: bool,
     add: impl FnOnce(&mut egui::Ui) -> R,
 ) -> Option<egui::Rect> {
+    let title = super::lang::tr(title.as_ref());
     let frame = ctx.cumulative_frame_nr();
     let key = egui::Id::new(("floodrill_column", col));
     let top = ctx.data(|d| d.get_temp::<f32>(top_id())).unwrap_or(40.0);
@@ -85,14 +88,14 @@ pub fn section<R>(
         Column::Left => (LEFT_W, screen.left() + GAP),
         Column::Right => (RIGHT_W, screen.right() - RIGHT_W - GAP),
     };
-    let shown = egui::Area::new(egui::Id::new(("floodrill_section", title)))
+    let shown = egui::Area::new(egui::Id::new(("floodrill_section", &title)))
         .order(egui::Order::Middle)
         .fixed_pos(egui::pos2(x, st.y))
         .show(ctx, |ui| {
             egui::Frame::window(ui.style())
                 .show(ui, |ui| {
                     ui.set_width(w - 16.0);
-                    egui::CollapsingHeader::new(RichText::new(title).strong())
+                    egui::CollapsingHeader::new(RichText::new(title.as_str()).strong())
                         .default_open(open)
                         .show(ui, add);
                 })
@@ -133,6 +136,12 @@ pub struct Layers {
     pub shelters: bool,
     /// Open rescue requests.
     pub requests: bool,
+    /// Zones coloured by status.
+    pub zones: bool,
+    /// Roads slowed or closed.
+    pub roads: bool,
+    /// Virtual sensors with their readings.
+    pub sensors: bool,
     /// The trainee view: only what the trainees would know.
     pub trainee: bool,
 }
@@ -144,6 +153,9 @@ impl Default for Layers {
             routes: true,
             shelters: true,
             requests: true,
+            zones: true,
+            roads: true,
+            sensors: true,
             trainee: false,
         }
     }

@@ -14,7 +14,8 @@ use bevy_egui::egui::{self, Color32, RichText};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
 use egui_plot::{Line, Plot, PlotPoints, VLine};
 
-use super::driver::{Console, poll_worker};
+use super::driver::{Console, LogCursor, poll_worker};
+use super::lang::tr;
 use super::layers::Layers;
 use crate::exercise::describe::NoNames;
 use crate::live::Control;
@@ -34,7 +35,7 @@ const PEOPLE: [(&str, Color32); 6] = [
 fn key(ui: &mut egui::Ui, items: &[(&str, Color32)]) {
     ui.horizontal_wrapped(|ui| {
         for (n, c) in items {
-            ui.colored_label(*c, RichText::new(format!("━ {n}")).small());
+            ui.colored_label(*c, RichText::new(format!("━ {}", tr(n))).small());
         }
     });
 }
@@ -64,6 +65,10 @@ pub struct Timeline {
     pub samples: Vec<Sample>,
     /// Views seen (to sample each new one once).
     seen: u64,
+    /// The timeline's rows so far: sim time and text, from the log.
+    pub rows: Vec<(f64, String)>,
+    /// Where `rows` is in the log.
+    read: LogCursor,
     /// Show the charts.
     pub charts: bool,
 }
@@ -89,7 +94,7 @@ impl Plugin for TimelinePlugin {
             charts: true,
             ..Default::default()
         })
-        .add_systems(Update, sample.after(poll_worker))
+        .add_systems(Update, (sample, read_log).after(poll_worker))
         .add_systems(
             EguiPrimaryContextPass,
             (
@@ -116,8 +121,32 @@ fn sample(console: Res<Console>, mut tl: ResMut<Timeline>) {
     });
 }
 
+/// Put the new log entries on the timeline (all of them again after a reset), so a
+/// frame formats only what arrived since the last.
+fn read_log(console: Res<Console>, mut tl: ResMut<Timeline>) {
+    let (reset, new) = tl.read.take(&console);
+    if reset {
+        tl.rows.clear();
+    }
+    for e in new {
+        if !e.event.on_timeline() {
+            continue;
+        }
+        if let Some(d) = e.event.describe(&NoNames) {
+            let text = format!(
+                "{} {} {} · {}",
+                format_clock(e.t),
+                d.class.icon(),
+                d.text,
+                e.origin
+            );
+            tl.rows.push((e.t, text));
+        }
+    }
+}
+
 fn line<'a>(name: &str, pts: Vec<[f64; 2]>, c: Color32) -> Line<'a> {
-    Line::new(name.to_string(), PlotPoints::from(pts)).color(c)
+    Line::new(tr(name), PlotPoints::from(pts)).color(c)
 }
 
 fn timeline_window(
@@ -137,10 +166,10 @@ fn timeline_window(
     let shown = super::side::section(
         ctx,
         super::side::Column::Right,
-        "时间线 timeline",
+        tr("时间线 timeline"),
         true,
         |ui| {
-            ui.checkbox(&mut tl.charts, "图表 charts");
+            ui.checkbox(&mut tl.charts, tr("图表 charts"));
             if tl.charts && !tl.samples.is_empty() {
                 let h = |f: &dyn Fn(&Sample) -> f64| -> Vec<[f64; 2]> {
                     tl.samples.iter().map(|s| [s.t / 3600.0, f(s)]).collect()
@@ -192,39 +221,27 @@ fn timeline_window(
                 key(ui, &PEOPLE);
             }
             ui.separator();
-            let events: Vec<_> = console
-                .log
-                .iter()
-                .filter(|e| e.event.on_timeline())
-                .filter_map(|e| e.event.describe(&NoNames).map(|d| (e.t, e.origin, d)))
-                .collect();
             ui.label(
-                RichText::new(format!(
+                RichText::new(tr(&format!(
                     "{} 事件 events{}",
-                    events.len(),
+                    tl.rows.len(),
                     if reviewing {
                         " — 点击跳转 click one to go there"
                     } else {
                         ""
                     }
-                ))
+                )))
                 .small(),
             );
+            let row_h = ui.text_style_height(&egui::TextStyle::Small) + 4.0;
             egui::ScrollArea::vertical()
                 .max_height(170.0)
                 .stick_to_bottom(true)
-                .show(ui, |ui| {
-                    for (t, origin, d) in &events {
-                        let text = format!(
-                            "{} {} {} · {}",
-                            format_clock(*t),
-                            d.class.icon(),
-                            d.text,
-                            origin
-                        );
+                .show_rows(ui, row_h, tl.rows.len(), |ui, range| {
+                    for (t, text) in &tl.rows[range] {
                         let row = ui.selectable_label(
                             (v.clock.t - t).abs() < 1e-6,
-                            RichText::new(text).small(),
+                            RichText::new(tr(text)).small(),
                         );
                         if reviewing && row.clicked() {
                             seek = Some(*t);

@@ -14,6 +14,7 @@ use bevy_egui::egui::{self, Color32, RichText};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
 
 use super::driver::{Console, SPEEDS};
+use super::lang::tr;
 use super::map_view::ScreenInsets;
 use super::water::SimStatus;
 use crate::engine::ScenarioRes;
@@ -53,21 +54,21 @@ pub fn drill_datetime(start: chrono::NaiveDateTime, t: f64) -> chrono::NaiveDate
 fn status_label(ui: &mut egui::Ui, status: &SimStatus) {
     let mut shown = false;
     if let Some(rain) = status.rain_mm_h {
-        ui.label(RichText::new(format!("雨 {rain:.1} mm/h")).monospace())
-            .on_hover_text("雨强 rain intensity at the district centre, now");
+        ui.label(RichText::new(tr(&format!("雨 {rain:.1} mm/h"))).monospace())
+            .on_hover_text(tr("雨强 rain intensity at the district centre, now"));
         shown = true;
     }
     if let Some([safe, inside, moving, waiting, trapped]) = status.households {
-        let trapped_text = RichText::new(format!("困 trapped {trapped}")).monospace();
+        let trapped_text = RichText::new(tr(&format!("困 trapped {trapped}"))).monospace();
         let trapped_text = if trapped > 0 {
             trapped_text.color(Color32::from_rgb(230, 80, 70))
         } else {
             trapped_text
         };
         ui.label(
-            RichText::new(format!(
+            RichText::new(tr(&format!(
                 "户 households: 安置 safe {safe} · 避险 inside {inside} · 转移 moving {moving} · 等待 waiting {waiting}"
-            ))
+            )))
             .monospace(),
         )
         .on_hover_text(
@@ -141,15 +142,15 @@ fn top_bar(
             .on_hover_text(format!("tick {} · Δt {} s", clock.tick, clock.dt));
             ui.label(RichText::new(format!("/ {}", format_clock(clock.end))).monospace());
             ui.label(RichText::new(now.format("%Y-%m-%d %H:%M:%S").to_string()).monospace())
-                .on_hover_text("演练时间 (drill start + T)");
+                .on_hover_text(tr("演练时间 drill time (start + T)"));
             ui.separator();
 
-            ui.label("速度");
+            ui.label(tr("速度 speed"));
             let mut speed = run.speed;
             for v in SPEEDS {
                 ui.selectable_value(&mut speed, v, speed_label(v))
                     .on_hover_text(if v.is_infinite() {
-                        "尽快 as fast as the machine can".to_string()
+                        tr("尽快 as fast as the machine can")
                     } else {
                         format!("{v} sim seconds per real second")
                     });
@@ -160,9 +161,9 @@ fn top_bar(
             ui.separator();
 
             let (icon, what) = if run.paused {
-                ("▶ 继续", "Resume (Space)")
+                (tr("▶ 继续 resume"), "Space")
             } else {
-                ("⏸ 暂停", "Pause (Space)")
+                (tr("⏸ 暂停 pause"), "Space")
             };
             if ui
                 .add_enabled(
@@ -178,7 +179,7 @@ fn top_bar(
             if ui
                 .add_enabled(
                     can_run && run.paused && !view.is_view,
-                    egui::Button::new("⏭ 单步"),
+                    egui::Button::new(tr("⏭ 单步 step")),
                 )
                 .on_hover_text("One tick (.)")
                 .clicked()
@@ -201,14 +202,17 @@ fn top_bar(
             }
 
             if let Some(f) = &run.failure {
-                ui.colored_label(Color32::from_rgb(230, 80, 70), "✖ 模拟中止")
+                ui.colored_label(Color32::from_rgb(230, 80, 70), tr("✖ 模拟中止 stopped"))
                     .on_hover_text(f.as_str());
             } else if finished {
-                ui.label("演练结束 finished");
+                ui.label(tr("演练结束 finished"));
             } else if run.paused {
-                ui.label("已暂停 paused");
+                ui.label(tr("已暂停 paused"));
             } else {
-                let achieved = RichText::new(format!("实际 {}", speed_label(run.achieved.round())));
+                let achieved = RichText::new(tr(&format!(
+                    "实际 achieved {}",
+                    speed_label(run.achieved.round())
+                )));
                 let achieved = if run.behind {
                     achieved.color(Color32::from_rgb(230, 160, 60))
                 } else {
@@ -227,19 +231,32 @@ fn top_bar(
             ui.separator();
             match &run.recording {
                 Some(p) => ui
-                    .colored_label(Color32::from_rgb(220, 60, 60), "● 录制 REC")
+                    .colored_label(Color32::from_rgb(220, 60, 60), tr("● 录制 REC recording"))
                     .on_hover_text(format!("recording {}", p.display())),
-                None if run.reviewing.is_some() => ui.label("复盘 review"),
+                None if run.reviewing.is_some() => ui.label(tr("复盘 review")),
                 None => ui
-                    .label("未录制 not recording")
+                    .label(tr("未录制 not recording"))
                     .on_hover_text("start with --out DIR to record the session"),
             };
             ui.separator();
             let seat = if layers.trainee {
-                "学员视图 trainee view"
+                tr("学员视图 trainee view")
             } else {
-                "导调视图 trainer view"
+                tr("导调视图 trainer view")
             };
+            let mut lang = super::lang::get();
+            egui::ComboBox::from_id_salt("language")
+                .selected_text(lang.label())
+                .show_ui(ui, |ui| {
+                    for l in super::lang::Lang::ALL {
+                        ui.selectable_value(&mut lang, l, l.label());
+                    }
+                })
+                .response
+                .on_hover_text("语言 language");
+            if lang != super::lang::get() {
+                super::lang::set(lang);
+            }
             if ui
                 .selectable_label(layers.trainee, seat)
                 .on_hover_text(

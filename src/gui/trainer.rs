@@ -13,7 +13,8 @@ use bevy::prelude::*;
 use bevy_egui::egui::{self, RichText};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
 
-use super::driver::Console;
+use super::driver::{Console, LogCursor};
+use super::lang::tr;
 use super::layers::{Layers, MapTool, Tool};
 use crate::engine::ScenarioRes;
 use crate::exercise::commands::CommandKind;
@@ -64,17 +65,51 @@ impl Default for TrainerForm {
 /// An inject event in a few words.
 pub fn inject_kind(e: &InjectEvent) -> String {
     match e {
-        InjectEvent::LeveeBreach { width_m, .. } => format!("决口 levee breach {width_m:.0} m"),
-        InjectEvent::PumpFailure { unit, .. } => format!("故障 failure of {unit}"),
-        InjectEvent::RoadCollapse { road } => format!("塌陷 road collapse {road}"),
-        InjectEvent::CommOutage { zones, .. } => {
-            format!("通信中断 outage {}", zones.join(", "))
+        InjectEvent::LeveeBreach { width_m, .. } => {
+            tr(&format!("决口 levee breach {width_m:.0} m"))
         }
-        InjectEvent::RainCell { .. } => "雨团 extra rain cell".into(),
-        InjectEvent::FalseReport { .. } => "虚假求救 false report".into(),
+        InjectEvent::PumpFailure { unit, .. } => tr(&format!("故障 failure of {unit}")),
+        InjectEvent::RoadCollapse { road } => tr(&format!("塌陷 road collapse {road}")),
+        InjectEvent::CommOutage { zones, .. } => {
+            tr(&format!("通信中断 outage {}", zones.join(", ")))
+        }
+        InjectEvent::RainCell { .. } => tr("雨团 extra rain cell"),
+        InjectEvent::FalseReport { .. } => tr("虚假求救 false report"),
     }
 }
 
+/// The injects applied or skipped so far, in words, read from the log as it grows.
+#[derive(Default)]
+struct Applied {
+    lines: Vec<String>,
+    /// Where `lines` is in the log.
+    read: LogCursor,
+}
+
+impl Applied {
+    fn read(&mut self, console: &Console) {
+        let (reset, new) = self.read.take(console);
+        if reset {
+            self.lines.clear();
+        }
+        for e in new {
+            match &e.event {
+                SimEvent::InjectApplied { id, event, .. } => self.lines.push(format!(
+                    "{} {id} — {} ({})",
+                    format_clock(e.t),
+                    inject_kind(event),
+                    e.origin
+                )),
+                SimEvent::InjectSkipped { id, .. } => self
+                    .lines
+                    .push(tr(&format!("{} {id} — 跳过 skipped", format_clock(e.t)))),
+                _ => {}
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn trainer_panel(
     mut contexts: EguiContexts,
     mut marks: ResMut<super::side::UiMarks>,
@@ -83,7 +118,9 @@ fn trainer_panel(
     layers: Res<Layers>,
     mut tool: ResMut<MapTool>,
     mut form: ResMut<TrainerForm>,
+    mut applied: Local<Applied>,
 ) -> Result {
+    applied.read(&console);
     if layers.trainee {
         return Ok(());
     }
@@ -96,12 +133,12 @@ fn trainer_panel(
     let shown = super::side::section(
         ctx,
         super::side::Column::Left,
-        "导调 trainer — 注入 injects",
+        tr("导调 trainer — 注入 injects"),
         true,
         |ui| {
-            ui.label(RichText::new("待发 to come").strong());
+            ui.label(RichText::new(tr("待发 to come")).strong());
             if v.pending_injects.is_empty() {
-                ui.label(RichText::new("无 none").small());
+                ui.label(RichText::new(tr("无 none")).small());
             }
             egui::Grid::new("pending_injects")
                 .striped(true)
@@ -109,45 +146,29 @@ fn trainer_panel(
                     for p in &v.pending_injects {
                         ui.label(RichText::new(format_clock(p.t)).monospace());
                         ui.label(&p.id).on_hover_text(inject_kind(&p.event));
-                        if ui.small_button("▶ 现在 fire now").clicked() {
+                        if ui.small_button(tr("▶ 现在 fire now")).clicked() {
                             out.push((CommandKind::Skip(p.id.clone()), None));
                             out.push((CommandKind::Inject(p.event.clone()), Some(p.id.clone())));
                         }
-                        if ui.small_button("✕ 跳过 skip").clicked() {
+                        if ui.small_button(tr("✕ 跳过 skip")).clicked() {
                             out.push((CommandKind::Skip(p.id.clone()), None));
                         }
                         ui.end_row();
                     }
                 });
-            let applied: Vec<String> = console
-                .log
-                .iter()
-                .filter_map(|e| match &e.event {
-                    SimEvent::InjectApplied { id, event, .. } => Some(format!(
-                        "{} {id} — {} ({})",
-                        format_clock(e.t),
-                        inject_kind(event),
-                        e.origin
-                    )),
-                    SimEvent::InjectSkipped { id, .. } => {
-                        Some(format!("{} {id} — 跳过 skipped", format_clock(e.t)))
-                    }
-                    _ => None,
-                })
-                .collect();
-            if !applied.is_empty() {
+            if !applied.lines.is_empty() {
                 ui.separator();
-                ui.label(RichText::new("已发 applied").strong());
-                for a in applied.iter().rev().take(6) {
+                ui.label(RichText::new(tr("已发 applied")).strong());
+                for a in applied.lines.iter().rev().take(6) {
                     ui.label(RichText::new(a).small());
                 }
             }
             ui.separator();
-            ui.label(RichText::new("临时注入 ad-hoc").strong());
+            ui.label(RichText::new(tr("临时注入 ad-hoc")).strong());
             ui.horizontal(|ui| {
-                ui.label("宽 width m");
+                ui.label(tr("宽 width m"));
                 ui.add(egui::DragValue::new(&mut tool.breach_width_m).range(5.0..=500.0));
-                ui.label("历时 over min");
+                ui.label(tr("历时 over min"));
                 let mut min = tool.breach_over_s / 60.0;
                 if ui
                     .add(egui::DragValue::new(&mut min).range(0.0..=240.0))
@@ -160,7 +181,7 @@ fn trainer_panel(
                 let breach = ui
                     .selectable_label(
                         tool.tool == Tool::Breach,
-                        "🌊 决口 levee breach (click map)",
+                        tr("🌊 决口 levee breach (click map)"),
                     )
                     .on_hover_text(
                         "the crest is lowered to the lowest ground within 30 m of the point",
@@ -170,7 +191,7 @@ fn trainer_panel(
                     tool.tool = Tool::Breach;
                 }
                 if ui
-                    .selectable_label(tool.tool == Tool::FalseReport, "虚假求救 false report")
+                    .selectable_label(tool.tool == Tool::FalseReport, tr("虚假求救 false report"))
                     .clicked()
                 {
                     tool.tool = Tool::FalseReport;
@@ -192,7 +213,7 @@ fn trainer_panel(
                             .suffix(" min"),
                     )
                     .on_hover_text("0: for the rest of the drill");
-                    if ui.button("⚠ 故障 fail").clicked() {
+                    if ui.button(tr("⚠ 故障 fail")).clicked() {
                         out.push((
                             CommandKind::Inject(InjectEvent::PumpFailure {
                                 unit: form.unit.clone(),
@@ -209,7 +230,7 @@ fn trainer_panel(
             if !roads.is_empty() {
                 ui.horizontal(|ui| {
                     pick(ui, "collapse_road", &mut form.road, &roads);
-                    if ui.button("道路塌陷 collapse").clicked() {
+                    if ui.button(tr("道路塌陷 collapse")).clicked() {
                         out.push((
                             CommandKind::Inject(InjectEvent::RoadCollapse {
                                 road: form.road.clone(),
@@ -240,7 +261,7 @@ fn trainer_panel(
                 if ui
                     .add_enabled(
                         !form.zones.is_empty(),
-                        egui::Button::new("📵 通信中断 comm outage"),
+                        egui::Button::new(tr("📵 通信中断 comm outage")),
                     )
                     .clicked()
                 {

@@ -20,6 +20,7 @@ use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
 use rayon::prelude::*;
 
 use super::driver::{Console, poll_worker};
+use super::lang::tr;
 use super::map_view::{MapFrame, Z_TERRAIN, spawn_map};
 use super::terrain::MAX_TEXTURE;
 use crate::engine::ScenarioRes;
@@ -344,7 +345,7 @@ fn swatch(ui: &mut egui::Ui, c: Color32, label: &str) {
     ui.horizontal(|ui| {
         let (rect, _) = ui.allocate_exact_size(egui::vec2(22.0, 14.0), egui::Sense::hover());
         ui.painter().rect_filled(rect, 2.0, c);
-        ui.label(RichText::new(label).small());
+        ui.label(RichText::new(tr(label)).small());
     });
 }
 
@@ -361,12 +362,12 @@ fn legend(
         return Ok(());
     }
     let ctx = contexts.ctx_mut()?;
-    let shown = super::side::section(ctx, super::side::Column::Left, "水 water", true, |ui| {
-        ui.checkbox(&mut overlay.visible, "显示 show");
+    let shown = super::side::section(ctx, super::side::Column::Left, tr("水 water"), true, |ui| {
+        ui.checkbox(&mut overlay.visible, tr("显示 show"));
         let before = overlay.mode;
         ui.horizontal(|ui| {
-            ui.selectable_value(&mut overlay.mode, WaterMode::Depth, "水深 depth");
-            ui.selectable_value(&mut overlay.mode, WaterMode::Hazard, "危险 hazard");
+            ui.selectable_value(&mut overlay.mode, WaterMode::Depth, tr("水深 depth"));
+            ui.selectable_value(&mut overlay.mode, WaterMode::Hazard, tr("危险 hazard"));
         });
         if overlay.mode != before {
             overlay.dirty = true;

@@ -18,15 +18,18 @@ use bevy::prelude::World;
 
 use crate::agents::HouseholdState;
 use crate::engine::RestoredView;
-use crate::engine::exercise::Inbox;
+use crate::engine::exercise::{Inbox, Sensors, UnitStatus};
 use crate::engine::forces::ForcesRes;
 use crate::engine::hydro::Water;
-use crate::engine::people::People;
+use crate::engine::people::{People, Warnings};
+use crate::engine::sense::sensor_truth;
 use crate::exercise::SimClock;
 use crate::exercise::commands::CommandKind;
+use crate::exercise::sensors::Measure;
 use crate::hydro::drainage::DualDrainage;
 use crate::scenario::schema::InjectEvent;
 use crate::scoring::Scorecard;
+use crate::world::routing::Passability;
 use crate::world::{GridSpec, Pt};
 
 /// AIDR hazard class (Guideline 7-3, 2017) of water `d` metres deep flowing at `v`
@@ -129,6 +132,96 @@ pub struct PendingInject {
     pub event: InjectEvent,
 }
 
+/// Where a zone's people stand, as the map colours it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZoneStatus {
+    /// No warning has been issued to it.
+    NotWarned,
+    /// Warned; nobody on the move yet (and not all safe).
+    Warned,
+    /// Households preparing, on the road or waiting for a way on.
+    Evacuating,
+    /// Warned, and nobody left to move: every household is in a shelter, away, in a
+    /// refuge, rescued, or staying in on purpose (told to, or refusing).
+    Cleared,
+}
+
+impl ZoneStatus {
+    /// Chinese and English, for the legend.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::NotWarned => "未预警 not warned",
+            Self::Warned => "已预警 warned",
+            Self::Evacuating => "转移中 evacuating",
+            Self::Cleared => "已清空 cleared",
+        }
+    }
+
+    /// The status of a zone from whether it was warned and its households by state
+    /// (indexed by [`HouseholdState`]). Trapped households keep a zone from clearing.
+    pub fn of(warned: bool, by_state: &[u32; HouseholdState::COUNT]) -> Self {
+        use HouseholdState as S;
+        let n = |s: S| by_state[s as usize];
+        if !warned {
+            return Self::NotWarned;
+        }
+        if n(S::Preparing) + n(S::Moving) + n(S::Waiting) > 0 {
+            return Self::Evacuating;
+        }
+        let left = n(S::Unaware) + n(S::Warned) + n(S::Ready) + n(S::Trapped);
+        if left == 0 {
+            Self::Cleared
+        } else {
+            Self::Warned
+        }
+    }
+}
+
+/// A zone's status and its households.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ZoneView {
+    /// Zone id.
+    pub id: String,
+    /// Status.
+    pub status: ZoneStatus,
+    /// Households in the zone.
+    pub households: u32,
+    /// Of them, safe (sheltered, away, rescued).
+    pub safe: u32,
+}
+
+/// A road segment that is not open (open ones are the base map's roads).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RoadView {
+    /// From, map metres.
+    pub a: Pt,
+    /// To, map metres.
+    pub b: Pt,
+    /// How passable.
+    pub state: Passability,
+    /// Water on it, m.
+    pub depth: f64,
+}
+
+/// A virtual sensor: what the trainees see of it, and the truth.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SensorView {
+    /// Sensor id.
+    pub id: String,
+    /// Where, map metres.
+    pub at: Pt,
+    /// A rain gauge (mm/h).
+    pub rain: bool,
+    /// A pump station's or robot's status (0 failed, 1 working, 2 pumping), not a
+    /// water level (m).
+    pub status: bool,
+    /// The latest visible reading (noise and latency included): value and when it was
+    /// taken, s.
+    pub visible: Option<(f64, f64)>,
+    /// The true value now (trainer only).
+    pub truth: Option<f64>,
+}
+
 /// Household counts the top bar shows: safe away from home, staying in, moving,
 /// waiting for a way on, trapped.
 pub type HouseholdCounts = [u32; 5];
@@ -185,6 +278,12 @@ pub struct SimView {
     pub shelters: Vec<ShelterView>,
     /// Scenario injects not yet applied, by due time.
     pub pending_injects: Vec<PendingInject>,
+    /// Zones with their status, in scenario order (empty without people).
+    pub zones: Vec<ZoneView>,
+    /// Road segments slowed or closed, per direction.
+    pub roads: Vec<RoadView>,
+    /// Virtual sensors, in scenario order.
+    pub sensors: Vec<SensorView>,
     /// The drainage network now (`None` without one).
     pub network: Option<Arc<DualDrainage>>,
     /// The live scorecard (taken at most every second of wall time).
@@ -237,6 +336,9 @@ impl SimView {
             requests_raised: 0,
             shelters: Vec::new(),
             pending_injects: Vec::new(),
+            zones: Vec::new(),
+            roads: Vec::new(),
+            sensors: Vec::new(),
             network: None,
             card,
             is_view: world
@@ -250,6 +352,38 @@ impl SimView {
         }
         if let Some(p) = world.get_resource::<People>() {
             v.people(&p.0);
+            let warned: std::collections::BTreeSet<&str> = world
+                .get_resource::<Warnings>()
+                .map(|w| {
+                    w.0.iter()
+                        .flat_map(|i| i.zones.iter().map(String::as_str))
+                        .collect()
+                })
+                .unwrap_or_default();
+            v.zones_and_roads(&p.0, &warned);
+        }
+        if let Some(s) = world.get_resource::<Sensors>() {
+            let water = world.get_resource::<Water>();
+            let status = world
+                .get_resource::<UnitStatus>()
+                .cloned()
+                .unwrap_or_default();
+            v.sensors =
+                s.0.iter()
+                    .map(|s| {
+                        let rain = matches!(s.measure, Measure::Rain);
+                        let is_status = matches!(s.measure, Measure::PumpStatus(_));
+                        let truth = sensor_truth(&s.measure, s.at, water, &status, clock.t);
+                        SensorView {
+                            id: s.id.clone(),
+                            at: s.at,
+                            rain,
+                            status: is_status,
+                            visible: s.visible().map(|r| (r.value, r.t_sample)),
+                            truth,
+                        }
+                    })
+                    .collect();
         }
         if let Some(f) = world.get_resource::<ForcesRes>() {
             v.forces(&f.0);
@@ -326,6 +460,50 @@ impl SimView {
                 capacity: s.capacity(k),
                 occupancy: s.occupancy(k),
                 open: s.is_open(k),
+            })
+            .collect();
+    }
+
+    fn zones_and_roads(
+        &mut self,
+        p: &crate::setup::people::PeopleSetup,
+        warned: &std::collections::BTreeSet<&str>,
+    ) {
+        let table = p.households.counts_by_state_and_zone();
+        self.zones = p
+            .zone_index
+            .iter()
+            .filter_map(|(id, &k)| {
+                let row = table.households.get(k as usize)?;
+                let safe = [
+                    HouseholdState::Sheltered,
+                    HouseholdState::Away,
+                    HouseholdState::Rescued,
+                ]
+                .iter()
+                .map(|&s| row[s as usize])
+                .sum();
+                Some(ZoneView {
+                    id: id.clone(),
+                    status: ZoneStatus::of(warned.contains(id.as_str()), row),
+                    households: row.iter().sum(),
+                    safe,
+                })
+            })
+            .collect();
+        self.roads = (0..p.graph.edge_count())
+            .filter_map(|i| {
+                let e = crate::world::roads::EdgeId(i as u32);
+                let state = p.costs.passability(e);
+                (state != Passability::Open).then(|| {
+                    let edge = &p.graph.edges[i];
+                    RoadView {
+                        a: p.graph.pos(edge.from),
+                        b: p.graph.pos(edge.to),
+                        state,
+                        depth: p.costs.depth(e),
+                    }
+                })
             })
             .collect();
     }
@@ -447,6 +625,27 @@ mod tests {
         assert_eq!(hazard_class(3.0, 1.0), 5);
         assert_eq!(hazard_class(5.0, 0.1), 6);
         assert_eq!(hazard_class(f64::NAN, 0.0), 0);
+    }
+
+    #[test]
+    fn a_zone_clears_only_when_warned_and_nobody_is_left_to_move() {
+        use HouseholdState as S;
+        let with = |pairs: &[(S, u32)]| {
+            let mut a = [0u32; HouseholdState::COUNT];
+            for &(s, n) in pairs {
+                a[s as usize] = n;
+            }
+            a
+        };
+        let all_safe = with(&[(S::Sheltered, 5), (S::InPlace, 2), (S::Staying, 1)]);
+        assert_eq!(ZoneStatus::of(false, &all_safe), ZoneStatus::NotWarned);
+        assert_eq!(ZoneStatus::of(true, &all_safe), ZoneStatus::Cleared);
+        let home = with(&[(S::Warned, 3), (S::Sheltered, 1)]);
+        assert_eq!(ZoneStatus::of(true, &home), ZoneStatus::Warned);
+        let moving = with(&[(S::Moving, 1), (S::Sheltered, 9)]);
+        assert_eq!(ZoneStatus::of(true, &moving), ZoneStatus::Evacuating);
+        let trapped = with(&[(S::Trapped, 1), (S::Sheltered, 9)]);
+        assert_eq!(ZoneStatus::of(true, &trapped), ZoneStatus::Warned);
     }
 
     #[test]

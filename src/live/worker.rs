@@ -7,7 +7,9 @@
 //! nothing to run), run the ticks owed at the chosen speed ([`Pace`]: real time ×
 //! speed ÷ tick, a stall never turning into a burst; `f64::INFINITY` runs as fast as
 //! it can), record each tick into the session's replay, and publish a view at most
-//! every [`LiveOptions::publish_every`] of wall time (and after every single step).
+//! every [`LiveOptions::publish_every`] of wall time — or less often where a view is
+//! slow to take, so that views cost at most about a ninth of the worker's time — and
+//! after every single step.
 //! Orders and injects are [`Engine::submit`]ted — checked like a command-stream line;
 //! a refused one comes back as an [`Update::Reply`] saying why — and so are logged
 //! with their origin and recorded in the replay. Review seeks are the replay's own
@@ -104,6 +106,11 @@ pub struct LiveOptions {
     pub start_at: Option<f64>,
     /// Least wall time between two published views.
     pub publish_every: Duration,
+    /// Run the drill's threads (the worker and its kernel pool) below the normal
+    /// priority (Unix: nice +10), so that a window drawing the views keeps its frame
+    /// rate when the drill could use every core: the drill then runs slower than asked
+    /// (the views say how fast it runs) rather than the window stuttering.
+    pub background: bool,
 }
 
 impl Default for LiveOptions {
@@ -117,6 +124,7 @@ impl Default for LiveOptions {
             review_at: None,
             start_at: None,
             publish_every: Duration::from_millis(33),
+            background: false,
         }
     }
 }
@@ -255,8 +263,18 @@ impl LiveSim {
         let handle = std::thread::Builder::new()
             .name("floodrill-sim".into())
             .spawn(move || {
+                let background = opts.background;
+                if background {
+                    lower_priority();
+                }
                 let w = match Worker::new(scenario, opts, up_tx) {
                     Ok(w) => {
+                        if background
+                            && let Some(pool) =
+                                w.engine.world().get_resource::<crate::engine::SimThreads>()
+                        {
+                            pool.0.broadcast(|_| lower_priority());
+                        }
                         let _ = ready_tx.send(Ok(()));
                         w
                     }
@@ -325,6 +343,21 @@ impl Drop for LiveSim {
     }
 }
 
+/// Lower the calling thread's scheduling priority (nice +10 on Unix; elsewhere
+/// nothing). Only this thread: Linux keeps a nice value per thread.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: `gettid` has no preconditions; `setpriority` on our own thread id only
+    // changes this thread's nice value, and a failure (refused) changes nothing.
+    unsafe {
+        let tid = libc::gettid();
+        let _ = libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10);
+    }
+}
+
+/// Wall time between two views, at least, as a multiple of the time a view takes.
+const VIEW_COST_RATIO: f64 = 8.0;
+
 /// The worker's side.
 struct Worker {
     engine: Engine,
@@ -339,6 +372,8 @@ struct Worker {
     failure: Option<String>,
     behind: bool,
     last_tick_ms: f64,
+    /// Wall time the last view took to take and send, s.
+    publish_s: f64,
     log_sent: usize,
     card_at: Option<Instant>,
     card: Option<Arc<crate::scoring::Scorecard>>,
@@ -377,6 +412,7 @@ impl Worker {
             failure: None,
             behind: false,
             last_tick_ms: 0.0,
+            publish_s: 0.0,
             log_sent: 0,
             card_at: None,
             card: None,
@@ -492,7 +528,7 @@ impl Worker {
                 }
                 done += 1;
                 self.changed = true;
-                if start.elapsed() >= self.publish_every {
+                if start.elapsed() >= self.publish_interval() {
                     break;
                 }
             }
@@ -503,7 +539,7 @@ impl Worker {
             }
             let wall = self.started.elapsed().as_secs_f64();
             self.pace.sample(wall, self.engine.clock().t);
-            let publish_due = last_publish.is_none_or(|p| p.elapsed() >= self.publish_every);
+            let publish_due = last_publish.is_none_or(|p| p.elapsed() >= self.publish_interval());
             if self.changed && (publish_due || self.pace.paused) {
                 self.publish();
                 last_publish = Some(Instant::now());
@@ -678,7 +714,21 @@ impl Worker {
         ))
     }
 
+    /// Least wall time between two views: `publish_every`, or longer where taking a
+    /// view is slow (a large district, many households), so that views cost at most
+    /// about a ninth of the worker's time and the drill keeps its speed.
+    fn publish_interval(&self) -> Duration {
+        self.publish_every
+            .max(Duration::from_secs_f64(self.publish_s * VIEW_COST_RATIO))
+    }
+
     fn publish(&mut self) {
+        let started = Instant::now();
+        self.publish_view();
+        self.publish_s = started.elapsed().as_secs_f64();
+    }
+
+    fn publish_view(&mut self) {
         self.changed = false;
         let card_due = self
             .card_at

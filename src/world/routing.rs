@@ -426,6 +426,22 @@ impl EdgeCosts {
         Ok(())
     }
 
+    /// How passable edge `e` is for vehicles now: closed by order first, then closed
+    /// by water above the driving limit, slowed where the depth curve cuts the speed.
+    pub fn passability(&self, e: EdgeId) -> Passability {
+        let i = e.idx();
+        let depth = self.depth[i];
+        if self.closed[i] {
+            Passability::ClosedByOrder
+        } else if depth > self.params.limits.limit(Mode::Drive) {
+            Passability::ClosedByDepth
+        } else if self.params.curve(Mode::Drive).factor(depth) < 1.0 - 1e-9 {
+            Passability::Slowed
+        } else {
+            Passability::Open
+        }
+    }
+
     /// Close (or reopen) edge `e` by order, for every mode.
     pub fn set_closed(&mut self, e: EdgeId, closed: bool) {
         self.closed[e.idx()] = closed;
@@ -480,6 +496,31 @@ impl EdgeCosts {
                 }
             };
             self.time[m][i] = t;
+        }
+    }
+}
+
+/// How passable a road segment is for vehicles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Passability {
+    /// At free speed (or slowed only by traffic).
+    Open,
+    /// Slowed by water on it.
+    Slowed,
+    /// Closed by water deeper than vehicles can drive.
+    ClosedByDepth,
+    /// Closed by an order (or a road-collapse inject).
+    ClosedByOrder,
+}
+
+impl Passability {
+    /// Chinese and English, for the legend.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Open => "通行 open",
+            Self::Slowed => "积水减速 slowed",
+            Self::ClosedByDepth => "积水断行 closed by water",
+            Self::ClosedByOrder => "封闭 closed by order",
         }
     }
 }
@@ -771,6 +812,23 @@ mod tests {
         assert!(!c.is_open(Mode::Walk, e));
         let err = c.update_from_depth(&g, &[0.0, f64::NAN]).unwrap_err();
         assert!(err.to_string().contains("\"A\""), "{err}");
+    }
+
+    #[test]
+    fn passability_is_order_then_water_then_slowing() {
+        let g = RoadGraph::new(&[line("A", (0.0, 0.0), (100.0, 0.0))]).unwrap();
+        let mut c = EdgeCosts::new(&g, CostParams::default()).unwrap();
+        let (e, back) = (EdgeId(0), EdgeId(1));
+        assert_eq!(c.passability(e), Passability::Open);
+        c.update_from_depth(&g, &[0.2, 0.0]).unwrap();
+        assert_eq!(c.passability(e), Passability::Slowed);
+        assert_eq!(c.passability(back), Passability::Open);
+        c.update_from_depth(&g, &[0.35, 0.0]).unwrap();
+        assert_eq!(c.passability(e), Passability::ClosedByDepth);
+        c.set_closed(back, true);
+        assert_eq!(c.passability(back), Passability::ClosedByOrder);
+        c.set_closed(e, true);
+        assert_eq!(c.passability(e), Passability::ClosedByOrder);
     }
 
     #[test]

@@ -89,6 +89,7 @@ HAZARD = [(120, 200, 120, 150), (250, 230, 90, 185), (250, 170, 50, 200),
           (235, 100, 40, 215), (200, 30, 30, 230), (110, 20, 90, 240)]
 HOUSEHOLDS = {"moving": (255, 140, 0), "waiting": (255, 220, 0), "safe": (30, 170, 60),
               "warned": (90, 140, 255), "staying": (150, 60, 200), "trapped": (230, 20, 20)}
+ZONES = {"warned": (230, 200, 0), "evacuating": (255, 130, 0), "cleared": (40, 180, 70)}
 TRACK = [(220, 40, 40), (240, 140, 0), (150, 40, 190), (0, 150, 140), (200, 0, 120),
          (90, 90, 0), (0, 90, 200), (120, 60, 20)]
 
@@ -131,6 +132,10 @@ def main():
         found["unit_marker_px"] = units
         if sum(1 for v in units if v >= 12) < 2:
             fail(f"fewer than two unit markers visible: {units}")
+        zones = {k: s.count(c, ext, tol=3, exclude=panels) for k, c in ZONES.items()}
+        found["zone_outline_px"] = zones
+        if sum(zones.values()) < 100:
+            fail(f"no zone outlined as warned, evacuating or cleared: {zones}")
     if kind == "route":
         sel = [k for k in rects if k.startswith("unit:")]
         uid = m.get("selected")
